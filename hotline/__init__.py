@@ -1,0 +1,51 @@
+"""The 12345 hotline: create_app() wires config, extensions, blueprints and commands; nothing else."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from hotline.config import INSTANCE_DIR, Config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_object(Config)
+    if overrides:
+        app.config.update(overrides)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **Config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    from hotline import models  # noqa: F401 - register the mappings
+    from hotline.extensions import babel, db, login_manager, migrate, socketio
+    from hotline.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config.get("REDIS_URL"),
+        cors_allowed_origins=[],
+    )
+
+    from hotline.api import bp as api_bp
+    from hotline.api.errors import register_error_handlers
+    from hotline.public import bp as public_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(public_bp)
+    register_error_handlers(app)
+
+    from agents_ui import init_app as init_agents_ui
+
+    init_agents_ui(app)
+
+    from hotline.cli import register_commands
+
+    register_commands(app)
+    return app

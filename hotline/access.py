@@ -1,0 +1,72 @@
+"""Who may see and do what. An unknown and a forbidden ticket look the same (404)."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+from sqlalchemy.sql import Select
+
+from hotline.errors import NotFound
+from hotline.extensions import db
+from hotline.models import Assignment, Ticket, User
+from hotline.workflow import CENTRE_READERS
+
+
+def is_department_user(user: User) -> bool:
+    return user.role == "department"
+
+
+def visible_tickets(user: User, query: Select) -> Select:
+    """Narrow a ticket query to what `user` may see."""
+    if user.role in CENTRE_READERS:
+        return query
+    if is_department_user(user) and user.department_id is not None:
+        return query.where(
+            exists().where(
+                Assignment.ticket_id == Ticket.id,
+                Assignment.department_id == user.department_id,
+                Assignment.active.is_(True),
+            )
+        )
+    return query.where(False)
+
+
+def department_role(user: User, ticket_id: int) -> str | None:
+    """'lead' or 'assist' when the user's department has an active part in the ticket."""
+    if user.department_id is None:
+        return None
+    return db.session.scalar(
+        select(Assignment.role).where(
+            Assignment.ticket_id == ticket_id,
+            Assignment.department_id == user.department_id,
+            Assignment.active.is_(True),
+        )
+    )
+
+
+def get_ticket(user: User, ticket_id: int, lock: bool = False) -> Ticket:
+    """The ticket if `user` may see it (optionally row-locked for an action), else NotFound."""
+    query = select(Ticket).where(Ticket.id == ticket_id)
+    if lock:
+        query = query.with_for_update()
+    ticket = db.session.scalar(query)
+    if ticket is None:
+        raise NotFound("no such ticket")
+    if user.role in CENTRE_READERS:
+        return ticket
+    if is_department_user(user) and department_role(user, ticket.id):
+        return ticket
+    raise NotFound("no such ticket")
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """138****1234 for a Chinese mobile; keep the first 3 and last 4 digits of anything else."""
+    if not phone:
+        return phone
+    digits = phone[3:] if phone.startswith("+86") else phone.lstrip("+")
+    if len(digits) <= 7:
+        return "*" * len(digits)
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def sees_full_phone(user: User) -> bool:
+    return user.role in CENTRE_READERS

@@ -1,0 +1,133 @@
+"""What every action shares: one transaction, the ticket row lock, the transition check, the
+timeline event, the outbox, and the relay kick after commit (Zulip's do_* pattern)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from hotline import access, events, outbox, workflow
+from hotline.errors import Conflict, DomainError, Forbidden, NotFound
+from hotline.extensions import db
+from hotline.models import Assignment, Department, Ticket, TimelineEvent, User
+from hotline.models.base import utcnow
+
+
+@dataclass
+class SystemActor:
+    """The deadline workers and other jobs act as `system`."""
+
+    username: str = "system"
+    role: str = "system"
+    id: int | None = None
+    department_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        return self.username
+
+
+SYSTEM = SystemActor()
+Actor = User | SystemActor
+
+
+@dataclass
+class ActionContext:
+    ticket: Ticket
+    actor: Actor
+    action: str
+    now: dt.datetime
+    from_status: str
+    transition: workflow.Transition | None
+    dept_role: str | None = None
+    notified_depts: set[str] = field(default_factory=set)
+
+    def event(self, note: str | None = None, data: dict[str, Any] | None = None,
+              action: str | None = None, department: Department | None = None) -> TimelineEvent:
+        dept = department or self.ticket.department
+        ev = TimelineEvent(
+            ticket_id=self.ticket.id,
+            at=self.now,
+            action=action or self.action,
+            actor_id=self.actor.id,
+            actor_label=self.actor.label,
+            from_status=self.from_status,
+            to_status=self.ticket.status,
+            department_id=dept.id if dept else None,
+            note=note,
+            data=data,
+        )
+        db.session.add(ev)
+        return ev
+
+    def set_status(self, status: workflow.Status) -> None:
+        if self.transition is not None and status not in self.transition.allowed_targets():
+            raise AssertionError(f"{self.action} may not lead to {status}")
+        self.ticket.status = status.value
+
+    def active_dept_codes(self) -> list[str]:
+        return list(
+            db.session.scalars(
+                select(Department.code)
+                .join(Assignment, Assignment.department_id == Department.id)
+                .where(Assignment.ticket_id == self.ticket.id, Assignment.active.is_(True))
+            )
+        )
+
+    def notify_departments(self, codes: list[str]) -> None:
+        """Also send this action's socket event to departments that lose the ticket."""
+        self.notified_depts.update(codes)
+
+
+def _lock(ticket_id: int, actor: Actor) -> Ticket:
+    if isinstance(actor, SystemActor):
+        ticket = db.session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
+        if ticket is None:
+            raise NotFound("no such ticket")
+        return ticket
+    return access.get_ticket(actor, ticket_id, lock=True)
+
+
+@contextmanager
+def ticket_action(ticket_id: int, action: str, actor: Actor,
+                  now: dt.datetime | None = None) -> Iterator[ActionContext]:
+    """Lock the ticket, check the transition and the actor's part, run the body, commit, publish."""
+    try:
+        ticket = _lock(ticket_id, actor)
+        transition = None
+        dept_role = None
+        if action not in workflow.SYSTEM_ACTIONS:
+            try:
+                transition = workflow.check(action, ticket.status, actor.role)
+            except workflow.TransitionError as exc:
+                raise DomainError(exc.message, code=exc.code, status=exc.status) from None
+            if actor.role == "department":
+                dept_role = access.department_role(actor, ticket.id)  # type: ignore[arg-type]
+                if transition.party == "lead" and dept_role != "lead":
+                    raise Forbidden(f"only the lead department may {action}")
+                if not transition.party:
+                    raise Forbidden(f"departments may not {action}")
+        ctx = ActionContext(ticket, actor, action, now or utcnow(), ticket.status, transition, dept_role)
+        yield ctx
+        ticket.updated_at = ctx.now
+        codes = sorted(set(ctx.active_dept_codes()) | ctx.notified_depts)
+        events.publish_ticket(ticket, "updated", action, codes)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    outbox.kick()
+
+
+def require(condition: bool, message: str, code: str = "conflict") -> None:
+    """A guard beyond the transition table: 409 when it does not hold."""
+    if not condition:
+        raise Conflict(message, code=code)
+
+
+__all__ = ["SYSTEM", "ActionContext", "Actor", "SystemActor", "require", "ticket_action"]

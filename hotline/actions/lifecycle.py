@@ -1,0 +1,494 @@
+"""One function per lifecycle action of CONTRACT.md. Each runs in `ticket_action`: one transaction,
+the ticket row locked, the transition checked, a timeline event written, the outbox filled."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+
+from hotline import outbox
+from hotline.actions._core import Actor, ActionContext, require, ticket_action
+from hotline.deadlines import limits
+from hotline.errors import Conflict, Forbidden, NotFound, ValidationError
+from hotline.extensions import db
+from hotline.models import (
+    Assignment,
+    Caller,
+    Department,
+    ExtensionRequest,
+    ReturnRequest,
+    Ticket,
+    TimelineEvent,
+)
+from hotline.workflow import OPEN, Status
+from hotline.validation import HANDOFF_TARGETS, RETURN_REASONS
+
+MAX_ROUNDS_BEFORE_ARBITRATION = 3
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+
+def _department(code: str, field: str) -> Department:
+    dept = db.session.scalar(select(Department).where(Department.code == code))
+    if dept is None or not dept.active:
+        raise ValidationError(f"unknown department {code!r}", fields={field: "unknown department"})
+    if dept.kind == "center":
+        raise ValidationError("the centre cannot be dispatched to", fields={field: "not a handling department"})
+    return dept
+
+
+def _limit(ctx: ActionContext, clock: str) -> limits.Limit | None:
+    return limits.limit_for(clock, ctx.ticket.type, ctx.ticket.urgency)
+
+
+def _schedule_deadline_checks(ctx: ActionContext, *instants: dt.datetime | None) -> None:
+    """Jobs at the warning and due instants; they re-check the ticket when they run."""
+    for at in instants:
+        if at is not None:
+            outbox.add_job("hotline.tasks.deadlines.check_ticket", [ctx.ticket.id], at=at)
+
+
+def _start_sign_clock(ctx: ActionContext) -> None:
+    t, lim = ctx.ticket, _limit(ctx, "sign")
+    assert lim is not None
+    t.sign_due_at = limits.due(ctx.now, lim)
+    t.sign_warn_at = limits.warning_at(ctx.now, t.sign_due_at, lim)
+    t.sign_warned_at = t.sign_overdue_at = None
+    _schedule_deadline_checks(ctx, t.sign_warn_at, t.sign_due_at)
+
+
+def _start_handle_clock(ctx: ActionContext) -> None:
+    t, lim = ctx.ticket, _limit(ctx, "handle")
+    assert lim is not None
+    t.due_at = limits.due(ctx.now, lim)
+    t.warn_at = limits.warning_at(ctx.now, t.due_at, lim)
+    t.warned_at = t.overdue_at = None
+    _schedule_deadline_checks(ctx, t.warn_at, t.due_at)
+
+
+def _clear_clocks(ticket: Ticket) -> None:
+    ticket.sign_due_at = ticket.sign_warn_at = ticket.due_at = ticket.warn_at = None
+    ticket.sign_warned_at = ticket.sign_overdue_at = ticket.warned_at = ticket.overdue_at = None
+    ticket.signed_at = ticket.paused_at = None
+
+
+def _resume_clocks(ctx: ActionContext) -> dt.timedelta | None:
+    """End a pause (pending return or extension): push the running deadlines back by it."""
+    t = ctx.ticket
+    if t.paused_at is None:
+        return None
+    paused_from, t.paused_at = t.paused_at, None
+    sign_lim, handle_lim = _limit(ctx, "sign"), _limit(ctx, "handle")
+    for due_attr, warn_attr, lim in (("sign_due_at", "sign_warn_at", sign_lim),
+                                     ("due_at", "warn_at", handle_lim)):
+        if lim is None or getattr(t, due_attr) is None:
+            continue
+        if due_attr == "sign_due_at" and t.signed_at is not None:
+            continue
+        for attr in (due_attr, warn_attr):
+            if getattr(t, attr) is not None:
+                setattr(t, attr, limits.shift_for_pause(getattr(t, attr), paused_from, ctx.now, lim))
+        _schedule_deadline_checks(ctx, getattr(t, warn_attr), getattr(t, due_attr))
+    return ctx.now - paused_from
+
+
+def _notify_caller(ticket: Ticket, body: str) -> None:
+    if ticket.caller_id is None:
+        return
+    phone = db.session.scalar(select(Caller.phone).where(Caller.id == ticket.caller_id))
+    if phone:
+        outbox.add_sms(phone, body, ticket.id)
+
+
+def _text(value: object, field: str, required: bool = True, max_len: int = 4000) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValidationError(f"{field} is required", fields={field: "required"})
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} must be a string", fields={field: "must be a string"})
+    if len(value) > max_len:
+        raise ValidationError(f"{field} is too long", fields={field: f"at most {max_len} characters"})
+    return value.strip()
+
+
+# ---- intake outcomes ------------------------------------------------------------------------
+
+
+def answer_ticket(ticket_id: int, actor: Actor, text: str) -> Ticket:
+    """直接办结: the operator answered the caller directly."""
+    text = _text(text, "text")
+    with ticket_action(ticket_id, "answer", actor) as ctx:
+        ctx.ticket.answer_text = text
+        ctx.ticket.closed_at = ctx.now
+        ctx.ticket.close_reason = "answered"
+        ctx.set_status(Status.CLOSED)
+        ctx.event(note=text)
+    return ctx.ticket
+
+
+def dispatch_ticket(ticket_id: int, actor: Actor, department: str,
+                    assisting: list[str] | None = None, note: str | None = None) -> Ticket:
+    """派单: to a lead department and any assisting ones; starts the sign clock."""
+    if not isinstance(department, str) or not department:
+        raise ValidationError("department is required", fields={"department": "required"})
+    if assisting is not None and (
+        not isinstance(assisting, list) or not all(isinstance(a, str) for a in assisting)
+    ):
+        raise ValidationError("assisting must be a list", fields={"assisting": "must be a list of codes"})
+    note = _text(note, "note", required=False)
+    lead = _department(department, "department")
+    helpers = [_department(code, "assisting") for code in dict.fromkeys(assisting or [])]
+    if any(h.id == lead.id for h in helpers):
+        raise ValidationError("the lead cannot also assist", fields={"assisting": "contains the lead"})
+    with ticket_action(ticket_id, "dispatch", actor) as ctx:
+        t = ctx.ticket
+        designated = t.dispatch_rounds >= MAX_ROUNDS_BEFORE_ARBITRATION
+        if designated and actor.role not in ("supervisor", "admin"):
+            raise Forbidden(
+                "after 3 dispatch rounds a supervisor designates the department (职责界定)",
+                code="arbitration_required",
+            )
+        db.session.execute(
+            update(Assignment).where(Assignment.ticket_id == t.id, Assignment.active.is_(True))
+            .values(active=False)
+        )
+        t.dispatch_rounds += 1
+        t.designated = designated
+        t.department_id = lead.id
+        t.department = lead
+        db.session.add(Assignment(ticket_id=t.id, department_id=lead.id, role="lead",
+                                  round=t.dispatch_rounds, active=True, created_at=ctx.now))
+        for h in helpers:
+            db.session.add(Assignment(ticket_id=t.id, department_id=h.id, role="assist",
+                                      round=t.dispatch_rounds, active=True, created_at=ctx.now))
+        db.session.flush()
+        t.dispatched_at = ctx.now
+        _clear_clocks(t)
+        _start_sign_clock(ctx)
+        ctx.set_status(Status.DISPATCHED)
+        ctx.event(note=note, department=lead, data={
+            "round": t.dispatch_rounds,
+            "assisting": [h.code for h in helpers],
+            "designated": designated,
+        })
+    return ctx.ticket
+
+
+def merge_ticket(ticket_id: int, actor: Actor, into: object) -> Ticket:
+    """并单: a repeat of an open ticket is linked to it and closed as merged."""
+    if isinstance(into, bool) or not isinstance(into, int | str) or into == "":
+        raise ValidationError("into is required", fields={"into": "a ticket id or number"})
+    query = select(Ticket.id, Ticket.status)
+    query = query.where(Ticket.number == into) if isinstance(into, str) and not into.isdigit() \
+        else query.where(Ticket.id == int(into))
+    target = db.session.execute(query).first()
+    if target is None:
+        raise ValidationError("no such ticket to merge into", fields={"into": "unknown ticket"})
+    if target.id == ticket_id:
+        raise ValidationError("a ticket cannot merge into itself", fields={"into": "same ticket"})
+    with ticket_action(ticket_id, "merge", actor) as ctx:
+        other = db.session.scalar(select(Ticket).where(Ticket.id == target.id).with_for_update())
+        assert other is not None
+        require(other.status in OPEN, "can only merge into an open ticket", "target_not_open")
+        ctx.ticket.merged_into_id = other.id
+        ctx.ticket.closed_at = ctx.now
+        ctx.ticket.close_reason = "merged"
+        ctx.set_status(Status.MERGED)
+        ctx.event(note=f"merged into {other.number}", data={"into": other.number})
+        db.session.add(TimelineEvent(
+            ticket_id=other.id, at=ctx.now, action="merged-from", actor_id=actor.id,
+            actor_label=actor.label, from_status=other.status, to_status=other.status,
+            department_id=other.department_id, note=f"{ctx.ticket.number} merged into this ticket",
+            data={"from": ctx.ticket.number},
+        ))
+        _notify_caller(ctx.ticket, f"【12345】您反映的问题已并入工单{other.number}一并办理。")
+    return ctx.ticket
+
+
+def not_accept_ticket(ticket_id: int, actor: Actor, reason: str) -> Ticket:
+    """不予受理: outside the remit; the caller is told the lawful route (in `reason`)."""
+    reason = _text(reason, "reason")
+    with ticket_action(ticket_id, "not-accept", actor) as ctx:
+        ctx.ticket.status_reason = reason
+        ctx.ticket.closed_at = ctx.now
+        ctx.ticket.close_reason = "not_accepted"
+        ctx.set_status(Status.NOT_ACCEPTED)
+        ctx.event(note=reason)
+    return ctx.ticket
+
+
+def hand_off_ticket(ticket_id: int, actor: Actor, to: str, note: str | None = None) -> Ticket:
+    """Emergencies go to 110/119/120/122."""
+    if to not in HANDOFF_TARGETS:
+        raise ValidationError("unknown emergency service", fields={"to": "one of " + ", ".join(HANDOFF_TARGETS)})
+    note = _text(note, "note", required=False)
+    with ticket_action(ticket_id, "hand-off", actor) as ctx:
+        ctx.ticket.status_reason = f"handed off to {to}"
+        ctx.ticket.closed_at = ctx.now
+        ctx.ticket.close_reason = "handed_off"
+        ctx.set_status(Status.HANDED_OFF)
+        ctx.event(note=note, data={"to": to})
+    return ctx.ticket
+
+
+# ---- the department ------------------------------------------------------------------------
+
+
+def sign_ticket(ticket_id: int, actor: Actor) -> Ticket:
+    """签收: starts (or, after a rejected return, resumes) the handling clock."""
+    with ticket_action(ticket_id, "sign", actor) as ctx:
+        t = ctx.ticket
+        on_time = t.sign_due_at is None or ctx.now <= t.sign_due_at
+        t.signed_at = ctx.now
+        if t.due_at is None:
+            _start_handle_clock(ctx)
+        ctx.set_status(Status.IN_PROGRESS)
+        ctx.event(data={"on_time": on_time})
+    return ctx.ticket
+
+
+def return_ticket(ticket_id: int, actor: Actor, reason: str, note: str | None = None) -> Ticket:
+    """退单: within the return window, with a standard reason; the centre decides."""
+    if reason not in RETURN_REASONS:
+        raise ValidationError("unknown return reason", fields={"reason": "one of " + ", ".join(RETURN_REASONS)})
+    note = _text(note, "note", required=False)
+    with ticket_action(ticket_id, "return", actor) as ctx:
+        t = ctx.ticket
+        require(not t.designated, "a designated ticket cannot be returned", "designated")
+        lim = _limit(ctx, "return_window")
+        require(lim is not None, f"{t.urgency} tickets cannot be returned", "no_return_window")
+        assert lim is not None and t.dispatched_at is not None
+        require(ctx.now <= limits.due(t.dispatched_at, lim), "the return window has closed",
+                "return_window_closed")
+        db.session.add(ReturnRequest(
+            ticket_id=t.id, department_id=t.department_id, reason=reason, note=note,
+            from_status=t.status, status="pending", requested_by_id=actor.id, requested_at=ctx.now,
+        ))
+        t.paused_at = ctx.now
+        ctx.set_status(Status.RETURN_PENDING)
+        ctx.event(note=note, data={"reason": reason})
+    return ctx.ticket
+
+
+def _pending_return(ticket_id: int) -> ReturnRequest:
+    req = db.session.scalar(
+        select(ReturnRequest).where(ReturnRequest.ticket_id == ticket_id, ReturnRequest.status == "pending")
+    )
+    if req is None:  # the status says return_pending, so this is a broken invariant
+        raise NotFound("no pending return")
+    return req
+
+
+def approve_return(ticket_id: int, actor: Actor, note: str | None = None) -> Ticket:
+    """The centre takes the ticket back for re-dispatch (改派)."""
+    note = _text(note, "note", required=False)
+    with ticket_action(ticket_id, "approve-return", actor) as ctx:
+        t = ctx.ticket
+        req = _pending_return(t.id)
+        req.status, req.decided_by_id, req.decided_at = "approved", actor.id, ctx.now
+        ctx.notify_departments(ctx.active_dept_codes())
+        old = t.department
+        db.session.execute(
+            update(Assignment).where(Assignment.ticket_id == t.id, Assignment.active.is_(True))
+            .values(active=False)
+        )
+        t.department_id = None
+        t.department = None
+        _clear_clocks(t)
+        ctx.set_status(Status.ACCEPTED)
+        ctx.event(note=note, department=old, data={"reason": req.reason})
+    return ctx.ticket
+
+
+def reject_return(ticket_id: int, actor: Actor, note: str | None = None) -> Ticket:
+    """不当退单: the department keeps the ticket; the time waiting does not count."""
+    note = _text(note, "note", required=False)
+    with ticket_action(ticket_id, "reject-return", actor) as ctx:
+        req = _pending_return(ctx.ticket.id)
+        req.status, req.decided_by_id, req.decided_at = "rejected", actor.id, ctx.now
+        _resume_clocks(ctx)
+        ctx.set_status(Status.DISPATCHED)
+        ctx.event(note=note, data={"reason": req.reason})
+    return ctx.ticket
+
+
+def _pending_extension(ticket_id: int) -> ExtensionRequest | None:
+    return db.session.scalar(
+        select(ExtensionRequest).where(
+            ExtensionRequest.ticket_id == ticket_id, ExtensionRequest.status == "pending"
+        )
+    )
+
+
+def request_extension(ticket_id: int, actor: Actor, days: object, reason: str) -> Ticket:
+    """延期申请: one per ticket, before the due time, at most 10 working days."""
+    from flask import current_app
+
+    max_days = int(current_app.config["TIME_LIMITS"].get("extension_max_wd", 10))
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= max_days:
+        raise ValidationError("days out of range", fields={"days": f"an integer from 1 to {max_days}"})
+    reason = _text(reason, "reason")
+    with ticket_action(ticket_id, "request-extension", actor) as ctx:
+        t = ctx.ticket
+        require(t.urgency == "normal", "only normal tickets may be extended", "no_extension")
+        already = db.session.scalar(select(ExtensionRequest.id).where(ExtensionRequest.ticket_id == t.id))
+        require(already is None, "an extension was already requested for this ticket",
+                "extension_already_requested")
+        require(t.due_at is not None and ctx.now < t.due_at, "the due time has passed", "past_due")
+        db.session.add(ExtensionRequest(
+            ticket_id=t.id, department_id=t.department_id, days=days, reason=reason,
+            status="pending", requested_by_id=actor.id, requested_at=ctx.now, old_due_at=t.due_at,
+        ))
+        t.paused_at = ctx.now
+        ctx.event(note=reason, data={"days": days})
+    return ctx.ticket
+
+
+def approve_extension(ticket_id: int, actor: Actor, note: str | None = None) -> Ticket:
+    note = _text(note, "note", required=False)
+    with ticket_action(ticket_id, "approve-extension", actor) as ctx:
+        t = ctx.ticket
+        req = _pending_extension(t.id)
+        require(req is not None, "no extension is pending", "no_pending_extension")
+        assert req is not None and t.due_at is not None
+        _resume_clocks(ctx)
+        cal = limits.calendar()
+        t.due_at = cal.add_working_days(t.due_at, req.days)
+        lim = _limit(ctx, "handle")
+        assert lim is not None and t.signed_at is not None
+        t.warn_at = limits.warning_at(t.signed_at, t.due_at, lim)
+        t.warned_at = t.overdue_at = None
+        req.status, req.decided_by_id, req.decided_at, req.new_due_at = "approved", actor.id, ctx.now, t.due_at
+        ctx.event(note=note, data={"days": req.days, "due_at": t.due_at.isoformat()})
+        _schedule_deadline_checks(ctx, t.warn_at, t.due_at)
+    return ctx.ticket
+
+
+def reject_extension(ticket_id: int, actor: Actor, note: str | None = None) -> Ticket:
+    note = _text(note, "note", required=False)
+    with ticket_action(ticket_id, "reject-extension", actor) as ctx:
+        req = _pending_extension(ctx.ticket.id)
+        require(req is not None, "no extension is pending", "no_pending_extension")
+        assert req is not None
+        _resume_clocks(ctx)
+        req.status, req.decided_by_id, req.decided_at = "rejected", actor.id, ctx.now
+        ctx.event(note=note, data={"days": req.days})
+    return ctx.ticket
+
+
+def reply_ticket(ticket_id: int, actor: Actor, text: str) -> Ticket:
+    """办理回复: the lead department answers for all departments on the ticket."""
+    text = _text(text, "text")
+    with ticket_action(ticket_id, "reply", actor) as ctx:
+        t = ctx.ticket
+        pending = _pending_extension(t.id)
+        if pending is not None:  # replying makes a pending extension moot
+            pending.status, pending.decided_at = "withdrawn", ctx.now
+            _resume_clocks(ctx)
+        t.reply_text = text
+        t.replied_at = ctx.now
+        ctx.set_status(Status.REPLY_REVIEW)
+        ctx.event(note=text, data={"on_time": t.due_at is None or ctx.now <= t.due_at})
+    return ctx.ticket
+
+
+# ---- the centre ----------------------------------------------------------------------------
+
+
+def approve_reply(ticket_id: int, actor: Actor, note: str | None = None) -> Ticket:
+    """审核通过: the reply becomes public (to the caller) and the callback is due."""
+    note = _text(note, "note", required=False)
+    with ticket_action(ticket_id, "approve-reply", actor) as ctx:
+        ctx.ticket.reply_approved_at = ctx.now
+        ctx.set_status(Status.CALLBACK_PENDING)
+        ctx.event(note=note)
+        _notify_caller(ctx.ticket, f"【12345】您的工单{ctx.ticket.number}已办理回复，可凭提取码查询。")
+    return ctx.ticket
+
+
+def reject_reply(ticket_id: int, actor: Actor, note: str | None = None) -> Ticket:
+    note = _text(note, "note", required=False)
+    with ticket_action(ticket_id, "reject-reply", actor) as ctx:
+        ctx.ticket.replied_at = None
+        ctx.set_status(Status.IN_PROGRESS)
+        ctx.event(note=note)
+    return ctx.ticket
+
+
+def record_callback(ticket_id: int, actor: Actor, resolved: object, satisfaction: object,
+                    note: str | None = None) -> Ticket:
+    """回访结果: satisfied or basically satisfied closes; dissatisfied waits for verification."""
+    bad = {k: "1, 2 or 3" for k, v in (("resolved", resolved), ("satisfaction", satisfaction))
+           if isinstance(v, bool) or v not in (1, 2, 3)}
+    if bad:
+        raise ValidationError("invalid callback answers", fields=bad)
+    note = _text(note, "note", required=False)
+    with ticket_action(ticket_id, "record-callback", actor) as ctx:
+        t = ctx.ticket
+        t.callback_resolved, t.callback_satisfaction, t.callback_at = resolved, satisfaction, ctx.now
+        if satisfaction in (1, 2):
+            t.closed_at = ctx.now
+            t.close_reason = "rated"
+            ctx.set_status(Status.CLOSED)
+        ctx.event(note=note, data={"resolved": resolved, "satisfaction": satisfaction})
+    return ctx.ticket
+
+
+def reopen_ticket(ticket_id: int, actor: Actor, note: str | None = None) -> Ticket:
+    """重办: verified dissatisfaction goes back to the same department with a new deadline."""
+    note = _text(note, "note", required=False)
+    with ticket_action(ticket_id, "reopen", actor) as ctx:
+        t = ctx.ticket
+        require(t.callback_satisfaction == 3, "only a dissatisfied callback can be reopened",
+                "not_dissatisfied")
+        require(t.department_id is not None, "the ticket has no department", "no_department")
+        t.reopen_count += 1
+        previous = {"resolved": t.callback_resolved, "satisfaction": t.callback_satisfaction}
+        t.callback_resolved = t.callback_satisfaction = t.callback_at = None
+        t.reply_approved_at = t.replied_at = None
+        _clear_clocks(t)
+        _start_sign_clock(ctx)
+        ctx.set_status(Status.REOPENED)
+        ctx.event(note=note, data={"previous_rating": previous, "reopen_count": t.reopen_count})
+    return ctx.ticket
+
+
+def urge_ticket(ticket_id: int, actor: Actor, note: str | None = None) -> Ticket:
+    """催办: a reminder to the department, on the timeline."""
+    note = _text(note, "note", required=False)
+    with ticket_action(ticket_id, "urge", actor) as ctx:
+        ctx.event(note=note)
+    return ctx.ticket
+
+
+def supervise_ticket(ticket_id: int, actor: Actor, note: str | None = None,
+                     answer_hours: object = None) -> Ticket:
+    """督办: a formal supervision notice with its own answer deadline (default 1 working day)."""
+    note = _text(note, "note", required=False)
+    if answer_hours is not None and (
+        isinstance(answer_hours, bool) or not isinstance(answer_hours, int) or not 1 <= answer_hours <= 720
+    ):
+        raise ValidationError("answer_hours out of range", fields={"answer_hours": "1 to 720"})
+    with ticket_action(ticket_id, "supervise", actor) as ctx:
+        if answer_hours:
+            answer_by = ctx.now + dt.timedelta(hours=answer_hours)
+        else:
+            answer_by = limits.calendar().add_working_days(ctx.now, 1)
+        ctx.event(note=note, data={"answer_by": answer_by.isoformat()})
+    return ctx.ticket
+
+
+def add_note(ticket_id: int, actor: Actor, text: str) -> Ticket:
+    """A note on the timeline: how assisting departments contribute (协办意见)."""
+    text = _text(text, "text")
+    with ticket_action(ticket_id, "note", actor) as ctx:
+        ctx.event(note=text, data={"part": ctx.dept_role} if ctx.dept_role else None)
+    return ctx.ticket
+
+
+def ensure_open(ticket: Ticket) -> None:
+    if ticket.status not in OPEN:
+        raise Conflict("the ticket is closed", code="closed")

@@ -1,0 +1,7 @@
+"""The JSON API (/api/v1) for the consoles and other systems."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from hotline.api import auth, openapi, public_status, tickets  # noqa: E402,F401

@@ -1,0 +1,103 @@
+"""Bearer tokens for the API (`POST /api/v1/auth/token`), stored as SHA-256 hashes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import secrets
+
+from flask import current_app, g, jsonify, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from hotline.api import bp
+from hotline.errors import DomainError
+from hotline.extensions import db
+from hotline.models import ApiToken, User
+from hotline.models.base import utcnow
+from hotline.validation import Fields
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User, name: str = "api", kind: str = "user",
+                ttl: dt.timedelta | None = None) -> str:
+    token = secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), name=name, kind=kind,
+                            expires_at=utcnow() + ttl if ttl else None))
+    db.session.commit()
+    return token
+
+
+def user_for_token(token: str, kind: str = "user") -> User | None:
+    row = db.session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
+            ApiToken.token_hash == hash_token(token), ApiToken.kind == kind,
+            ApiToken.revoked_at.is_(None)
+        )
+    ).first()
+    if row is None:
+        return None
+    api_token, user = row
+    if api_token.expires_at and api_token.expires_at < utcnow():
+        return None
+    return user if user.active else None
+
+
+def authenticate() -> User:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        user = user_for_token(header[7:].strip())
+        if user is None:
+            raise DomainError("invalid or expired token", code="unauthorized", status=401)
+        return user
+    if current_user.is_authenticated:  # the consoles call the API with their session
+        return current_user._get_current_object()  # type: ignore[attr-defined]
+    raise DomainError("authentication required", code="unauthorized", status=401)
+
+
+def login_required(roles: tuple[str, ...] | None = None):
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            g.user = authenticate()
+            if roles and g.user.role not in roles:
+                raise DomainError(f"a {g.user.role} may not do this", code="forbidden", status=403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@bp.post("/auth/token")
+def create_token():
+    f = Fields(json_body())
+    username = f.string("username", required=True, max_len=64)
+    password = f.string("password", required=True, max_len=256)
+    f.done()
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or not user.check_password(password or ""):
+        raise DomainError("wrong username or password", code="unauthorized", status=401)
+    ttl = dt.timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"])
+    token = issue_token(user, ttl=ttl)
+    return jsonify({"token": token, "user": {"username": user.username, "role": user.role,
+                    "department": user.department.code if user.department else None}})
+
+
+def json_body(allow_empty: bool = False) -> object:
+    """The request's JSON object, or a 400 naming the problem."""
+    if allow_empty and not request.get_data(cache=True):
+        return {}
+    if not request.is_json:
+        raise DomainError("send a JSON body (Content-Type: application/json)", code="bad_request",
+                          status=400)
+    body = request.get_json(silent=True)
+    if body is None:
+        raise DomainError("malformed JSON", code="malformed_json", status=400)
+    if not isinstance(body, dict):
+        raise DomainError("the body must be a JSON object", code="bad_request", status=400)
+    return body

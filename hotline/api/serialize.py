@@ -1,0 +1,121 @@
+"""The ticket as the API shows it (CONTRACT.md fields), shaped by who is looking."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from hotline import access
+from hotline.extensions import db
+from hotline.models import Assignment, Caller, Department, Ticket, TimelineEvent, User
+from hotline.models.base import utcnow
+from hotline.workflow import AWAITING_SIGNATURE, Status
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def is_overdue(t: Ticket, now: dt.datetime | None = None) -> bool:
+    """Overdue on the clock that is running now (or already marked overdue)."""
+    now = now or utcnow()
+    if t.paused_at is not None:
+        return bool(t.overdue_at or t.sign_overdue_at)
+    if t.status in AWAITING_SIGNATURE and t.signed_at is None and t.sign_due_at:
+        return t.sign_overdue_at is not None or now > t.sign_due_at
+    if t.status == Status.IN_PROGRESS and t.due_at:
+        return t.overdue_at is not None or now > t.due_at
+    return False
+
+
+def _dept_codes(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Department.id, Department.code).where(Department.id.in_(ids))).all())
+
+
+def tickets_to_dicts(tickets: list[Ticket], viewer: User) -> list[dict]:
+    """Serialize a page of tickets with three queries in all (no query per ticket)."""
+    ids = [t.id for t in tickets]
+    assists: dict[int, list[int]] = {}
+    if ids:
+        for tid, dept_id in db.session.execute(
+            select(Assignment.ticket_id, Assignment.department_id).where(
+                Assignment.ticket_id.in_(ids), Assignment.active.is_(True), Assignment.role == "assist"
+            ).order_by(Assignment.id)
+        ):
+            assists.setdefault(tid, []).append(dept_id)
+    dept_ids = {t.department_id for t in tickets if t.department_id} | {d for v in assists.values() for d in v}
+    codes = _dept_codes(dept_ids)
+    callers = {}
+    caller_ids = {t.caller_id for t in tickets if t.caller_id}
+    if caller_ids:
+        callers = {c.id: c for c in db.session.scalars(select(Caller).where(Caller.id.in_(caller_ids)))}
+    full = access.sees_full_phone(viewer)
+    now = utcnow()
+    out = []
+    for t in tickets:
+        caller = callers.get(t.caller_id) if t.caller_id else None
+        phone = caller.phone if caller else None
+        name = caller.name if caller else None
+        if not full:
+            phone = access.mask_phone(phone)
+            name = (name[0] + "*" * (len(name) - 1)) if name else None
+        out.append({
+            "id": t.id,
+            "number": t.number,
+            "status": t.status,
+            "type": t.type,
+            "urgency": t.urgency,
+            "channel": t.channel,
+            "category": t.category_code,
+            "region": t.region_code,
+            "line": t.line,
+            "title": t.title,
+            "content": t.content,
+            "address": t.address,
+            "publishable": t.publishable,
+            "caller_phone": phone,
+            "caller_name": name,
+            "department": codes.get(t.department_id) if t.department_id else None,
+            "assisting": [codes[d] for d in assists.get(t.id, [])],
+            "dispatch_rounds": t.dispatch_rounds,
+            "designated": t.designated,
+            "sign_due_at": iso(t.sign_due_at),
+            "signed_at": iso(t.signed_at),
+            "due_at": iso(t.due_at),
+            "overdue": is_overdue(t, now),
+            "warning": bool(t.sign_warned_at or t.warned_at),
+            "paused": t.paused_at is not None,
+            "reply": t.reply_text,
+            "answer": t.answer_text,
+            "callback": {"resolved": t.callback_resolved, "satisfaction": t.callback_satisfaction,
+                         "at": iso(t.callback_at)} if t.callback_at else None,
+            "merged_into": t.merged_into_id,
+            "closed_at": iso(t.closed_at),
+            "created_at": iso(t.created_at),
+            "updated_at": iso(t.updated_at),
+        })
+    return out
+
+
+def timeline(ticket_id: int) -> list[dict]:
+    rows = db.session.execute(
+        select(TimelineEvent, Department.code)
+        .outerjoin(Department, Department.id == TimelineEvent.department_id)
+        .where(TimelineEvent.ticket_id == ticket_id)
+        .order_by(TimelineEvent.id)
+    ).all()
+    return [
+        {"at": iso(e.at), "action": e.action, "actor": e.actor_label, "from_status": e.from_status,
+         "to_status": e.to_status, "department": code, "note": e.note, "data": e.data}
+        for e, code in rows
+    ]
+
+
+def ticket_to_dict(ticket: Ticket, viewer: User, with_timeline: bool = True) -> dict:
+    out = tickets_to_dicts([ticket], viewer)[0]
+    if with_timeline:
+        out["timeline"] = timeline(ticket.id)
+    return out

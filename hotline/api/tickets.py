@@ -1,0 +1,121 @@
+"""Tickets: intake, read, list, and one route for every lifecycle action."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import g, jsonify, request
+from sqlalchemy import func, select
+
+from hotline import access, actions
+from hotline.api import bp
+from hotline.api.auth import json_body, login_required
+from hotline.api.serialize import ticket_to_dict, tickets_to_dicts
+from hotline.errors import NotFound, ValidationError
+from hotline.extensions import db
+from hotline.models import Department, Ticket
+from hotline.workflow import Status
+
+INTAKE_ROLES = ("operator", "supervisor", "admin")
+
+
+@bp.post("/tickets")
+@login_required(INTAKE_ROLES)
+def create_ticket():
+    data = actions.parse_intake(json_body())
+    ticket, code = actions.create_ticket(data, g.user)
+    body = ticket_to_dict(ticket, g.user)
+    body["retrieval_code"] = code  # shown once, to be read out or sent to the caller
+    return jsonify(body), 201
+
+
+@bp.get("/tickets/<int:ticket_id>")
+@login_required()
+def get_ticket(ticket_id: int):
+    ticket = access.get_ticket(g.user, ticket_id)
+    return jsonify(ticket_to_dict(ticket, g.user))
+
+
+def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError(f"{name} must be an integer", fields={name: "must be an integer"}) from None
+    if not lo <= value <= hi:
+        raise ValidationError(f"{name} out of range", fields={name: f"between {lo} and {hi}"})
+    return value
+
+
+@bp.get("/tickets")
+@login_required()
+def list_tickets():
+    page = _int_arg("page", 1, 1, 100_000)
+    per_page = _int_arg("per_page", 20, 1, 100)
+    query = access.visible_tickets(g.user, select(Ticket))
+    if statuses := request.args.get("status"):
+        wanted = [s for s in statuses.split(",") if s]
+        bad = [s for s in wanted if s not in Status._value2member_map_]
+        if bad:
+            raise ValidationError("unknown status", fields={"status": "unknown: " + ", ".join(bad)})
+        query = query.where(Ticket.status.in_(wanted))
+    if dept := request.args.get("department"):
+        dept_id = db.session.scalar(select(Department.id).where(Department.code == dept))
+        if dept_id is None:
+            raise ValidationError("unknown department", fields={"department": "unknown department"})
+        query = query.where(Ticket.department_id == dept_id)
+    if number := request.args.get("number"):
+        query = query.where(Ticket.number == number)
+    if overdue := request.args.get("overdue"):
+        if overdue not in ("true", "false"):
+            raise ValidationError("overdue must be true or false", fields={"overdue": "true or false"})
+        marked = (Ticket.overdue_at.is_not(None)) | (Ticket.sign_overdue_at.is_not(None))
+        query = query.where(marked if overdue == "true" else ~marked)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = list(db.session.scalars(query.order_by(Ticket.id.desc()).limit(per_page).offset((page - 1) * per_page)))
+    return jsonify({"items": tickets_to_dicts(items, g.user), "page": page, "per_page": per_page,
+                    "total": total})
+
+
+# action name -> (function, the body fields it takes)
+ACTIONS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
+    "answer": (actions.answer_ticket, ("text",)),
+    "dispatch": (actions.dispatch_ticket, ("department", "assisting", "note")),
+    "merge": (actions.merge_ticket, ("into",)),
+    "not-accept": (actions.not_accept_ticket, ("reason",)),
+    "hand-off": (actions.hand_off_ticket, ("to", "note")),
+    "sign": (actions.sign_ticket, ()),
+    "return": (actions.return_ticket, ("reason", "note")),
+    "approve-return": (actions.approve_return, ("note",)),
+    "reject-return": (actions.reject_return, ("note",)),
+    "request-extension": (actions.request_extension, ("days", "reason")),
+    "approve-extension": (actions.approve_extension, ("note",)),
+    "reject-extension": (actions.reject_extension, ("note",)),
+    "reply": (actions.reply_ticket, ("text",)),
+    "approve-reply": (actions.approve_reply, ("note",)),
+    "reject-reply": (actions.reject_reply, ("note",)),
+    "record-callback": (actions.record_callback, ("resolved", "satisfaction", "note")),
+    "reopen": (actions.reopen_ticket, ("note",)),
+    "urge": (actions.urge_ticket, ("note",)),
+    "supervise": (actions.supervise_ticket, ("note", "answer_hours")),
+    "note": (actions.add_note, ("text",)),
+}
+
+
+@bp.post("/tickets/<int:ticket_id>/actions/<action>")
+@login_required()
+def ticket_action(ticket_id: int, action: str):
+    entry = ACTIONS.get(action)
+    if entry is None:
+        raise NotFound(f"unknown action {action!r}", code="unknown_action")
+    fn, fields = entry
+    body = json_body(allow_empty=True)
+    assert isinstance(body, dict)
+    # Required arguments come positionally so a missing one is reported by the action (422).
+    kwargs = {name: body.get(name) for name in fields}
+    ticket = fn(ticket_id, g.user, **kwargs)
+    db.session.expire_all()
+    return jsonify(ticket_to_dict(access.get_ticket(g.user, ticket.id), g.user))

@@ -1,0 +1,145 @@
+"""Flask commands: import-catalogue, seed-demo, create-user, worker, open311 keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from hotline.extensions import db
+
+DEMO_USERS = (
+    # username, role, department code, display name
+    ("operator", "operator", None, "话务员小王"),
+    ("supervisor", "supervisor", "CENTER", "值班长老李"),
+    ("leader", "leader", None, "市领导"),
+    ("admin", "admin", "CENTER", "系统管理员"),
+    ("dept_cgj", "department", "XC-CGJ", "城管局联络员"),
+    ("dept_sthjj", "department", "XC-STHJJ", "生态环境局联络员"),
+)
+
+
+def create_or_update_user(username: str, password: str, role: str, department: str | None,
+                          display_name: str | None = None):
+    from hotline.models import Department, User
+    from hotline.workflow import ROLES
+
+    if role not in ROLES:
+        raise click.BadParameter(f"role must be one of {', '.join(ROLES)}")
+    dept_id = None
+    if department:
+        dept_id = db.session.scalar(select(Department.id).where(Department.code == department))
+        if dept_id is None:
+            raise click.BadParameter(f"unknown department {department}")
+    if role == "department" and dept_id is None:
+        raise click.BadParameter("department staff need --department")
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        user = User(username=username, active=True)
+        db.session.add(user)
+    user.role, user.department_id = role, dept_id
+    user.display_name = display_name or username
+    if not user.password_hash or not user.check_password(password):
+        user.set_password(password)
+    db.session.commit()
+    return user
+
+
+def seed_demo() -> None:
+    from hotline.catalogue_import import import_catalogue
+    from hotline.models import Department
+
+    import_catalogue()
+    for username, role, dept, name in DEMO_USERS:
+        create_or_update_user(username, f"demo-{username}", role, dept, name)
+    # Demo liaison phones so warnings have somewhere to go (the console provider records them).
+    for code, phone in (("XC-CGJ", "+8613900000001"), ("XC-STHJJ", "+8613900000002")):
+        dept = db.session.scalar(select(Department).where(Department.code == code))
+        if dept and not dept.liaison_phone:
+            dept.liaison_phone = phone
+    db.session.commit()
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("import-catalogue")
+    @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    def import_catalogue_cmd(directory: Path) -> None:
+        """Load the catalogue CSVs from DIRECTORY (idempotent; all or nothing)."""
+        from hotline.catalogue_import import import_catalogue
+        from hotline.errors import ValidationError
+
+        try:
+            counts = import_catalogue(directory)
+        except ValidationError as exc:
+            raise click.ClickException(exc.message) from None
+        click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+
+    @app.cli.command("seed-demo")
+    def seed_demo_cmd() -> None:
+        """Import the demo catalogue and create the demo users (safe to run twice)."""
+        seed_demo()
+        click.echo("demo catalogue and users ready:")
+        for username, role, dept, _ in DEMO_USERS:
+            click.echo(f"  {username:<11} demo-{username:<12} {role}{' ' + dept if dept else ''}")
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--role", required=True)
+    @click.option("--department", default=None, help="department code, e.g. XC-CGJ")
+    @click.option("--name", default=None)
+    @click.password_option()
+    def create_user_cmd(username, role, department, name, password) -> None:
+        """Create or update a user."""
+        create_or_update_user(username, password, role, department, name)
+        click.echo(f"user {username} ready")
+
+    @app.cli.command("worker")
+    @click.option("--burst", is_flag=True, help="run what is queued, then stop")
+    def worker_cmd(burst: bool) -> None:
+        """Run an RQ worker with its scheduler on every queue, plus the periodic jobs and the outbox relay."""
+        from hotline.worker import run_worker
+
+        run_worker(current_app._get_current_object(), burst=burst)  # type: ignore[attr-defined]
+
+    @app.cli.command("relay-outbox")
+    def relay_outbox_cmd() -> None:
+        """Deliver what waits in the outbox once."""
+        from hotline.outbox import relay_all
+
+        click.echo(f"delivered {relay_all()}")
+
+    open311 = click.Group("open311", help="Open311 GeoReport v2 API keys.")
+
+    @open311.command("create-key")
+    @click.argument("name")
+    def create_key(name: str) -> None:
+        """Create an API key for client NAME; prints the key alone on the last line."""
+        from hotline.api.auth import issue_token
+        from hotline.models import User
+
+        user = db.session.scalar(select(User).where(User.username == f"open311:{name}"))
+        if user is None:
+            user = create_or_update_user(f"open311:{name}", __import__("secrets").token_hex(16),
+                                         "operator", None, f"Open311 client {name}")
+        key = issue_token(user, name=name, kind="open311")
+        click.echo(f"Open311 key for {name}:")
+        click.echo(key)
+
+    @open311.command("revoke-key")
+    @click.argument("key")
+    def revoke_key(key: str) -> None:
+        """Revoke an Open311 API key."""
+        from hotline.api.auth import hash_token
+        from hotline.models import ApiToken
+        from hotline.models.base import utcnow
+
+        token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(key)))
+        if token is None:
+            raise click.ClickException("no such key")
+        token.revoked_at = utcnow()
+        db.session.commit()
+        click.echo("revoked")
+
+    app.cli.add_command(open311)

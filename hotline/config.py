@@ -1,0 +1,74 @@
+"""Settings from the environment, with embedded defaults for a first run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+INSTANCE_DIR = Path(os.environ.get("HOTLINE_INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance"))
+
+# Time limits per type x urgency (DOMAIN.md "Time limits"). Values are (amount, unit) where unit is
+# "wd" (working days by the official calendar) or "min" (natural minutes).
+DEFAULT_TIME_LIMITS: dict[str, dict] = {
+    "sign": {"critical": [15, "min"], "urgent": [30, "min"], "normal": [1, "wd"]},
+    "handle": {
+        "critical": [120, "min"],
+        "urgent": [1440, "min"],
+        "normal": {
+            "consult": [1, "wd"],
+            "help": [5, "wd"],
+            "complaint": [5, "wd"],
+            "report": [15, "wd"],
+            "suggestion": [5, "wd"],
+            "praise": [5, "wd"],
+        },
+    },
+    "return_window": {"urgent": [120, "min"], "normal": [1, "wd"]},
+    "extension_max_wd": 10,
+    "warning_fraction": 0.8,
+}
+
+
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{INSTANCE_DIR / 'hotline.db'}"
+    # Accept the common spellings and use psycopg 3 for PostgreSQL.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
+    SQLALCHEMY_DATABASE_URI = database_url()
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    REDIS_URL = os.environ.get("REDIS_URL", "").strip() or None
+    PUBLIC_URL = os.environ.get("HOTLINE_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
+    TELEPHONY = os.environ.get("HOTLINE_TELEPHONY", "console")
+    TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+    TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+    TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "")
+    CALLBACK_WINDOW = os.environ.get("HOTLINE_CALLBACK_WINDOW", "08:30-20:00")
+    CALLBACK_DELAY_MINUTES = os.environ.get("HOTLINE_CALLBACK_DELAY_MINUTES", "")
+    TIMEZONE = "Asia/Shanghai"
+    TICKET_PREFIX = os.environ.get("HOTLINE_TICKET_PREFIX", "XC")
+    TIME_LIMITS = DEFAULT_TIME_LIMITS
+    MAX_CONTENT_CHARS = 4000
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    API_TOKEN_TTL_HOURS = int(os.environ.get("HOTLINE_API_TOKEN_TTL_HOURS", "720"))
+    # The web process delivers the outbox from a background thread right after each commit;
+    # the worker sweeps it as well, so a message is delivered even if the web process dies.
+    OUTBOX_RELAY_THREAD = os.environ.get("HOTLINE_OUTBOX_RELAY_THREAD", "1") == "1"
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ["zh_Hans_CN", "en"]
+    JSON_AS_ASCII = False
+
+    @classmethod
+    def engine_options(cls, uri: str) -> dict:
+        if uri.startswith("sqlite"):
+            return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        return {"pool_size": 20, "max_overflow": 40, "pool_pre_ping": True, "pool_timeout": 30}

@@ -1,0 +1,1 @@
+"""Working-day calendar and due-time computation (限时办结)."""

@@ -1,0 +1,44 @@
+"""Socket.IO events: small {type, op, ...} dicts to named rooms, published only after commit."""
+
+from __future__ import annotations
+
+from hotline import outbox
+from hotline.models import Department, Ticket
+
+NAMESPACE = "/agents"
+
+
+def dept_room(code: str) -> str:
+    return f"dept:{code}"
+
+
+def ticket_event(ticket: Ticket, op: str, action: str | None = None,
+                 department: Department | None = None) -> dict:
+    dept = department or ticket.department
+    return {
+        "type": "ticket",
+        "op": op,
+        "id": ticket.id,
+        "number": ticket.number,
+        "status": ticket.status,
+        "urgency": ticket.urgency,
+        "department": dept.code if dept else None,
+        "action": action,
+        "sign_due_at": ticket.sign_due_at.isoformat() if ticket.sign_due_at else None,
+        "due_at": ticket.due_at.isoformat() if ticket.due_at else None,
+    }
+
+
+def publish_ticket(ticket: Ticket, op: str, action: str | None, dept_codes: list[str],
+                   centre_rooms: tuple[str, ...] = ("supervisors",)) -> None:
+    """Write the event to the outbox: the ticket's room, its departments' rooms, and centre rooms."""
+    rooms = [f"ticket:{ticket.id}", *centre_rooms, *(dept_room(c) for c in dept_codes)]
+    outbox.add_socket_event(ticket_event(ticket, op, action), rooms)
+
+
+def emit_now(event: dict, rooms: list[str]) -> None:
+    """Publish through the Socket.IO message queue (used by the outbox relay only)."""
+    from hotline.extensions import socketio
+
+    for room in rooms:
+        socketio.emit("event", event, namespace=NAMESPACE, to=room)

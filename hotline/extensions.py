@@ -1,0 +1,66 @@
+"""Unbound extensions and the Redis connection factory: nothing connects at import time."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import current_app
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_socketio import SocketIO
+from flask_sqlalchemy import SQLAlchemy
+from redis import Redis
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+socketio = SocketIO()
+babel = Babel()
+login_manager = LoginManager()
+
+_redis_lock = threading.Lock()
+_redis_clients: dict[str, Redis] = {}
+
+
+def redis_url() -> str:
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        raise RuntimeError("REDIS_URL is not configured (make run starts an embedded Redis)")
+    return url
+
+
+def get_redis(url: str | None = None) -> Redis:
+    """One shared client per URL; short timeouts so a Redis outage never hangs a caller."""
+    url = url or redis_url()
+    with _redis_lock:
+        client = _redis_clients.get(url)
+        if client is None:
+            client = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=3)
+            _redis_clients[url] = client
+        return client
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - sqlite only
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()

@@ -1,0 +1,39 @@
+"""All models, importable from one place (Alembic sees them through this module)."""
+
+from hotline.models.catalogue import (
+    CalendarOverride,
+    Category,
+    Department,
+    DispatchRule,
+    HotlineLine,
+    Region,
+)
+from hotline.models.outbox import OutboxMessage
+from hotline.models.people import ApiToken, Caller, User
+from hotline.models.tickets import (
+    Assignment,
+    ExtensionRequest,
+    ReturnRequest,
+    Ticket,
+    TicketNumberCounter,
+    TimelineEvent,
+)
+
+__all__ = [
+    "ApiToken",
+    "Assignment",
+    "CalendarOverride",
+    "Caller",
+    "Category",
+    "Department",
+    "DispatchRule",
+    "ExtensionRequest",
+    "HotlineLine",
+    "OutboxMessage",
+    "Region",
+    "ReturnRequest",
+    "Ticket",
+    "TicketNumberCounter",
+    "TimelineEvent",
+    "User",
+]

@@ -1,0 +1,144 @@
+"""The transactional outbox (FixMyStreet's send queue): written in the action's transaction,
+delivered after commit by a relay that retries with back-off. Redis being down delays delivery,
+never the action.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from hotline.extensions import db, get_redis
+from hotline.models import OutboxMessage
+from hotline.models.base import utcnow
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF_SECONDS = 60
+
+
+def add_socket_event(event: dict, rooms: list[str]) -> None:
+    db.session.add(OutboxMessage(kind="socket", payload={"event": event, "rooms": sorted(set(rooms))}))
+
+
+def add_job(func: str, args: list[Any], at: dt.datetime | None = None,
+            job_id: str | None = None) -> None:
+    """A job for the RQ workers. `func` is a dotted name registered with hotline.tasks.job."""
+    payload: dict[str, Any] = {"func": func, "args": args}
+    if at is not None:
+        payload["at"] = at.astimezone(dt.UTC).isoformat()
+    if job_id:
+        payload["job_id"] = job_id
+    db.session.add(OutboxMessage(kind="job", payload=payload))
+
+
+def add_sms(to: str, body: str, ticket_id: int | None = None) -> None:
+    add_job("hotline.tasks.notify.send_sms", [to, body, ticket_id])
+
+
+def _backoff(attempts: int) -> dt.timedelta:
+    return dt.timedelta(seconds=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
+
+
+def _deliver(message: OutboxMessage) -> None:
+    from hotline import tasks
+
+    redis = get_redis()
+    if message.kind == "socket":
+        # python-socketio's Redis manager logs and drops a publish when Redis is down,
+        # so ask Redis first: a failure here keeps the row for the next attempt.
+        redis.ping()
+        from hotline.events import emit_now
+
+        emit_now(message.payload["event"], message.payload["rooms"])
+    elif message.kind == "job":
+        tasks.enqueue_payload(redis, message.payload)
+    else:
+        raise ValueError(f"unknown outbox kind {message.kind!r}")
+
+
+def relay_once(limit: int = 200) -> int:
+    """Deliver what is due; returns how many were delivered. Safe to run in several processes."""
+    now = utcnow()
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    delivered = 0
+    try:
+        for message in db.session.scalars(query).all():
+            try:
+                _deliver(message)
+            except Exception as exc:  # noqa: BLE001 - any failure is recorded on the row and retried
+                message.attempts += 1
+                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                message.next_attempt_at = utcnow() + _backoff(message.attempts)
+                log.warning("outbox %s not delivered (attempt %s): %s", message.id,
+                            message.attempts, message.last_error)
+                break  # the transport is likely down: leave the rest for the next pass
+            message.delivered_at = utcnow()
+            delivered += 1
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return delivered
+
+
+def relay_all(limit: int = 200, rounds: int = 1000) -> int:
+    """Deliver until nothing due is left (or a delivery fails)."""
+    total = 0
+    for _ in range(rounds):
+        n = relay_once(limit)
+        total += n
+        if n < limit:
+            break
+    return total
+
+
+class _Relay:
+    """A background thread in the web process that drains the outbox right after commits."""
+
+    def __init__(self) -> None:
+        self.wake = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+
+    def kick(self, app: Flask) -> None:
+        if self.thread is None or not self.thread.is_alive():
+            with self.lock:
+                if self.thread is None or not self.thread.is_alive():
+                    self.thread = threading.Thread(
+                        target=self._run, args=(app,), name="outbox-relay", daemon=True
+                    )
+                    self.thread.start()
+        self.wake.set()
+
+    def _run(self, app: Flask) -> None:
+        while True:
+            self.wake.wait(timeout=2.0)
+            self.wake.clear()
+            with app.app_context():
+                try:
+                    relay_all()
+                except Exception:  # noqa: BLE001 - the relay must survive a database blip
+                    log.exception("outbox relay pass failed")
+                finally:
+                    db.session.remove()
+
+
+_relay = _Relay()
+
+
+def kick() -> None:
+    """Ask the background relay to deliver now (called after each commit that wrote rows)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config.get("OUTBOX_RELAY_THREAD") and app.config.get("REDIS_URL"):
+        _relay.kick(app)

@@ -1,0 +1,143 @@
+"""The ticket lifecycle as data (DOMAIN.md): statuses, their groups, and one transition table.
+
+Pure: no database, no Flask. `hotline.actions` asks `check()` before every change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    ACCEPTED = "accepted"  # 已受理
+    DISPATCHED = "dispatched"  # 待签收
+    IN_PROGRESS = "in_progress"  # 办理中
+    RETURN_PENDING = "return_pending"  # 退单待审
+    REPLY_REVIEW = "reply_review"  # 待审核
+    CALLBACK_PENDING = "callback_pending"  # 待回访
+    REOPENED = "reopened"  # 重办
+    CLOSED = "closed"  # 办结
+    MERGED = "merged"  # 已并单
+    NOT_ACCEPTED = "not_accepted"  # 不予受理
+    HANDED_OFF = "handed_off"  # 转110/119/120/122
+
+
+OPEN = frozenset(
+    {
+        Status.ACCEPTED,
+        Status.DISPATCHED,
+        Status.IN_PROGRESS,
+        Status.RETURN_PENDING,
+        Status.REPLY_REVIEW,
+        Status.CALLBACK_PENDING,
+        Status.REOPENED,
+    }
+)
+FINISHED = frozenset(set(Status) - OPEN)
+# Statuses in which a department holds the ticket and its clocks run.
+WITH_DEPARTMENT = frozenset({Status.DISPATCHED, Status.IN_PROGRESS, Status.REOPENED})
+# Awaiting the department's signature (the sign clock runs).
+AWAITING_SIGNATURE = frozenset({Status.DISPATCHED, Status.REOPENED})
+
+# The coarse statuses the public sees.
+PUBLIC_STATUS: dict[Status, str] = {
+    Status.ACCEPTED: "received",
+    Status.DISPATCHED: "handling",
+    Status.IN_PROGRESS: "handling",
+    Status.RETURN_PENDING: "handling",
+    Status.REPLY_REVIEW: "handling",
+    Status.REOPENED: "handling",
+    Status.CALLBACK_PENDING: "replied",
+    Status.CLOSED: "closed",
+    Status.MERGED: "closed",
+    Status.NOT_ACCEPTED: "closed",
+    Status.HANDED_OFF: "closed",
+}
+
+ROLES = ("operator", "supervisor", "department", "leader", "admin")
+CENTRE = frozenset({"operator", "supervisor", "admin"})
+SUPERVISORS = frozenset({"supervisor", "admin"})
+DEPARTMENT = frozenset({"department"})
+CENTRE_READERS = frozenset({"operator", "supervisor", "leader", "admin"})
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[Status]
+    # None: the action leaves the status alone or picks among `targets` itself.
+    target: Status | None
+    roles: frozenset[str]
+    # Which department staff may fire it: "lead" (主办), "party" (lead or assisting), or "" (none).
+    party: str = ""
+    targets: frozenset[Status] = frozenset()
+
+    def allowed_targets(self) -> frozenset[Status]:
+        return self.targets | ({self.target} if self.target else frozenset())
+
+
+def _t(action, sources, target, roles, party="", targets=()):
+    return Transition(action, frozenset(sources), target, frozenset(roles), party, frozenset(targets))
+
+
+S = Status
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        _t("answer", {S.ACCEPTED}, S.CLOSED, CENTRE),
+        _t("dispatch", {S.ACCEPTED}, S.DISPATCHED, CENTRE),
+        _t("merge", {S.ACCEPTED}, S.MERGED, CENTRE),
+        _t("not-accept", {S.ACCEPTED}, S.NOT_ACCEPTED, CENTRE),
+        _t("hand-off", {S.ACCEPTED}, S.HANDED_OFF, CENTRE),
+        _t("sign", AWAITING_SIGNATURE, S.IN_PROGRESS, DEPARTMENT, "lead"),
+        _t("return", {S.DISPATCHED, S.IN_PROGRESS}, S.RETURN_PENDING, DEPARTMENT, "lead"),
+        _t("approve-return", {S.RETURN_PENDING}, S.ACCEPTED, SUPERVISORS),
+        _t("reject-return", {S.RETURN_PENDING}, S.DISPATCHED, SUPERVISORS),
+        _t("request-extension", {S.IN_PROGRESS}, None, DEPARTMENT, "lead"),
+        _t("approve-extension", {S.IN_PROGRESS}, None, SUPERVISORS),
+        _t("reject-extension", {S.IN_PROGRESS}, None, SUPERVISORS),
+        _t("reply", {S.IN_PROGRESS}, S.REPLY_REVIEW, DEPARTMENT, "lead"),
+        _t("approve-reply", {S.REPLY_REVIEW}, S.CALLBACK_PENDING, SUPERVISORS),
+        _t("reject-reply", {S.REPLY_REVIEW}, S.IN_PROGRESS, SUPERVISORS),
+        _t(
+            "record-callback",
+            {S.CALLBACK_PENDING},
+            None,
+            CENTRE,
+            targets={S.CLOSED, S.CALLBACK_PENDING},
+        ),
+        _t("reopen", {S.CALLBACK_PENDING}, S.REOPENED, SUPERVISORS),
+        _t("urge", WITH_DEPARTMENT, None, SUPERVISORS | {"leader"}),
+        _t("supervise", WITH_DEPARTMENT, None, SUPERVISORS | {"leader"}),
+        _t("note", OPEN, None, CENTRE | DEPARTMENT, "party"),
+    )
+}
+# Actions raised by the system (the deadline workers), not by a person.
+SYSTEM_ACTIONS = frozenset({"warn", "overdue"})
+
+
+class TransitionError(Exception):
+    """The action is not allowed: `status` is 403 (no right) or 409 (wrong state)."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def check(action: str, current: str, role: str) -> Transition:
+    """The transition for `action` from `current` by a user of `role`, or TransitionError."""
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise TransitionError(404, "unknown_action", f"unknown action {action!r}")
+    if role not in transition.roles:
+        raise TransitionError(403, "forbidden", f"a {role} may not {action}")
+    if Status(current) not in transition.sources:
+        raise TransitionError(409, "illegal_transition", f"cannot {action} a ticket that is {current}")
+    return transition
+
+
+def actions_available(current: str, role: str) -> list[str]:
+    """Actions a role could fire from a status (before action-specific guards)."""
+    status = Status(current)
+    return [a for a, t in TRANSITIONS.items() if role in t.roles and status in t.sources]

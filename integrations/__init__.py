@@ -1,0 +1,1 @@
+"""Outside channels behind small interfaces (Twilio, or the local console provider)."""

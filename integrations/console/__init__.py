@@ -1,0 +1,1 @@
+"""The local provider for development and demos: records what would be sent."""

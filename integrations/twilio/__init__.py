@@ -1,0 +1,1 @@
+"""Twilio: webhooks, signature check, TwiML builders, and the one REST client module."""
