@@ -7,6 +7,16 @@ from flask import Flask
 from hotline.config import INSTANCE_DIR, Config
 
 
+def socket_queue(url: str | None, write_only: bool = False) -> dict:
+    """The Socket.IO message queue on Redis (redis://, rediss:// or unix:// for the embedded one)."""
+    if not url:
+        return {}
+    import socketio as python_socketio
+
+    return {"client_manager": python_socketio.RedisManager(url, channel="flask-socketio",
+                                                           write_only=write_only)}
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.from_object(Config)
@@ -26,12 +36,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
-    socketio.init_app(
-        app,
-        async_mode="threading",
-        message_queue=app.config.get("REDIS_URL"),
-        cors_allowed_origins=[],
-    )
+    socketio.init_app(app, async_mode="threading", cors_allowed_origins=[],
+                      **socket_queue(app.config.get("REDIS_URL")))
 
     from hotline.api import bp as api_bp
     from hotline.api.errors import register_error_handlers

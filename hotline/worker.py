@@ -43,7 +43,9 @@ def run_worker(app: Flask, burst: bool = False) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     with app.app_context():
         # The worker only emits; make sure this process's Socket.IO publishes through Redis.
-        socketio.init_app(app, async_mode="threading", message_queue=redis_url())
+        from hotline import socket_queue
+
+        socketio.init_app(app, async_mode="threading", **socket_queue(redis_url(), write_only=True))
         redis = get_redis()
         stop = threading.Event()
         ticker = threading.Thread(target=_ticker, args=(app, stop), name="ticker", daemon=True)

@@ -1,0 +1,68 @@
+"""The outbox: written with the change, delivered after commit to Redis, kept when Redis is down."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from rq import Queue
+from sqlalchemy import func, select
+
+from hotline.extensions import db, get_redis
+from hotline.models import OutboxMessage
+from hotline.outbox import relay_all
+from tests.conftest import new_ticket_body
+
+
+def pending(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                                 .where(OutboxMessage.delivered_at.is_(None)))
+
+
+def test_relay_publishes_socket_events_and_enqueues_jobs(app, api, make_ticket, redis_url):
+    redis = get_redis(redis_url)
+    pubsub = redis.pubsub()
+    pubsub.subscribe("flask-socketio")
+    pubsub.get_message(timeout=1)  # the subscribe confirmation
+    t = make_ticket("dispatched")
+    with app.app_context():
+        delivered = relay_all()
+    assert delivered >= 4 and pending(app) == 0
+    published = []
+    deadline = time.time() + 3
+    while time.time() < deadline:
+        msg = pubsub.get_message(timeout=0.2)
+        if msg and msg["type"] == "message":
+            published.append(json.loads(msg["data"]))
+    rooms = {(m["data"][0]["op"], m["room"]) for m in published if m.get("method") == "emit"}
+    assert ("created", "operators") in rooms
+    assert ("updated", "dept:XC-CGJ") in rooms
+    assert ("updated", f"ticket:{t['id']}") in rooms
+    assert not any(room == "dept:XC-STHJJ" for _, room in rooms)
+    scheduled = Queue("high", connection=redis).scheduled_job_registry.get_job_ids()
+    assert len(scheduled) == 2  # the warning and due checks of the sign clock
+    pubsub.close()
+
+
+def test_with_redis_down_actions_succeed_and_rows_wait(app, api, redis_url):
+    good = app.config["REDIS_URL"]
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    try:
+        r = api.as_("operator").post("/tickets", new_ticket_body(channel="web"))
+        assert r.status_code == 201
+        t = r.get_json()
+        assert api.as_("operator").act(t["id"], "dispatch", {"department": "XC-CGJ"}).status_code == 200
+        with app.app_context():
+            assert relay_all() == 0
+            row = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+            assert row.attempts == 1 and row.last_error and row.delivered_at is None
+    finally:
+        app.config["REDIS_URL"] = good
+    waiting = pending(app)
+    assert waiting >= 4  # created event, SMS receipt, dispatch event, deadline jobs
+    with app.app_context():
+        db.session.execute(OutboxMessage.__table__.update().values(next_attempt_at=func.now()))
+        db.session.commit()
+        assert relay_all() == waiting
+    assert pending(app) == 0
