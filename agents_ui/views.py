@@ -40,9 +40,12 @@ def inject() -> dict:
 @bp.before_app_request
 def check_csrf() -> None:
     """Every form POST from a page carries the session's token (the JSON API uses bearer tokens)."""
-    if request.method == "POST" and request.blueprint == "agents":
-        if request.form.get("csrf") != session.get("csrf"):
-            abort(400, _("The form expired; please try again."))
+    if (
+        request.method == "POST"
+        and request.blueprint == "agents"
+        and request.form.get("csrf") != session.get("csrf")
+    ):
+        abort(400, _("The form expired; please try again."))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -83,5 +86,8 @@ def ticket_page(ticket_id: int):
         ticket = access.get_ticket(current_user, ticket_id)
     except NotFound:
         abort(404)
-    return render_template("agents/ticket.html", t=ticket_to_dict(ticket, current_user),
-                           available=actions_available(ticket.status, current_user.role))
+    return render_template(
+        "agents/ticket.html",
+        t=ticket_to_dict(ticket, current_user),
+        available=actions_available(ticket.status, current_user.role),
+    )

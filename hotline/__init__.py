@@ -13,8 +13,9 @@ def socket_queue(url: str | None, write_only: bool = False) -> dict:
         return {}
     import socketio as python_socketio
 
-    return {"client_manager": python_socketio.RedisManager(url, channel="flask-socketio",
-                                                           write_only=write_only)}
+    return {
+        "client_manager": python_socketio.RedisManager(url, channel="flask-socketio", write_only=write_only)
+    }
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -36,8 +37,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
-    socketio.init_app(app, async_mode="threading", cors_allowed_origins=[],
-                      **socket_queue(app.config.get("REDIS_URL")))
+    socketio.init_app(
+        app, async_mode="threading", cors_allowed_origins=[], **socket_queue(app.config.get("REDIS_URL"))
+    )
 
     from hotline.api import bp as api_bp
     from hotline.api.errors import register_error_handlers

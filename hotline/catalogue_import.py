@@ -48,8 +48,13 @@ def _fail(name: str, line: int, message: str) -> None:
     raise CatalogueError(f"{name}:{line}: {message}")
 
 
-def parse_rules(rows, category_paths: set[str], region_codes: set[str], dept_codes: set[str],
-                name: str = "dispatch_catalog.csv") -> list[dict]:
+def parse_rules(
+    rows,
+    category_paths: set[str],
+    region_codes: set[str],
+    dept_codes: set[str],
+    name: str = "dispatch_catalog.csv",
+) -> list[dict]:
     seen: dict[tuple[str, str], int] = {}
     rules = []
     for line, r in rows:
@@ -61,11 +66,20 @@ def parse_rules(rows, category_paths: set[str], region_codes: set[str], dept_cod
         if r["department_code"] not in dept_codes:
             _fail(name, line, f"unknown department {r['department_code']!r}")
         if key in seen:
-            _fail(name, line, f"duplicate rule for {key[0]} in region {key[1] or 'any'} "
-                  f"(first on line {seen[key]})")
+            _fail(
+                name,
+                line,
+                f"duplicate rule for {key[0]} in region {key[1] or 'any'} (first on line {seen[key]})",
+            )
         seen[key] = line
-        rules.append({"category_path": key[0], "region_code": key[1],
-                      "department_code": r["department_code"], "note": r.get("note") or None})
+        rules.append(
+            {
+                "category_path": key[0],
+                "region_code": key[1],
+                "department_code": r["department_code"],
+                "note": r.get("note") or None,
+            }
+        )
     return rules
 
 
@@ -110,10 +124,16 @@ def import_catalogue(directory: Path | str = DATA_DIR, actor: str = "import") ->
             prior = nodes.get(c)
             if prior and prior["path"] != path:
                 _fail("categories.csv", line, f"code {c} is {prior['path']!r} elsewhere")
-            nodes.setdefault(c, {"code": c, "name": nm, "parent_code": c[:-2] or None,
-                                 "level": level, "path": path})
-        nodes[code] = {"code": code, "name": r["level3"], "parent_code": code[:4], "level": 3,
-                       "path": f"{r['level1']}/{r['level2']}/{r['level3']}"}
+            nodes.setdefault(
+                c, {"code": c, "name": nm, "parent_code": c[:-2] or None, "level": level, "path": path}
+            )
+        nodes[code] = {
+            "code": code,
+            "name": r["level3"],
+            "parent_code": code[:4],
+            "level": 3,
+            "path": f"{r['level1']}/{r['level2']}/{r['level3']}",
+        }
     paths = {n["path"] for n in nodes.values()}
     parsed_rules = parse_rules(rules, paths, region_codes, dept_codes)
     for line, r in lines:
@@ -122,9 +142,19 @@ def import_catalogue(directory: Path | str = DATA_DIR, actor: str = "import") ->
 
     # -- then write, in one transaction -------------------------------------------------------
     try:
-        _upsert(Region, "code", [
-            {"code": r["code"], "name": r["name"], "parent_code": r["parent_code"] or None,
-             "level": r["level"]} for _, r in regions])
+        _upsert(
+            Region,
+            "code",
+            [
+                {
+                    "code": r["code"],
+                    "name": r["name"],
+                    "parent_code": r["parent_code"] or None,
+                    "level": r["level"],
+                }
+                for _, r in regions
+            ],
+        )
         by_code = {d.code: d for d in db.session.scalars(select(Department))}
         for _, r in departments:
             dept = by_code.get(r["code"]) or Department(code=r["code"], active=True)
@@ -137,15 +167,29 @@ def import_catalogue(directory: Path | str = DATA_DIR, actor: str = "import") ->
             by_code[dept.code] = dept
         _upsert(Category, "code", sorted(nodes.values(), key=lambda n: n["code"]))
         replace_rules(parsed_rules, actor, by_code)
-        _upsert(HotlineLine, "number", [
-            {"number": r["number"], "name": r["name"],
-             "default_category_path": r["default_category"] or None} for _, r in lines])
+        _upsert(
+            HotlineLine,
+            "number",
+            [
+                {
+                    "number": r["number"],
+                    "name": r["name"],
+                    "default_category_path": r["default_category"] or None,
+                }
+                for _, r in lines
+            ],
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    return {"regions": len(regions), "departments": len(departments), "categories": len(nodes),
-            "rules": len(parsed_rules), "lines": len(lines)}
+    return {
+        "regions": len(regions),
+        "departments": len(departments),
+        "categories": len(nodes),
+        "rules": len(parsed_rules),
+        "lines": len(lines),
+    }
 
 
 def replace_rules(parsed: list[dict], actor: str, by_code: dict[str, Department] | None = None) -> None:
@@ -161,8 +205,16 @@ def replace_rules(parsed: list[dict], actor: str, by_code: dict[str, Department]
         dept_id = by_code[p["department_code"]].id
         rule = existing.get(key)
         if rule is None:
-            db.session.add(DispatchRule(category_path=key[0], region_code=key[1], department_id=dept_id,
-                                        note=p["note"], updated_by=actor, updated_at=now))
+            db.session.add(
+                DispatchRule(
+                    category_path=key[0],
+                    region_code=key[1],
+                    department_id=dept_id,
+                    note=p["note"],
+                    updated_by=actor,
+                    updated_at=now,
+                )
+            )
         elif rule.department_id != dept_id or rule.note != p["note"]:
             rule.department_id, rule.note, rule.updated_by, rule.updated_at = dept_id, p["note"], actor, now
 

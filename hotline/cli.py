@@ -21,8 +21,9 @@ DEMO_USERS = (
 )
 
 
-def create_or_update_user(username: str, password: str, role: str, department: str | None,
-                          display_name: str | None = None):
+def create_or_update_user(
+    username: str, password: str, role: str, department: str | None, display_name: str | None = None
+):
     from hotline.models import Department, User
     from hotline.workflow import ROLES
 
@@ -121,8 +122,13 @@ def register_commands(app: Flask) -> None:
 
         user = db.session.scalar(select(User).where(User.username == f"open311:{name}"))
         if user is None:
-            user = create_or_update_user(f"open311:{name}", __import__("secrets").token_hex(16),
-                                         "operator", None, f"Open311 client {name}")
+            user = create_or_update_user(
+                f"open311:{name}",
+                __import__("secrets").token_hex(16),
+                "operator",
+                None,
+                f"Open311 client {name}",
+            )
         key = issue_token(user, name=name, kind="open311")
         click.echo(f"Open311 key for {name}:")
         click.echo(key)

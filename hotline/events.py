@@ -12,8 +12,9 @@ def dept_room(code: str) -> str:
     return f"dept:{code}"
 
 
-def ticket_event(ticket: Ticket, op: str, action: str | None = None,
-                 department: Department | None = None) -> dict:
+def ticket_event(
+    ticket: Ticket, op: str, action: str | None = None, department: Department | None = None
+) -> dict:
     dept = department or ticket.department
     return {
         "type": "ticket",
@@ -29,8 +30,13 @@ def ticket_event(ticket: Ticket, op: str, action: str | None = None,
     }
 
 
-def publish_ticket(ticket: Ticket, op: str, action: str | None, dept_codes: list[str],
-                   centre_rooms: tuple[str, ...] = ("supervisors",)) -> None:
+def publish_ticket(
+    ticket: Ticket,
+    op: str,
+    action: str | None,
+    dept_codes: list[str],
+    centre_rooms: tuple[str, ...] = ("supervisors",),
+) -> None:
     """Write the event to the outbox: the ticket's room, its departments' rooms, and centre rooms."""
     rooms = [f"ticket:{ticket.id}", *centre_rooms, *(dept_room(c) for c in dept_codes)]
     outbox.add_socket_event(ticket_event(ticket, op, action), rooms)

@@ -25,8 +25,7 @@ def add_socket_event(event: dict, rooms: list[str]) -> None:
     db.session.add(OutboxMessage(kind="socket", payload={"event": event, "rooms": sorted(set(rooms))}))
 
 
-def add_job(func: str, args: list[Any], at: dt.datetime | None = None,
-            job_id: str | None = None) -> None:
+def add_job(func: str, args: list[Any], at: dt.datetime | None = None, job_id: str | None = None) -> None:
     """A job for the RQ workers. `func` is a dotted name registered with hotline.tasks.job."""
     payload: dict[str, Any] = {"func": func, "args": args}
     if at is not None:
@@ -80,8 +79,12 @@ def relay_once(limit: int = 200) -> int:
                 message.attempts += 1
                 message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
                 message.next_attempt_at = utcnow() + _backoff(message.attempts)
-                log.warning("outbox %s not delivered (attempt %s): %s", message.id,
-                            message.attempts, message.last_error)
+                log.warning(
+                    "outbox %s not delivered (attempt %s): %s",
+                    message.id,
+                    message.attempts,
+                    message.last_error,
+                )
                 break  # the transport is likely down: leave the rest for the next pass
             message.delivered_at = utcnow()
             delivered += 1

@@ -40,8 +40,7 @@ class Fields:
 
     def __init__(self, payload: Any):
         if not isinstance(payload, dict):
-            raise ValidationError("the body must be a JSON object", code="bad_request",
-                                  status=400)
+            raise ValidationError("the body must be a JSON object", code="bad_request", status=400)
         self.payload = payload
         self.errors: dict[str, str] = {}
 
@@ -53,8 +52,7 @@ class Fields:
             return None
         return value
 
-    def string(self, name: str, required: bool = False, max_len: int = 200,
-               min_len: int = 0) -> str | None:
+    def string(self, name: str, required: bool = False, max_len: int = 200, min_len: int = 0) -> str | None:
         value = self._get(name, required)
         if value is None:
             return None
@@ -68,8 +66,9 @@ class Fields:
             self.errors[name] = f"at least {min_len} characters"
         return value
 
-    def choice(self, name: str, choices: tuple[str, ...], required: bool = False,
-               default: str | None = None) -> str | None:
+    def choice(
+        self, name: str, choices: tuple[str, ...], required: bool = False, default: str | None = None
+    ) -> str | None:
         value = self._get(name, required)
         if value is None:
             return default
@@ -87,8 +86,9 @@ class Fields:
             return default
         return value
 
-    def integer(self, name: str, required: bool = False, lo: int | None = None,
-                hi: int | None = None) -> int | None:
+    def integer(
+        self, name: str, required: bool = False, lo: int | None = None, hi: int | None = None
+    ) -> int | None:
         value = self._get(name, required)
         if value is None:
             return None

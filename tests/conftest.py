@@ -15,8 +15,16 @@ from sqlalchemy import create_engine, make_url, text
 from hotline.config import database_url
 
 TICKET_TABLES = (
-    "outbox", "timeline_events", "assignments", "return_requests", "extension_requests",
-    "tickets", "callers", "ticket_number_counters", "api_tokens", "calendar_overrides",
+    "outbox",
+    "timeline_events",
+    "assignments",
+    "return_requests",
+    "extension_requests",
+    "tickets",
+    "callers",
+    "ticket_number_counters",
+    "api_tokens",
+    "calendar_overrides",
 )
 
 
@@ -24,9 +32,13 @@ def _fresh_postgres(url: str, name: str) -> str:
     """Create (or recreate) database `name` on the server of `url`; returns its URL."""
     admin = create_engine(make_url(url), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
-        ), {"n": name})
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = :n AND pid <> pg_backend_pid()"
+            ),
+            {"n": name},
+        )
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
@@ -61,15 +73,17 @@ def app(database_uri, redis_url, tmp_path_factory):
     from hotline import create_app
     from hotline.cli import seed_demo
 
-    app = create_app({
-        "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": database_uri,
-        "REDIS_URL": redis_url,
-        "OUTBOX_RELAY_THREAD": False,
-        "TELEPHONY": "console",
-        "CONSOLE_OUTBOX_PATH": str(tmp_path_factory.mktemp("console") / "outbox.jsonl"),
-        "SECRET_KEY": "test-secret",
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_uri,
+            "REDIS_URL": redis_url,
+            "OUTBOX_RELAY_THREAD": False,
+            "TELEPHONY": "console",
+            "CONSOLE_OUTBOX_PATH": str(tmp_path_factory.mktemp("console") / "outbox.jsonl"),
+            "SECRET_KEY": "test-secret",
+        }
+    )
     with app.app_context():
         upgrade()
         seed_demo()
@@ -156,8 +170,9 @@ class Api:
         if body is None and "data" not in kw:
             return self.client.post("/api/v1" + path, headers=self._headers())
         if "data" in kw:
-            return self.client.post("/api/v1" + path, headers={**self._headers(), **kw.get("headers", {})},
-                                    data=kw["data"])
+            return self.client.post(
+                "/api/v1" + path, headers={**self._headers(), **kw.get("headers", {})}, data=kw["data"]
+            )
         return self.client.post("/api/v1" + path, json=body, headers=self._headers())
 
     def act(self, ticket_id: int, action: str, body=None):
@@ -203,15 +218,22 @@ def make_ticket(api):
             "handed_off": [("operator", "hand-off", {"to": "119"})],
             "dispatched": [("operator", "dispatch", {"department": department})],
             "in_progress": [("operator", "dispatch", {"department": department}), (dept_user, "sign", None)],
-            "return_pending": [("operator", "dispatch", {"department": department}),
-                               (dept_user, "return", {"reason": "wrong_area"})],
-            "reply_review": [("operator", "dispatch", {"department": department}), (dept_user, "sign", None),
-                             (dept_user, "reply", {"text": "已安排维修，路灯已恢复照明。"})],
+            "return_pending": [
+                ("operator", "dispatch", {"department": department}),
+                (dept_user, "return", {"reason": "wrong_area"}),
+            ],
+            "reply_review": [
+                ("operator", "dispatch", {"department": department}),
+                (dept_user, "sign", None),
+                (dept_user, "reply", {"text": "已安排维修，路灯已恢复照明。"}),
+            ],
         }
         steps["callback_pending"] = [*steps["reply_review"], ("supervisor", "approve-reply", None)]
-        steps["reopened"] = [*steps["callback_pending"],
-                             ("operator", "record-callback", {"resolved": 3, "satisfaction": 3}),
-                             ("supervisor", "reopen", {"note": "核实不满意属实"})]
+        steps["reopened"] = [
+            *steps["callback_pending"],
+            ("operator", "record-callback", {"resolved": 3, "satisfaction": 3}),
+            ("supervisor", "reopen", {"note": "核实不满意属实"}),
+        ]
         plan = steps[status]
         if plan == "merge":
             other = api.as_("operator").post("/tickets", new_ticket_body()).get_json()

@@ -25,15 +25,18 @@ def test_official_holidays_and_make_up_days():
     assert not cal.is_workday(dt.date(2026, 11, 28))  # an ordinary Saturday
 
 
-@pytest.mark.parametrize("start, days, expected", [
-    (local(2026, 9, 30, 15), 1, local(2026, 10, 8, 15)),  # across the National Day holiday
-    (local(2026, 10, 9, 15), 1, local(2026, 10, 10, 15)),  # onto the make-up Saturday
-    (local(2026, 10, 9, 15), 2, local(2026, 10, 12, 15)),  # then over the Sunday
-    (local(2026, 9, 30, 10), 5, local(2026, 10, 13, 10)),
-    (local(2026, 10, 3, 10), 1, local(2026, 10, 9, 0)),  # started on a holiday: counts from Oct 8
-    (local(2026, 11, 27, 9), 1, local(2026, 11, 30, 9)),  # Friday -> Monday
-    (local(2026, 11, 26, 9), 15, local(2026, 12, 17, 9)),
-])
+@pytest.mark.parametrize(
+    "start, days, expected",
+    [
+        (local(2026, 9, 30, 15), 1, local(2026, 10, 8, 15)),  # across the National Day holiday
+        (local(2026, 10, 9, 15), 1, local(2026, 10, 10, 15)),  # onto the make-up Saturday
+        (local(2026, 10, 9, 15), 2, local(2026, 10, 12, 15)),  # then over the Sunday
+        (local(2026, 9, 30, 10), 5, local(2026, 10, 13, 10)),
+        (local(2026, 10, 3, 10), 1, local(2026, 10, 9, 0)),  # started on a holiday: counts from Oct 8
+        (local(2026, 11, 27, 9), 1, local(2026, 11, 30, 9)),  # Friday -> Monday
+        (local(2026, 11, 26, 9), 15, local(2026, 12, 17, 9)),
+    ],
+)
 def test_add_working_days(start, days, expected):
     assert cal.add_working_days(start, days) == expected
 

@@ -13,8 +13,10 @@ from hotline.models import Category, Department, DispatchRule, HotlineLine, Regi
 
 
 def totals() -> tuple[int, ...]:
-    return tuple(db.session.scalar(select(func.count()).select_from(m))
-                 for m in (Region, Department, Category, DispatchRule, HotlineLine))
+    return tuple(
+        db.session.scalar(select(func.count()).select_from(m))
+        for m in (Region, Department, Category, DispatchRule, HotlineLine)
+    )
 
 
 def test_demo_catalogue_is_loaded_and_import_is_idempotent(ctx):
@@ -26,14 +28,19 @@ def test_demo_catalogue_is_loaded_and_import_is_idempotent(ctx):
     assert leaf.path == "城乡建设/城市建设和市政管理/城市公共设施" and leaf.parent_code == "0102"
 
 
-@pytest.mark.parametrize("file, append, message", [
-    ("dispatch_catalog.csv", "环境保护,,XC-NOPE,bad\n", "unknown department"),
-    ("dispatch_catalog.csv", "交通运输,,XC-JTJ,again\n", "duplicate rule"),
-    ("dispatch_catalog.csv", "不存在的分类,,XC-JTJ,x\n", "unknown category"),
-    ("dispatch_catalog.csv", "环境保护,999999,XC-STHJJ\n", "wrong number of fields"),
-    ("departments.csv", "XC-X,某局,ministry,341800,\n", "unknown kind"),
-])
-def test_bad_files_are_rejected_with_the_line_and_leave_the_old_catalogue(ctx, tmp_path, file, append, message):
+@pytest.mark.parametrize(
+    "file, append, message",
+    [
+        ("dispatch_catalog.csv", "环境保护,,XC-NOPE,bad\n", "unknown department"),
+        ("dispatch_catalog.csv", "交通运输,,XC-JTJ,again\n", "duplicate rule"),
+        ("dispatch_catalog.csv", "不存在的分类,,XC-JTJ,x\n", "unknown category"),
+        ("dispatch_catalog.csv", "环境保护,999999,XC-STHJJ\n", "wrong number of fields"),
+        ("departments.csv", "XC-X,某局,ministry,341800,\n", "unknown kind"),
+    ],
+)
+def test_bad_files_are_rejected_with_the_line_and_leave_the_old_catalogue(
+    ctx, tmp_path, file, append, message
+):
     for name in DATA_DIR.glob("*.csv"):
         shutil.copy(name, tmp_path / name.name)
     target = tmp_path / file
@@ -56,8 +63,14 @@ def test_cli_import_catalogue(app):
 
 
 def test_merged_line_preselects_its_category(api):
-    t = api.as_("operator").post("/tickets", {"type": "complaint", "content": "商家缺斤短两",
-                                              "caller_phone": "13800000000", "line": "12315"}).get_json()
+    t = (
+        api.as_("operator")
+        .post(
+            "/tickets",
+            {"type": "complaint", "content": "商家缺斤短两", "caller_phone": "13800000000", "line": "12315"},
+        )
+        .get_json()
+    )
     with_cat = t["category"]
     from hotline.models import Category as C
 

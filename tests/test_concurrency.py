@@ -7,6 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
 from hotline.cli import create_or_update_user
 from tests.conftest import Api, new_ticket_body
 
@@ -21,9 +22,11 @@ def test_ticket_numbers_unique_under_8_concurrent_writers(app, api):
         client = app.test_client()
         out = []
         for j in range(per_writer):
-            r = client.post("/api/v1/tickets", json=new_ticket_body(content=f"并发受理测试 {i}-{j}",
-                                                                     caller_phone=f"1390000{i:02d}{j:02d}"),
-                            headers={"Authorization": f"Bearer {token}"})
+            r = client.post(
+                "/api/v1/tickets",
+                json=new_ticket_body(content=f"并发受理测试 {i}-{j}", caller_phone=f"1390000{i:02d}{j:02d}"),
+                headers={"Authorization": f"Bearer {token}"},
+            )
             assert r.status_code == 201, r.get_json()
             out.append(r.get_json()["number"])
         return out

@@ -25,10 +25,13 @@ def event_at(ticket: dict, action: str) -> dt.datetime:
     return ts(next(e["at"] for e in reversed(ticket["timeline"]) if e["action"] == action))
 
 
-@pytest.mark.parametrize("urgency, sign_minutes, handle_minutes", [
-    ("critical", 15, 120),
-    ("urgent", 30, 24 * 60),
-])
+@pytest.mark.parametrize(
+    "urgency, sign_minutes, handle_minutes",
+    [
+        ("critical", 15, 120),
+        ("urgent", 30, 24 * 60),
+    ],
+)
 def test_natural_time_tiers(make_ticket, urgency, sign_minutes, handle_minutes):
     t = make_ticket("in_progress", urgency=urgency)
     dispatched, signed = event_at(t, "dispatch"), event_at(t, "sign")
@@ -57,8 +60,13 @@ def test_limits_are_configurable(app, make_ticket):
 
 
 def marks(ticket_id: int) -> list[str]:
-    return list(db.session.scalars(select(TimelineEvent.action).where(
-        TimelineEvent.ticket_id == ticket_id, TimelineEvent.action.like("%-%")).order_by(TimelineEvent.id)))
+    return list(
+        db.session.scalars(
+            select(TimelineEvent.action)
+            .where(TimelineEvent.ticket_id == ticket_id, TimelineEvent.action.like("%-%"))
+            .order_by(TimelineEvent.id)
+        )
+    )
 
 
 def test_warning_then_overdue_once_each(app, make_ticket):
@@ -101,7 +109,9 @@ def test_pending_time_does_not_count(app, api, make_ticket):
     shift = ts(after["due_at"]) - ts(t["due_at"])
     with app.app_context():
         # the due time moved by the working time spent waiting (within the request's own latency)
-        assert abs(cal.working_time_between(ts(t["due_at"]), ts(after["due_at"])) - waited) < dt.timedelta(seconds=5)
+        assert abs(cal.working_time_between(ts(t["due_at"]), ts(after["due_at"])) - waited) < dt.timedelta(
+            seconds=5
+        )
     assert shift >= dt.timedelta(0)
 
 

@@ -37,8 +37,17 @@ def test_upgrade_an_empty_database_matches_the_models(app, tmp_path):
     with fresh.app_context():
         upgrade()
         tables = set(inspect(db.engine).get_table_names())
-        assert {"tickets", "timeline_events", "outbox", "assignments", "extension_requests",
-                "dispatch_rules", "api_tokens", "callers", "users"} <= tables
+        assert {
+            "tickets",
+            "timeline_events",
+            "outbox",
+            "assignments",
+            "extension_requests",
+            "dispatch_rules",
+            "api_tokens",
+            "callers",
+            "users",
+        } <= tables
         with db.engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
         assert diff == [], diff

@@ -16,8 +16,9 @@ from tests.conftest import new_ticket_body
 
 def pending(app) -> int:
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                                 .where(OutboxMessage.delivered_at.is_(None)))
+        return db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.delivered_at.is_(None))
+        )
 
 
 def test_relay_publishes_socket_events_and_enqueues_jobs(app, api, make_ticket, redis_url):

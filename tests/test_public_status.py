@@ -10,7 +10,11 @@ from hotline.models import Ticket
 
 def test_status_with_code_and_the_approved_reply(client, make_ticket, api):
     t = make_ticket("accepted")
-    code = api.as_("operator").post("/tickets", {"type": "consult", "content": "x", "caller_phone": "13800000000"}).get_json()
+    code = (
+        api.as_("operator")
+        .post("/tickets", {"type": "consult", "content": "x", "caller_phone": "13800000000"})
+        .get_json()
+    )
     r = client.get(f"/api/v1/public/tickets/{code['number']}?code={code['retrieval_code']}")
     assert r.status_code == 200
     body = r.get_json()
@@ -35,7 +39,11 @@ def test_reply_shows_only_once_approved(client, api):
 
 
 def test_wrong_number_and_wrong_code_look_the_same(client, api, app):
-    t = api.as_("operator").post("/tickets", {"type": "consult", "content": "x", "caller_phone": "13800000000"}).get_json()
+    t = (
+        api.as_("operator")
+        .post("/tickets", {"type": "consult", "content": "x", "caller_phone": "13800000000"})
+        .get_json()
+    )
     wrong_code = "000000" if t["retrieval_code"] != "000000" else "111111"
     a = client.get(f"/api/v1/public/tickets/{t['number']}?code={wrong_code}")
     b = client.get(f"/api/v1/public/tickets/XC2099010100001?code={t['retrieval_code']}")
@@ -45,14 +53,22 @@ def test_wrong_number_and_wrong_code_look_the_same(client, api, app):
 
 
 def test_retrieval_code_is_stored_hashed(api, app):
-    t = api.as_("operator").post("/tickets", {"type": "consult", "content": "x", "caller_phone": "13800000000"}).get_json()
+    t = (
+        api.as_("operator")
+        .post("/tickets", {"type": "consult", "content": "x", "caller_phone": "13800000000"})
+        .get_json()
+    )
     with app.app_context():
         stored = db.session.scalar(select(Ticket.retrieval_code_hash).where(Ticket.id == t["id"]))
     assert t["retrieval_code"] not in stored and len(stored) == 64
 
 
 def test_track_page(client, api):
-    t = api.as_("operator").post("/tickets", {"type": "consult", "content": "x", "caller_phone": "13800000000"}).get_json()
+    t = (
+        api.as_("operator")
+        .post("/tickets", {"type": "consult", "content": "x", "caller_phone": "13800000000"})
+        .get_json()
+    )
     r = client.get(f"/track?number={t['number']}&code={t['retrieval_code']}")
     assert r.status_code == 200 and t["number"] in r.get_data(as_text=True)
     assert client.get(f"/track?number={t['number']}&code=999999x").status_code == 404

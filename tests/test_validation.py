@@ -12,28 +12,33 @@ from tests.conftest import new_ticket_body
 
 def counts(app) -> tuple[int, int, int]:
     with app.app_context():
-        return tuple(db.session.scalar(select(func.count()).select_from(m))  # type: ignore[return-value]
-                     for m in (Ticket, TimelineEvent, OutboxMessage))
+        return tuple(
+            db.session.scalar(select(func.count()).select_from(m))  # type: ignore[return-value]
+            for m in (Ticket, TimelineEvent, OutboxMessage)
+        )
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"type": None}, "type"),
-    ({"content": None}, "content"),
-    ({"content": "   "}, "content"),
-    ({"caller_phone": None}, "caller_phone"),
-    ({"category": "999999"}, "category"),
-    ({"region": "110000"}, "region"),
-    ({"caller_phone": "12345"}, "caller_phone"),
-    ({"caller_phone": "phone"}, "caller_phone"),
-    ({"content": "很" * 4001}, "content"),
-    ({"type": "gossip"}, "type"),
-    ({"urgency": "whenever"}, "urgency"),
-    ({"channel": "pigeon"}, "channel"),
-    ({"publishable": "yes"}, "publishable"),
-    ({"content": 42}, "content"),
-    ({"category": 10204}, "category"),
-    ({"address": ["a"]}, "address"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"type": None}, "type"),
+        ({"content": None}, "content"),
+        ({"content": "   "}, "content"),
+        ({"caller_phone": None}, "caller_phone"),
+        ({"category": "999999"}, "category"),
+        ({"region": "110000"}, "region"),
+        ({"caller_phone": "12345"}, "caller_phone"),
+        ({"caller_phone": "phone"}, "caller_phone"),
+        ({"content": "很" * 4001}, "content"),
+        ({"type": "gossip"}, "type"),
+        ({"urgency": "whenever"}, "urgency"),
+        ({"channel": "pigeon"}, "channel"),
+        ({"publishable": "yes"}, "publishable"),
+        ({"content": 42}, "content"),
+        ({"category": 10204}, "category"),
+        ({"address": ["a"]}, "address"),
+    ],
+)
 def test_bad_intake_fields_are_named_and_nothing_is_written(api, app, change, field):
     before = counts(app)
     r = api.as_("operator").post("/tickets", new_ticket_body(**change))
@@ -52,12 +57,15 @@ def test_several_bad_fields_are_all_named(api):
     assert set(r.get_json()["error"]["fields"]) == {"type", "content", "caller_phone"}
 
 
-@pytest.mark.parametrize("data, content_type", [
-    ('{"type": "complaint",', "application/json"),
-    ("[1, 2]", "application/json"),
-    ('"text"', "application/json"),
-    ("type=complaint", "application/x-www-form-urlencoded"),
-])
+@pytest.mark.parametrize(
+    "data, content_type",
+    [
+        ('{"type": "complaint",', "application/json"),
+        ("[1, 2]", "application/json"),
+        ('"text"', "application/json"),
+        ("type=complaint", "application/x-www-form-urlencoded"),
+    ],
+)
 def test_malformed_bodies_get_400(api, app, data, content_type):
     before = counts(app)
     r = api.as_("operator").post("/tickets", data=data, headers={"Content-Type": content_type})
@@ -66,22 +74,29 @@ def test_malformed_bodies_get_400(api, app, data, content_type):
 
 
 def test_phone_numbers_are_normalised_to_e164(api):
-    for raw, e164 in (("138 1234 5678", "+8613812345678"), ("0563-2345678", "+865632345678"),
-                      ("+8613912345678", "+8613912345678"), ("008613712345678", "+8613712345678")):
+    for raw, e164 in (
+        ("138 1234 5678", "+8613812345678"),
+        ("0563-2345678", "+865632345678"),
+        ("+8613912345678", "+8613912345678"),
+        ("008613712345678", "+8613712345678"),
+    ):
         t = api.as_("operator").post("/tickets", new_ticket_body(caller_phone=raw)).get_json()
         assert t["caller_phone"] == e164
 
 
-@pytest.mark.parametrize("action, body, field", [
-    ("dispatch", {}, "department"),
-    ("dispatch", {"department": "XC-NOPE"}, "department"),
-    ("dispatch", {"department": "CENTER"}, "department"),
-    ("dispatch", {"department": "XC-CGJ", "assisting": "XC-STHJJ"}, "assisting"),
-    ("dispatch", {"department": "XC-CGJ", "assisting": ["XC-CGJ"]}, "assisting"),
-    ("answer", {"text": 5}, "text"),
-    ("answer", {}, "text"),
-    ("hand-off", {"to": "999"}, "to"),
-])
+@pytest.mark.parametrize(
+    "action, body, field",
+    [
+        ("dispatch", {}, "department"),
+        ("dispatch", {"department": "XC-NOPE"}, "department"),
+        ("dispatch", {"department": "CENTER"}, "department"),
+        ("dispatch", {"department": "XC-CGJ", "assisting": "XC-STHJJ"}, "assisting"),
+        ("dispatch", {"department": "XC-CGJ", "assisting": ["XC-CGJ"]}, "assisting"),
+        ("answer", {"text": 5}, "text"),
+        ("answer", {}, "text"),
+        ("hand-off", {"to": "999"}, "to"),
+    ],
+)
 def test_bad_action_bodies_are_named_and_change_nothing(api, make_ticket, action, body, field):
     t = make_ticket("accepted")
     r = api.as_("operator").act(t["id"], action, body)
@@ -92,8 +107,12 @@ def test_bad_action_bodies_are_named_and_change_nothing(api, make_ticket, action
 
 def test_record_callback_answers_must_be_1_2_or_3(api, make_ticket):
     t = make_ticket("callback_pending")
-    for body in ({"resolved": 4, "satisfaction": 1}, {"resolved": 1}, {"resolved": True, "satisfaction": 1},
-                 {"resolved": "1", "satisfaction": "1"}):
+    for body in (
+        {"resolved": 4, "satisfaction": 1},
+        {"resolved": 1},
+        {"resolved": True, "satisfaction": 1},
+        {"resolved": "1", "satisfaction": "1"},
+    ):
         r = api.as_("operator").act(t["id"], "record-callback", body)
         assert r.status_code == 422, body
 

@@ -9,26 +9,61 @@ from hotline.workflow import OPEN, TRANSITIONS, Status
 
 # Someone with the right to fire each action (so that only the state is wrong).
 ACTOR_FOR = {
-    "answer": "operator", "dispatch": "operator", "merge": "operator", "not-accept": "operator",
-    "hand-off": "operator", "sign": "dept_cgj", "return": "dept_cgj", "approve-return": "supervisor",
-    "reject-return": "supervisor", "request-extension": "dept_cgj", "approve-extension": "supervisor",
-    "reject-extension": "supervisor", "reply": "dept_cgj", "approve-reply": "supervisor",
-    "reject-reply": "supervisor", "record-callback": "operator", "reopen": "supervisor",
-    "urge": "supervisor", "supervise": "supervisor", "note": "operator",
+    "answer": "operator",
+    "dispatch": "operator",
+    "merge": "operator",
+    "not-accept": "operator",
+    "hand-off": "operator",
+    "sign": "dept_cgj",
+    "return": "dept_cgj",
+    "approve-return": "supervisor",
+    "reject-return": "supervisor",
+    "request-extension": "dept_cgj",
+    "approve-extension": "supervisor",
+    "reject-extension": "supervisor",
+    "reply": "dept_cgj",
+    "approve-reply": "supervisor",
+    "reject-reply": "supervisor",
+    "record-callback": "operator",
+    "reopen": "supervisor",
+    "urge": "supervisor",
+    "supervise": "supervisor",
+    "note": "operator",
 }
 # A valid body for each action, so that the state is the only reason to refuse.
 BODY = {
-    "answer": {"text": "答复"}, "dispatch": {"department": "XC-CGJ"},
-    "not-accept": {"reason": "不属受理范围"}, "hand-off": {"to": "110"}, "return": {"reason": "wrong_area"},
-    "request-extension": {"days": 2, "reason": "协调"}, "reply": {"text": "已办"},
-    "record-callback": {"resolved": 1, "satisfaction": 1}, "note": {"text": "备注"},
+    "answer": {"text": "答复"},
+    "dispatch": {"department": "XC-CGJ"},
+    "not-accept": {"reason": "不属受理范围"},
+    "hand-off": {"to": "110"},
+    "return": {"reason": "wrong_area"},
+    "request-extension": {"days": 2, "reason": "协调"},
+    "reply": {"text": "已办"},
+    "record-callback": {"resolved": 1, "satisfaction": 1},
+    "note": {"text": "备注"},
 }
 
 
 def test_table_covers_every_contract_action():
-    contract = {"answer", "dispatch", "sign", "return", "approve-return", "reject-return", "request-extension",
-                "approve-extension", "reject-extension", "reply", "approve-reply", "reject-reply", "urge",
-                "supervise", "merge", "reopen", "record-callback"}
+    contract = {
+        "answer",
+        "dispatch",
+        "sign",
+        "return",
+        "approve-return",
+        "reject-return",
+        "request-extension",
+        "approve-extension",
+        "reject-extension",
+        "reply",
+        "approve-reply",
+        "reject-reply",
+        "urge",
+        "supervise",
+        "merge",
+        "reopen",
+        "record-callback",
+    }
     assert contract <= set(TRANSITIONS)
     assert set(ACTOR_FOR) == set(TRANSITIONS)
 

@@ -47,8 +47,13 @@ class ActionContext:
     dept_role: str | None = None
     notified_depts: set[str] = field(default_factory=set)
 
-    def event(self, note: str | None = None, data: dict[str, Any] | None = None,
-              action: str | None = None, department: Department | None = None) -> TimelineEvent:
+    def event(
+        self,
+        note: str | None = None,
+        data: dict[str, Any] | None = None,
+        action: str | None = None,
+        department: Department | None = None,
+    ) -> TimelineEvent:
         dept = department or self.ticket.department
         ev = TimelineEvent(
             ticket_id=self.ticket.id,
@@ -94,8 +99,9 @@ def _lock(ticket_id: int, actor: Actor) -> Ticket:
 
 
 @contextmanager
-def ticket_action(ticket_id: int, action: str, actor: Actor,
-                  now: dt.datetime | None = None) -> Iterator[ActionContext]:
+def ticket_action(
+    ticket_id: int, action: str, actor: Actor, now: dt.datetime | None = None
+) -> Iterator[ActionContext]:
     """Lock the ticket, check the transition and the actor's part, run the body, commit, publish."""
     try:
         ticket = _lock(ticket_id, actor)

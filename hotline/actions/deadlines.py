@@ -49,20 +49,29 @@ def check_deadlines(ticket_id: int, now: dt.datetime | None = None) -> list[str]
             setattr(ticket, mark_attr, now)
             action = f"{clock}-{op}"
             raised.append(action)
-            db.session.add(TimelineEvent(
-                ticket_id=ticket.id, at=now, action=action, actor_id=None,
-                actor_label=SYSTEM.label, from_status=ticket.status, to_status=ticket.status,
-                department_id=ticket.department_id, note=None,
-                data={"due": planned.isoformat()},
-            ))
+            db.session.add(
+                TimelineEvent(
+                    ticket_id=ticket.id,
+                    at=now,
+                    action=action,
+                    actor_id=None,
+                    actor_label=SYSTEM.label,
+                    from_status=ticket.status,
+                    to_status=ticket.status,
+                    department_id=ticket.department_id,
+                    note=None,
+                    data={"due": planned.isoformat()},
+                )
+            )
             rooms = ["supervisors", f"ticket:{ticket.id}"]
             if dept is not None:
                 rooms.append(events.dept_room(dept.code))
             outbox.add_socket_event(events.ticket_event(ticket, op, action, dept), rooms)
             if dept is not None and dept.liaison_phone:
                 word = "即将超期" if op == "warning" else "已超期"
-                outbox.add_sms(dept.liaison_phone, f"【12345】工单{ticket.number}{word}，请及时办理。",
-                               ticket.id)
+                outbox.add_sms(
+                    dept.liaison_phone, f"【12345】工单{ticket.number}{word}，请及时办理。", ticket.id
+                )
         db.session.commit()
     except BaseException:
         db.session.rollback()

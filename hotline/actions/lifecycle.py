@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import select, update
 
 from hotline import outbox
-from hotline.actions._core import Actor, ActionContext, require, ticket_action
+from hotline.actions._core import ActionContext, Actor, require, ticket_action
 from hotline.deadlines import limits
 from hotline.errors import Conflict, Forbidden, NotFound, ValidationError
 from hotline.extensions import db
@@ -21,8 +21,8 @@ from hotline.models import (
     Ticket,
     TimelineEvent,
 )
-from hotline.workflow import OPEN, Status
 from hotline.validation import HANDOFF_TARGETS, RETURN_REASONS
+from hotline.workflow import OPEN, Status
 
 MAX_ROUNDS_BEFORE_ARBITRATION = 3
 
@@ -35,7 +35,9 @@ def _department(code: str, field: str) -> Department:
     if dept is None or not dept.active:
         raise ValidationError(f"unknown department {code!r}", fields={field: "unknown department"})
     if dept.kind == "center":
-        raise ValidationError("the centre cannot be dispatched to", fields={field: "not a handling department"})
+        raise ValidationError(
+            "the centre cannot be dispatched to", fields={field: "not a handling department"}
+        )
     return dept
 
 
@@ -81,8 +83,10 @@ def _resume_clocks(ctx: ActionContext) -> dt.timedelta | None:
         return None
     paused_from, t.paused_at = t.paused_at, None
     sign_lim, handle_lim = _limit(ctx, "sign"), _limit(ctx, "handle")
-    for due_attr, warn_attr, lim in (("sign_due_at", "sign_warn_at", sign_lim),
-                                     ("due_at", "warn_at", handle_lim)):
+    for due_attr, warn_attr, lim in (
+        ("sign_due_at", "sign_warn_at", sign_lim),
+        ("due_at", "warn_at", handle_lim),
+    ):
         if lim is None or getattr(t, due_attr) is None:
             continue
         if due_attr == "sign_due_at" and t.signed_at is not None:
@@ -129,8 +133,9 @@ def answer_ticket(ticket_id: int, actor: Actor, text: str) -> Ticket:
     return ctx.ticket
 
 
-def dispatch_ticket(ticket_id: int, actor: Actor, department: str,
-                    assisting: list[str] | None = None, note: str | None = None) -> Ticket:
+def dispatch_ticket(
+    ticket_id: int, actor: Actor, department: str, assisting: list[str] | None = None, note: str | None = None
+) -> Ticket:
     """派单: to a lead department and any assisting ones; starts the sign clock."""
     if not isinstance(department, str) or not department:
         raise ValidationError("department is required", fields={"department": "required"})
@@ -152,28 +157,49 @@ def dispatch_ticket(ticket_id: int, actor: Actor, department: str,
                 code="arbitration_required",
             )
         db.session.execute(
-            update(Assignment).where(Assignment.ticket_id == t.id, Assignment.active.is_(True))
+            update(Assignment)
+            .where(Assignment.ticket_id == t.id, Assignment.active.is_(True))
             .values(active=False)
         )
         t.dispatch_rounds += 1
         t.designated = designated
         t.department_id = lead.id
         t.department = lead
-        db.session.add(Assignment(ticket_id=t.id, department_id=lead.id, role="lead",
-                                  round=t.dispatch_rounds, active=True, created_at=ctx.now))
+        db.session.add(
+            Assignment(
+                ticket_id=t.id,
+                department_id=lead.id,
+                role="lead",
+                round=t.dispatch_rounds,
+                active=True,
+                created_at=ctx.now,
+            )
+        )
         for h in helpers:
-            db.session.add(Assignment(ticket_id=t.id, department_id=h.id, role="assist",
-                                      round=t.dispatch_rounds, active=True, created_at=ctx.now))
+            db.session.add(
+                Assignment(
+                    ticket_id=t.id,
+                    department_id=h.id,
+                    role="assist",
+                    round=t.dispatch_rounds,
+                    active=True,
+                    created_at=ctx.now,
+                )
+            )
         db.session.flush()
         t.dispatched_at = ctx.now
         _clear_clocks(t)
         _start_sign_clock(ctx)
         ctx.set_status(Status.DISPATCHED)
-        ctx.event(note=note, department=lead, data={
-            "round": t.dispatch_rounds,
-            "assisting": [h.code for h in helpers],
-            "designated": designated,
-        })
+        ctx.event(
+            note=note,
+            department=lead,
+            data={
+                "round": t.dispatch_rounds,
+                "assisting": [h.code for h in helpers],
+                "designated": designated,
+            },
+        )
     return ctx.ticket
 
 
@@ -182,8 +208,11 @@ def merge_ticket(ticket_id: int, actor: Actor, into: object) -> Ticket:
     if isinstance(into, bool) or not isinstance(into, int | str) or into == "":
         raise ValidationError("into is required", fields={"into": "a ticket id or number"})
     query = select(Ticket.id, Ticket.status)
-    query = query.where(Ticket.number == into) if isinstance(into, str) and not into.isdigit() \
+    query = (
+        query.where(Ticket.number == into)
+        if isinstance(into, str) and not into.isdigit()
         else query.where(Ticket.id == int(into))
+    )
     target = db.session.execute(query).first()
     if target is None:
         raise ValidationError("no such ticket to merge into", fields={"into": "unknown ticket"})
@@ -198,12 +227,20 @@ def merge_ticket(ticket_id: int, actor: Actor, into: object) -> Ticket:
         ctx.ticket.close_reason = "merged"
         ctx.set_status(Status.MERGED)
         ctx.event(note=f"merged into {other.number}", data={"into": other.number})
-        db.session.add(TimelineEvent(
-            ticket_id=other.id, at=ctx.now, action="merged-from", actor_id=actor.id,
-            actor_label=actor.label, from_status=other.status, to_status=other.status,
-            department_id=other.department_id, note=f"{ctx.ticket.number} merged into this ticket",
-            data={"from": ctx.ticket.number},
-        ))
+        db.session.add(
+            TimelineEvent(
+                ticket_id=other.id,
+                at=ctx.now,
+                action="merged-from",
+                actor_id=actor.id,
+                actor_label=actor.label,
+                from_status=other.status,
+                to_status=other.status,
+                department_id=other.department_id,
+                note=f"{ctx.ticket.number} merged into this ticket",
+                data={"from": ctx.ticket.number},
+            )
+        )
         _notify_caller(ctx.ticket, f"【12345】您反映的问题已并入工单{other.number}一并办理。")
     return ctx.ticket
 
@@ -223,7 +260,9 @@ def not_accept_ticket(ticket_id: int, actor: Actor, reason: str) -> Ticket:
 def hand_off_ticket(ticket_id: int, actor: Actor, to: str, note: str | None = None) -> Ticket:
     """Emergencies go to 110/119/120/122."""
     if to not in HANDOFF_TARGETS:
-        raise ValidationError("unknown emergency service", fields={"to": "one of " + ", ".join(HANDOFF_TARGETS)})
+        raise ValidationError(
+            "unknown emergency service", fields={"to": "one of " + ", ".join(HANDOFF_TARGETS)}
+        )
     note = _text(note, "note", required=False)
     with ticket_action(ticket_id, "hand-off", actor) as ctx:
         ctx.ticket.status_reason = f"handed off to {to}"
@@ -253,7 +292,9 @@ def sign_ticket(ticket_id: int, actor: Actor) -> Ticket:
 def return_ticket(ticket_id: int, actor: Actor, reason: str, note: str | None = None) -> Ticket:
     """退单: within the return window, with a standard reason; the centre decides."""
     if reason not in RETURN_REASONS:
-        raise ValidationError("unknown return reason", fields={"reason": "one of " + ", ".join(RETURN_REASONS)})
+        raise ValidationError(
+            "unknown return reason", fields={"reason": "one of " + ", ".join(RETURN_REASONS)}
+        )
     note = _text(note, "note", required=False)
     with ticket_action(ticket_id, "return", actor) as ctx:
         t = ctx.ticket
@@ -261,12 +302,23 @@ def return_ticket(ticket_id: int, actor: Actor, reason: str, note: str | None = 
         lim = _limit(ctx, "return_window")
         require(lim is not None, f"{t.urgency} tickets cannot be returned", "no_return_window")
         assert lim is not None and t.dispatched_at is not None
-        require(ctx.now <= limits.due(t.dispatched_at, lim), "the return window has closed",
-                "return_window_closed")
-        db.session.add(ReturnRequest(
-            ticket_id=t.id, department_id=t.department_id, reason=reason, note=note,
-            from_status=t.status, status="pending", requested_by_id=actor.id, requested_at=ctx.now,
-        ))
+        require(
+            ctx.now <= limits.due(t.dispatched_at, lim),
+            "the return window has closed",
+            "return_window_closed",
+        )
+        db.session.add(
+            ReturnRequest(
+                ticket_id=t.id,
+                department_id=t.department_id,
+                reason=reason,
+                note=note,
+                from_status=t.status,
+                status="pending",
+                requested_by_id=actor.id,
+                requested_at=ctx.now,
+            )
+        )
         t.paused_at = ctx.now
         ctx.set_status(Status.RETURN_PENDING)
         ctx.event(note=note, data={"reason": reason})
@@ -292,7 +344,8 @@ def approve_return(ticket_id: int, actor: Actor, note: str | None = None) -> Tic
         ctx.notify_departments(ctx.active_dept_codes())
         old = t.department
         db.session.execute(
-            update(Assignment).where(Assignment.ticket_id == t.id, Assignment.active.is_(True))
+            update(Assignment)
+            .where(Assignment.ticket_id == t.id, Assignment.active.is_(True))
             .values(active=False)
         )
         t.department_id = None
@@ -335,13 +388,24 @@ def request_extension(ticket_id: int, actor: Actor, days: object, reason: str) -
         t = ctx.ticket
         require(t.urgency == "normal", "only normal tickets may be extended", "no_extension")
         already = db.session.scalar(select(ExtensionRequest.id).where(ExtensionRequest.ticket_id == t.id))
-        require(already is None, "an extension was already requested for this ticket",
-                "extension_already_requested")
+        require(
+            already is None,
+            "an extension was already requested for this ticket",
+            "extension_already_requested",
+        )
         require(t.due_at is not None and ctx.now < t.due_at, "the due time has passed", "past_due")
-        db.session.add(ExtensionRequest(
-            ticket_id=t.id, department_id=t.department_id, days=days, reason=reason,
-            status="pending", requested_by_id=actor.id, requested_at=ctx.now, old_due_at=t.due_at,
-        ))
+        db.session.add(
+            ExtensionRequest(
+                ticket_id=t.id,
+                department_id=t.department_id,
+                days=days,
+                reason=reason,
+                status="pending",
+                requested_by_id=actor.id,
+                requested_at=ctx.now,
+                old_due_at=t.due_at,
+            )
+        )
         t.paused_at = ctx.now
         ctx.event(note=reason, data={"days": days})
     return ctx.ticket
@@ -361,7 +425,12 @@ def approve_extension(ticket_id: int, actor: Actor, note: str | None = None) -> 
         assert lim is not None and t.signed_at is not None
         t.warn_at = limits.warning_at(t.signed_at, t.due_at, lim)
         t.warned_at = t.overdue_at = None
-        req.status, req.decided_by_id, req.decided_at, req.new_due_at = "approved", actor.id, ctx.now, t.due_at
+        req.status, req.decided_by_id, req.decided_at, req.new_due_at = (
+            "approved",
+            actor.id,
+            ctx.now,
+            t.due_at,
+        )
         ctx.event(note=note, data={"days": req.days, "due_at": t.due_at.isoformat()})
         _schedule_deadline_checks(ctx, t.warn_at, t.due_at)
     return ctx.ticket
@@ -418,11 +487,15 @@ def reject_reply(ticket_id: int, actor: Actor, note: str | None = None) -> Ticke
     return ctx.ticket
 
 
-def record_callback(ticket_id: int, actor: Actor, resolved: object, satisfaction: object,
-                    note: str | None = None) -> Ticket:
+def record_callback(
+    ticket_id: int, actor: Actor, resolved: object, satisfaction: object, note: str | None = None
+) -> Ticket:
     """回访结果: satisfied or basically satisfied closes; dissatisfied waits for verification."""
-    bad = {k: "1, 2 or 3" for k, v in (("resolved", resolved), ("satisfaction", satisfaction))
-           if isinstance(v, bool) or v not in (1, 2, 3)}
+    bad = {
+        k: "1, 2 or 3"
+        for k, v in (("resolved", resolved), ("satisfaction", satisfaction))
+        if isinstance(v, bool) or v not in (1, 2, 3)
+    }
     if bad:
         raise ValidationError("invalid callback answers", fields=bad)
     note = _text(note, "note", required=False)
@@ -442,8 +515,9 @@ def reopen_ticket(ticket_id: int, actor: Actor, note: str | None = None) -> Tick
     note = _text(note, "note", required=False)
     with ticket_action(ticket_id, "reopen", actor) as ctx:
         t = ctx.ticket
-        require(t.callback_satisfaction == 3, "only a dissatisfied callback can be reopened",
-                "not_dissatisfied")
+        require(
+            t.callback_satisfaction == 3, "only a dissatisfied callback can be reopened", "not_dissatisfied"
+        )
         require(t.department_id is not None, "the ticket has no department", "no_department")
         t.reopen_count += 1
         previous = {"resolved": t.callback_resolved, "satisfaction": t.callback_satisfaction}
@@ -464,8 +538,9 @@ def urge_ticket(ticket_id: int, actor: Actor, note: str | None = None) -> Ticket
     return ctx.ticket
 
 
-def supervise_ticket(ticket_id: int, actor: Actor, note: str | None = None,
-                     answer_hours: object = None) -> Ticket:
+def supervise_ticket(
+    ticket_id: int, actor: Actor, note: str | None = None, answer_hours: object = None
+) -> Ticket:
     """督办: a formal supervision notice with its own answer deadline (default 1 working day)."""
     note = _text(note, "note", required=False)
     if answer_hours is not None and (

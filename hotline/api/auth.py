@@ -23,21 +23,26 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(user: User, name: str = "api", kind: str = "user",
-                ttl: dt.timedelta | None = None) -> str:
+def issue_token(user: User, name: str = "api", kind: str = "user", ttl: dt.timedelta | None = None) -> str:
     token = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), name=name, kind=kind,
-                            expires_at=utcnow() + ttl if ttl else None))
+    db.session.add(
+        ApiToken(
+            user_id=user.id,
+            token_hash=hash_token(token),
+            name=name,
+            kind=kind,
+            expires_at=utcnow() + ttl if ttl else None,
+        )
+    )
     db.session.commit()
     return token
 
 
 def user_for_token(token: str, kind: str = "user") -> User | None:
     row = db.session.execute(
-        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
-            ApiToken.token_hash == hash_token(token), ApiToken.kind == kind,
-            ApiToken.revoked_at.is_(None)
-        )
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == hash_token(token), ApiToken.kind == kind, ApiToken.revoked_at.is_(None))
     ).first()
     if row is None:
         return None
@@ -84,8 +89,16 @@ def create_token():
         raise DomainError("wrong username or password", code="unauthorized", status=401)
     ttl = dt.timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"])
     token = issue_token(user, ttl=ttl)
-    return jsonify({"token": token, "user": {"username": user.username, "role": user.role,
-                    "department": user.department.code if user.department else None}})
+    return jsonify(
+        {
+            "token": token,
+            "user": {
+                "username": user.username,
+                "role": user.role,
+                "department": user.department.code if user.department else None,
+            },
+        }
+    )
 
 
 def json_body(allow_empty: bool = False) -> object:
@@ -93,8 +106,7 @@ def json_body(allow_empty: bool = False) -> object:
     if allow_empty and not request.get_data(cache=True):
         return {}
     if not request.is_json:
-        raise DomainError("send a JSON body (Content-Type: application/json)", code="bad_request",
-                          status=400)
+        raise DomainError("send a JSON body (Content-Type: application/json)", code="bad_request", status=400)
     body = request.get_json(silent=True)
     if body is None:
         raise DomainError("malformed JSON", code="malformed_json", status=400)

@@ -24,8 +24,11 @@ def _errors(*codes: int) -> dict:
 
 ACTION_BODIES = {
     "answer": {"text": {"type": "string"}},
-    "dispatch": {"department": {"type": "string"}, "assisting": {"type": "array", "items": {"type": "string"}},
-                 "note": {"type": "string"}},
+    "dispatch": {
+        "department": {"type": "string"},
+        "assisting": {"type": "array", "items": {"type": "string"}},
+        "note": {"type": "string"},
+    },
     "merge": {"into": {"oneOf": [{"type": "integer"}, {"type": "string"}]}},
     "not-accept": {"reason": {"type": "string"}},
     "hand-off": {"to": {"type": "string", "enum": ["110", "119", "120", "122"]}, "note": {"type": "string"}},
@@ -33,16 +36,20 @@ ACTION_BODIES = {
     "return": {"reason": {"type": "string", "enum": list(RETURN_REASONS)}, "note": {"type": "string"}},
     "approve-return": {"note": {"type": "string"}},
     "reject-return": {"note": {"type": "string"}},
-    "request-extension": {"days": {"type": "integer", "minimum": 1, "maximum": 10},
-                          "reason": {"type": "string"}},
+    "request-extension": {
+        "days": {"type": "integer", "minimum": 1, "maximum": 10},
+        "reason": {"type": "string"},
+    },
     "approve-extension": {"note": {"type": "string"}},
     "reject-extension": {"note": {"type": "string"}},
     "reply": {"text": {"type": "string", "maxLength": 4000}},
     "approve-reply": {"note": {"type": "string"}},
     "reject-reply": {"note": {"type": "string"}},
-    "record-callback": {"resolved": {"type": "integer", "enum": [1, 2, 3]},
-                        "satisfaction": {"type": "integer", "enum": [1, 2, 3]},
-                        "note": {"type": "string"}},
+    "record-callback": {
+        "resolved": {"type": "integer", "enum": [1, 2, 3]},
+        "satisfaction": {"type": "integer", "enum": [1, 2, 3]},
+        "note": {"type": "string"},
+    },
     "reopen": {"note": {"type": "string"}},
     "urge": {"note": {"type": "string"}},
     "supervise": {"note": {"type": "string"}, "answer_hours": {"type": "integer"}},
@@ -53,47 +60,93 @@ ACTION_BODIES = {
 def document() -> dict:
     ticket_ref = {"$ref": "#/components/schemas/Ticket"}
     paths: dict = {
-        "/auth/token": {"post": {
-            "summary": "Exchange a username and password for a bearer token",
-            "security": [],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "required": ["username", "password"],
-                "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}}}},
-            "responses": {"200": _resp("a token", {"type": "object", "properties": {"token": {"type": "string"}}}),
-                          **_errors(400, 401, 422)}}},
-        "/tickets": {
-            "post": {"summary": "Create a ticket (operator)",
-                     "requestBody": {"required": True, "content": {"application/json": {
-                         "schema": {"$ref": "#/components/schemas/NewTicket"}}}},
-                     "responses": {"201": _resp("the ticket, with its retrieval code", ticket_ref),
-                                   **_errors(400, 401, 403, 422)}},
-            "get": {"summary": "List tickets visible to the caller",
-                    "parameters": [
-                        {"name": n, "in": "query", "schema": {"type": t}}
-                        for n, t in (("status", "string"), ("department", "string"), ("page", "integer"),
-                                     ("per_page", "integer"), ("number", "string"), ("overdue", "string"))
-                    ],
-                    "responses": {"200": _resp("a page of tickets"), **_errors(401, 422)}},
+        "/auth/token": {
+            "post": {
+                "summary": "Exchange a username and password for a bearer token",
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["username", "password"],
+                                "properties": {
+                                    "username": {"type": "string"},
+                                    "password": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _resp("a token", {"type": "object", "properties": {"token": {"type": "string"}}}),
+                    **_errors(400, 401, 422),
+                },
+            }
         },
-        "/tickets/{id}": {"get": {
-            "summary": "One ticket with its timeline",
-            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-            "responses": {"200": _resp("the ticket", ticket_ref), **_errors(401, 404)}}},
-        "/public/tickets/{number}": {"get": {
-            "summary": "Public status by ticket number and retrieval code", "security": [],
-            "parameters": [
-                {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}},
-                {"name": "code", "in": "query", "required": True, "schema": {"type": "string"}}],
-            "responses": {"200": _resp("the public status"), **_errors(404, 429)}}},
+        "/tickets": {
+            "post": {
+                "summary": "Create a ticket (operator)",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewTicket"}}},
+                },
+                "responses": {
+                    "201": _resp("the ticket, with its retrieval code", ticket_ref),
+                    **_errors(400, 401, 403, 422),
+                },
+            },
+            "get": {
+                "summary": "List tickets visible to the caller",
+                "parameters": [
+                    {"name": n, "in": "query", "schema": {"type": t}}
+                    for n, t in (
+                        ("status", "string"),
+                        ("department", "string"),
+                        ("page", "integer"),
+                        ("per_page", "integer"),
+                        ("number", "string"),
+                        ("overdue", "string"),
+                    )
+                ],
+                "responses": {"200": _resp("a page of tickets"), **_errors(401, 422)},
+            },
+        },
+        "/tickets/{id}": {
+            "get": {
+                "summary": "One ticket with its timeline",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": _resp("the ticket", ticket_ref), **_errors(401, 404)},
+            }
+        },
+        "/public/tickets/{number}": {
+            "get": {
+                "summary": "Public status by ticket number and retrieval code",
+                "security": [],
+                "parameters": [
+                    {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "code", "in": "query", "required": True, "schema": {"type": "string"}},
+                ],
+                "responses": {"200": _resp("the public status"), **_errors(404, 429)},
+            }
+        },
     }
     for action, props in ACTION_BODIES.items():
-        paths[f"/tickets/{{id}}/actions/{action}"] = {"post": {
-            "summary": f"Action: {action}",
-            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-            "requestBody": {"required": False, "content": {"application/json": {
-                "schema": {"type": "object", "properties": props}}}},
-            "responses": {"200": _resp("the updated ticket", ticket_ref), **_errors(400, 401, 403, 404, 409, 422)},
-        }}
+        paths[f"/tickets/{{id}}/actions/{action}"] = {
+            "post": {
+                "summary": f"Action: {action}",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "requestBody": {
+                    "required": False,
+                    "content": {"application/json": {"schema": {"type": "object", "properties": props}}},
+                },
+                "responses": {
+                    "200": _resp("the updated ticket", ticket_ref),
+                    **_errors(400, 401, 403, 404, 409, 422),
+                },
+            }
+        }
     return {
         "openapi": "3.0.3",
         "info": {"title": "12345 hotline API", "version": "1.0.0"},
@@ -103,33 +156,74 @@ def document() -> dict:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
-                "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {
-                    "code": {"type": "string"}, "message": {"type": "string"},
-                    "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}}},
-                "NewTicket": {"type": "object", "required": ["type", "content", "caller_phone"], "properties": {
-                    "channel": {"type": "string", "enum": list(CHANNELS)},
-                    "type": {"type": "string", "enum": list(TYPES)},
-                    "urgency": {"type": "string", "enum": list(URGENCIES)},
-                    "category": {"type": "string"}, "region": {"type": "string"},
-                    "address": {"type": "string"}, "content": {"type": "string", "maxLength": 4000},
-                    "caller_phone": {"type": "string"}, "caller_name": {"type": "string"},
-                    "publishable": {"type": "boolean"}, "line": {"type": "string"}}},
-                "Ticket": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "number": {"type": "string"},
-                    "status": {"type": "string", "enum": [s.value for s in Status]},
-                    "type": {"type": "string"}, "urgency": {"type": "string"}, "channel": {"type": "string"},
-                    "category": {"type": "string", "nullable": True},
-                    "region": {"type": "string", "nullable": True},
-                    "department": {"type": "string", "nullable": True},
-                    "assisting": {"type": "array", "items": {"type": "string"}},
-                    "sign_due_at": {"type": "string", "format": "date-time", "nullable": True},
-                    "due_at": {"type": "string", "format": "date-time", "nullable": True},
-                    "overdue": {"type": "boolean"},
-                    "created_at": {"type": "string", "format": "date-time"},
-                    "updated_at": {"type": "string", "format": "date-time"},
-                    "timeline": {"type": "array", "items": {"type": "object", "properties": {
-                        k: {"type": "string", "nullable": True} for k in
-                        ("at", "action", "actor", "from_status", "to_status", "department", "note")}}}}},
+                "Error": {
+                    "type": "object",
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                            },
+                        }
+                    },
+                },
+                "NewTicket": {
+                    "type": "object",
+                    "required": ["type", "content", "caller_phone"],
+                    "properties": {
+                        "channel": {"type": "string", "enum": list(CHANNELS)},
+                        "type": {"type": "string", "enum": list(TYPES)},
+                        "urgency": {"type": "string", "enum": list(URGENCIES)},
+                        "category": {"type": "string"},
+                        "region": {"type": "string"},
+                        "address": {"type": "string"},
+                        "content": {"type": "string", "maxLength": 4000},
+                        "caller_phone": {"type": "string"},
+                        "caller_name": {"type": "string"},
+                        "publishable": {"type": "boolean"},
+                        "line": {"type": "string"},
+                    },
+                },
+                "Ticket": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "number": {"type": "string"},
+                        "status": {"type": "string", "enum": [s.value for s in Status]},
+                        "type": {"type": "string"},
+                        "urgency": {"type": "string"},
+                        "channel": {"type": "string"},
+                        "category": {"type": "string", "nullable": True},
+                        "region": {"type": "string", "nullable": True},
+                        "department": {"type": "string", "nullable": True},
+                        "assisting": {"type": "array", "items": {"type": "string"}},
+                        "sign_due_at": {"type": "string", "format": "date-time", "nullable": True},
+                        "due_at": {"type": "string", "format": "date-time", "nullable": True},
+                        "overdue": {"type": "boolean"},
+                        "created_at": {"type": "string", "format": "date-time"},
+                        "updated_at": {"type": "string", "format": "date-time"},
+                        "timeline": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    k: {"type": "string", "nullable": True}
+                                    for k in (
+                                        "at",
+                                        "action",
+                                        "actor",
+                                        "from_status",
+                                        "to_status",
+                                        "department",
+                                        "note",
+                                    )
+                                },
+                            },
+                        },
+                    },
+                },
             },
         },
     }

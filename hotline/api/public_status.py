@@ -13,9 +13,17 @@ from hotline.extensions import db
 from hotline.models import Ticket
 from hotline.workflow import PUBLIC_STATUS, Status
 
-_COLUMNS = (Ticket.number, Ticket.retrieval_code_hash, Ticket.status, Ticket.created_at,
-            Ticket.due_at, Ticket.reply_text, Ticket.reply_approved_at, Ticket.answer_text,
-            Ticket.closed_at)
+_COLUMNS = (
+    Ticket.number,
+    Ticket.retrieval_code_hash,
+    Ticket.status,
+    Ticket.created_at,
+    Ticket.due_at,
+    Ticket.reply_text,
+    Ticket.reply_approved_at,
+    Ticket.answer_text,
+    Ticket.closed_at,
+)
 
 
 def public_status(number: str, code: str) -> dict:

@@ -32,7 +32,9 @@ def is_overdue(t: Ticket, now: dt.datetime | None = None) -> bool:
 def _dept_codes(ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(db.session.execute(select(Department.id, Department.code).where(Department.id.in_(ids))).all())
+    return dict(
+        db.session.execute(select(Department.id, Department.code).where(Department.id.in_(ids))).all()
+    )
 
 
 def tickets_to_dicts(tickets: list[Ticket], viewer: User) -> list[dict]:
@@ -41,12 +43,14 @@ def tickets_to_dicts(tickets: list[Ticket], viewer: User) -> list[dict]:
     assists: dict[int, list[int]] = {}
     if ids:
         for tid, dept_id in db.session.execute(
-            select(Assignment.ticket_id, Assignment.department_id).where(
-                Assignment.ticket_id.in_(ids), Assignment.active.is_(True), Assignment.role == "assist"
-            ).order_by(Assignment.id)
+            select(Assignment.ticket_id, Assignment.department_id)
+            .where(Assignment.ticket_id.in_(ids), Assignment.active.is_(True), Assignment.role == "assist")
+            .order_by(Assignment.id)
         ):
             assists.setdefault(tid, []).append(dept_id)
-    dept_ids = {t.department_id for t in tickets if t.department_id} | {d for v in assists.values() for d in v}
+    dept_ids = {t.department_id for t in tickets if t.department_id} | {
+        d for v in assists.values() for d in v
+    }
     codes = _dept_codes(dept_ids)
     callers = {}
     caller_ids = {t.caller_id for t in tickets if t.caller_id}
@@ -62,41 +66,48 @@ def tickets_to_dicts(tickets: list[Ticket], viewer: User) -> list[dict]:
         if not full:
             phone = access.mask_phone(phone)
             name = (name[0] + "*" * (len(name) - 1)) if name else None
-        out.append({
-            "id": t.id,
-            "number": t.number,
-            "status": t.status,
-            "type": t.type,
-            "urgency": t.urgency,
-            "channel": t.channel,
-            "category": t.category_code,
-            "region": t.region_code,
-            "line": t.line,
-            "title": t.title,
-            "content": t.content,
-            "address": t.address,
-            "publishable": t.publishable,
-            "caller_phone": phone,
-            "caller_name": name,
-            "department": codes.get(t.department_id) if t.department_id else None,
-            "assisting": [codes[d] for d in assists.get(t.id, [])],
-            "dispatch_rounds": t.dispatch_rounds,
-            "designated": t.designated,
-            "sign_due_at": iso(t.sign_due_at),
-            "signed_at": iso(t.signed_at),
-            "due_at": iso(t.due_at),
-            "overdue": is_overdue(t, now),
-            "warning": bool(t.sign_warned_at or t.warned_at),
-            "paused": t.paused_at is not None,
-            "reply": t.reply_text,
-            "answer": t.answer_text,
-            "callback": {"resolved": t.callback_resolved, "satisfaction": t.callback_satisfaction,
-                         "at": iso(t.callback_at)} if t.callback_at else None,
-            "merged_into": t.merged_into_id,
-            "closed_at": iso(t.closed_at),
-            "created_at": iso(t.created_at),
-            "updated_at": iso(t.updated_at),
-        })
+        out.append(
+            {
+                "id": t.id,
+                "number": t.number,
+                "status": t.status,
+                "type": t.type,
+                "urgency": t.urgency,
+                "channel": t.channel,
+                "category": t.category_code,
+                "region": t.region_code,
+                "line": t.line,
+                "title": t.title,
+                "content": t.content,
+                "address": t.address,
+                "publishable": t.publishable,
+                "caller_phone": phone,
+                "caller_name": name,
+                "department": codes.get(t.department_id) if t.department_id else None,
+                "assisting": [codes[d] for d in assists.get(t.id, [])],
+                "dispatch_rounds": t.dispatch_rounds,
+                "designated": t.designated,
+                "sign_due_at": iso(t.sign_due_at),
+                "signed_at": iso(t.signed_at),
+                "due_at": iso(t.due_at),
+                "overdue": is_overdue(t, now),
+                "warning": bool(t.sign_warned_at or t.warned_at),
+                "paused": t.paused_at is not None,
+                "reply": t.reply_text,
+                "answer": t.answer_text,
+                "callback": {
+                    "resolved": t.callback_resolved,
+                    "satisfaction": t.callback_satisfaction,
+                    "at": iso(t.callback_at),
+                }
+                if t.callback_at
+                else None,
+                "merged_into": t.merged_into_id,
+                "closed_at": iso(t.closed_at),
+                "created_at": iso(t.created_at),
+                "updated_at": iso(t.updated_at),
+            }
+        )
     return out
 
 
@@ -108,8 +119,16 @@ def timeline(ticket_id: int) -> list[dict]:
         .order_by(TimelineEvent.id)
     ).all()
     return [
-        {"at": iso(e.at), "action": e.action, "actor": e.actor_label, "from_status": e.from_status,
-         "to_status": e.to_status, "department": code, "note": e.note, "data": e.data}
+        {
+            "at": iso(e.at),
+            "action": e.action,
+            "actor": e.actor_label,
+            "from_status": e.from_status,
+            "to_status": e.to_status,
+            "department": code,
+            "note": e.note,
+            "data": e.data,
+        }
         for e, code in rows
     ]
 

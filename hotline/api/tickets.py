@@ -75,9 +75,12 @@ def list_tickets():
         marked = (Ticket.overdue_at.is_not(None)) | (Ticket.sign_overdue_at.is_not(None))
         query = query.where(marked if overdue == "true" else ~marked)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = list(db.session.scalars(query.order_by(Ticket.id.desc()).limit(per_page).offset((page - 1) * per_page)))
-    return jsonify({"items": tickets_to_dicts(items, g.user), "page": page, "per_page": per_page,
-                    "total": total})
+    items = list(
+        db.session.scalars(query.order_by(Ticket.id.desc()).limit(per_page).offset((page - 1) * per_page))
+    )
+    return jsonify(
+        {"items": tickets_to_dicts(items, g.user), "page": page, "per_page": per_page, "total": total}
+    )
 
 
 # action name -> (function, the body fields it takes)

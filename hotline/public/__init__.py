@@ -26,5 +26,6 @@ def track():
             result = public_status(number, code)
         except NotFound:
             not_found = True
-    return render_template("public/track.html", result=result, not_found=not_found,
-                           number=number), 404 if not_found else 200
+    return render_template(
+        "public/track.html", result=result, not_found=not_found, number=number
+    ), 404 if not_found else 200
