@@ -28,6 +28,10 @@ DEFAULT_TIME_LIMITS: dict[str, dict] = {
     "return_window": {"urgent": [120, "min"], "normal": [1, "wd"]},
     "extension_max_wd": 10,
     "warning_fraction": 0.8,
+    # Overdue this many working days: the public-notice level (通报).
+    "notice_after_wd": 5,
+    # Default answer time for a supervision notice (督办), in working days.
+    "supervise_answer_wd": 1,
 }
 
 

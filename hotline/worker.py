@@ -24,10 +24,12 @@ def _ticker(app: Flask, stop: threading.Event, every: float = 1.0) -> None:
     from hotline.outbox import relay_all
     from hotline.tasks.schedule import enqueue_due
 
+    first = True
     while not stop.is_set():
         with app.app_context():
             try:
-                enqueue_due(get_redis())
+                enqueue_due(get_redis(), reconcile=first)
+                first = False
             except Exception:  # noqa: BLE001 - Redis may be down; try again next tick
                 log.warning("periodic jobs not enqueued (Redis down?)", exc_info=True)
             try:

@@ -110,11 +110,12 @@ TRANSITIONS: dict[str, Transition] = {
         _t("reopen", {S.CALLBACK_PENDING}, S.REOPENED, SUPERVISORS),
         _t("urge", WITH_DEPARTMENT, None, SUPERVISORS | {"leader"}),
         _t("supervise", WITH_DEPARTMENT, None, SUPERVISORS | {"leader"}),
+        _t("answer-supervision", WITH_DEPARTMENT | {S.REPLY_REVIEW}, None, DEPARTMENT, "lead"),
         _t("note", OPEN, None, CENTRE | DEPARTMENT, "party"),
     )
 }
 # Actions raised by the system (the deadline workers), not by a person.
-SYSTEM_ACTIONS = frozenset({"warn", "overdue"})
+SYSTEM_ACTIONS = frozenset({"deadline"})
 
 
 class TransitionError(Exception):

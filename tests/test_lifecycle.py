@@ -217,7 +217,7 @@ def test_each_action_writes_one_event_and_its_outbox_rows_in_one_transaction(api
     assert db.session.scalar(select(func.count()).select_from(TimelineEvent)) == before + 1
     rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.id > outbox_before)).all()
     kinds = sorted(r.kind for r in rows)
-    # the socket event plus the warning and due checks of the handling clock
-    assert kinds == ["job", "job", "socket"]
+    # the socket event plus the warning, due and public-notice checks of the handling clock
+    assert kinds == ["job", "job", "job", "socket"]
     socket = next(r for r in rows if r.kind == "socket").payload
     assert "dept:XC-CGJ" in socket["rooms"] and socket["event"]["type"] == "ticket"

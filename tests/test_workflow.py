@@ -28,6 +28,7 @@ ACTOR_FOR = {
     "reopen": "supervisor",
     "urge": "supervisor",
     "supervise": "supervisor",
+    "answer-supervision": "dept_cgj",
     "note": "operator",
 }
 # A valid body for each action, so that the state is the only reason to refuse.
@@ -41,6 +42,7 @@ BODY = {
     "reply": {"text": "已办"},
     "record-callback": {"resolved": 1, "satisfaction": 1},
     "note": {"text": "备注"},
+    "answer-supervision": {"text": "已反馈"},
 }
 
 

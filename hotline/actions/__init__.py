@@ -4,6 +4,7 @@ from hotline.actions._core import SYSTEM, SystemActor, ticket_action
 from hotline.actions.intake import IntakeData, create_ticket, parse_intake
 from hotline.actions.lifecycle import (
     add_note,
+    answer_supervision,
     answer_ticket,
     approve_extension,
     approve_reply,
@@ -30,6 +31,7 @@ __all__ = [
     "IntakeData",
     "SystemActor",
     "add_note",
+    "answer_supervision",
     "answer_ticket",
     "approve_extension",
     "approve_reply",

@@ -1,77 +1,116 @@
-"""预警/超期: the system raises warnings and overdue marks on the two clocks, once each."""
+"""预警/超期/通报: the system raises warnings, overdue marks and the public-notice flag on the two
+clocks and on supervision notices, each exactly once, under the row lock.
+
+The same code serves the job scheduled at one ticket's instant and the periodic sweep, which marks
+due tickets in batches (one transaction per batch) so that 10,000 falling due at once take seconds.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 
 from hotline import events, outbox
 from hotline.actions._core import SYSTEM
 from hotline.extensions import db
-from hotline.models import Department, Ticket, TimelineEvent
+from hotline.models import Department, SupervisionNotice, Ticket, TimelineEvent
 from hotline.models.base import utcnow
-from hotline.workflow import AWAITING_SIGNATURE, WITH_DEPARTMENT, Status
+from hotline.workflow import AWAITING_SIGNATURE, Status
 
-# (clock, planned-instant column, mark column, event op)
-_MARKS = (
-    ("sign", "sign_warn_at", "sign_warned_at", "warning"),
-    ("sign", "sign_due_at", "sign_overdue_at", "overdue"),
-    ("handle", "warn_at", "warned_at", "warning"),
-    ("handle", "due_at", "overdue_at", "overdue"),
+
+@dataclass(frozen=True)
+class Mark:
+    clock: str  # sign | handle
+    planned: str  # column holding the planned instant
+    mark: str  # column set when raised
+    op: str  # socket event op: warning | overdue | notice
+
+    @property
+    def action(self) -> str:
+        return f"{self.clock}-{self.op}"
+
+    def running(self) -> ColumnElement[bool]:
+        """SQL for "this clock runs": matches the partial indexes on tickets."""
+        if self.clock == "sign":
+            return and_(Ticket.status.in_([s.value for s in AWAITING_SIGNATURE]),
+                        Ticket.signed_at.is_(None), Ticket.paused_at.is_(None))
+        return and_(Ticket.status == Status.IN_PROGRESS.value, Ticket.paused_at.is_(None))
+
+    def is_running(self, t: Ticket) -> bool:
+        if t.paused_at is not None:
+            return False
+        if self.clock == "sign":
+            return t.status in AWAITING_SIGNATURE and t.signed_at is None
+        return t.status == Status.IN_PROGRESS
+
+    def due(self, now: dt.datetime) -> ColumnElement[bool]:
+        return and_(self.running(), getattr(Ticket, self.mark).is_(None), getattr(Ticket, self.planned) <= now)
+
+
+MARKS = (
+    Mark("sign", "sign_warn_at", "sign_warned_at", "warning"),
+    Mark("sign", "sign_due_at", "sign_overdue_at", "overdue"),
+    Mark("handle", "warn_at", "warned_at", "warning"),
+    Mark("handle", "due_at", "overdue_at", "overdue"),
+    Mark("handle", "notice_at", "notice_flagged_at", "notice"),
 )
+_SMS = {"warning": "即将超期", "overdue": "已超期", "notice": "超期已达通报标准"}
 
 
-def _clock_running(ticket: Ticket, clock: str) -> bool:
-    if ticket.paused_at is not None or Status(ticket.status) not in WITH_DEPARTMENT:
-        return False
-    if clock == "sign":
-        return Status(ticket.status) in AWAITING_SIGNATURE and ticket.signed_at is None
-    return ticket.signed_at is not None and ticket.status == Status.IN_PROGRESS
+class _Departments:
+    """Departments by id, loaded once per batch."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, Department | None] = {}
+
+    def get(self, dept_id: int | None) -> Department | None:
+        if dept_id is None:
+            return None
+        if dept_id not in self.by_id:
+            self.by_id[dept_id] = db.session.get(Department, dept_id)
+        return self.by_id[dept_id]
+
+
+def _raise(ticket: Ticket, mark: Mark, now: dt.datetime, depts: _Departments) -> None:
+    planned = getattr(ticket, mark.planned)
+    setattr(ticket, mark.mark, now)
+    if mark.op == "overdue" and ticket.escalated_at is None:
+        ticket.escalated_at = now  # into the supervisors' queue
+    db.session.add(TimelineEvent(
+        ticket_id=ticket.id, at=now, action=mark.action, actor_id=None, actor_label=SYSTEM.label,
+        from_status=ticket.status, to_status=ticket.status, department_id=ticket.department_id,
+        note=None, data={"due": planned.isoformat()},
+    ))
+    dept = depts.get(ticket.department_id)
+    rooms = ["supervisors", f"ticket:{ticket.id}"]
+    if dept is not None:
+        rooms.append(events.dept_room(dept.code))
+    outbox.add_socket_event(events.ticket_event(ticket, mark.op, mark.action, dept), rooms)
+    if dept is not None and dept.liaison_phone:
+        outbox.add_sms(dept.liaison_phone, f"【12345】工单{ticket.number}{_SMS[mark.op]}，请及时办理。", ticket.id)
+
+
+def _raise_due(ticket: Ticket, now: dt.datetime, depts: _Departments) -> list[str]:
+    raised = []
+    for mark in MARKS:  # in order: a late job raises the warning before the overdue mark
+        planned = getattr(ticket, mark.planned)
+        if planned is None or planned > now or getattr(ticket, mark.mark) is not None:
+            continue
+        if not mark.is_running(ticket):
+            continue
+        _raise(ticket, mark, now, depts)
+        raised.append(mark.action)
+    return raised
 
 
 def check_deadlines(ticket_id: int, now: dt.datetime | None = None) -> list[str]:
-    """Raise what is due and not yet raised. Idempotent: the marks are set under the row lock."""
+    """Raise what is due on one ticket and not yet raised. Safe to run late, or twice."""
     now = now or utcnow()
     try:
         ticket = db.session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
-        raised: list[str] = []
-        if ticket is None:
-            db.session.rollback()
-            return raised
-        dept = db.session.get(Department, ticket.department_id) if ticket.department_id else None
-        for clock, planned_attr, mark_attr, op in _MARKS:
-            planned = getattr(ticket, planned_attr)
-            if planned is None or planned > now or getattr(ticket, mark_attr) is not None:
-                continue
-            if not _clock_running(ticket, clock):
-                continue
-            setattr(ticket, mark_attr, now)
-            action = f"{clock}-{op}"
-            raised.append(action)
-            db.session.add(
-                TimelineEvent(
-                    ticket_id=ticket.id,
-                    at=now,
-                    action=action,
-                    actor_id=None,
-                    actor_label=SYSTEM.label,
-                    from_status=ticket.status,
-                    to_status=ticket.status,
-                    department_id=ticket.department_id,
-                    note=None,
-                    data={"due": planned.isoformat()},
-                )
-            )
-            rooms = ["supervisors", f"ticket:{ticket.id}"]
-            if dept is not None:
-                rooms.append(events.dept_room(dept.code))
-            outbox.add_socket_event(events.ticket_event(ticket, op, action, dept), rooms)
-            if dept is not None and dept.liaison_phone:
-                word = "即将超期" if op == "warning" else "已超期"
-                outbox.add_sms(
-                    dept.liaison_phone, f"【12345】工单{ticket.number}{word}，请及时办理。", ticket.id
-                )
+        raised = _raise_due(ticket, now, _Departments()) if ticket is not None else []
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -79,3 +118,77 @@ def check_deadlines(ticket_id: int, now: dt.datetime | None = None) -> list[str]
     if raised:
         outbox.kick()
     return raised
+
+
+def sweep_due(now: dt.datetime | None = None, batch: int = 1000) -> int:
+    """Mark every due ticket, a batch per transaction; skips rows another worker holds."""
+    now = now or utcnow()
+    depts = _Departments()
+    total = 0
+    for mark in MARKS:
+        while True:
+            try:
+                tickets = db.session.scalars(
+                    select(Ticket).where(mark.due(now)).order_by(getattr(Ticket, mark.planned))
+                    .limit(batch).with_for_update(skip_locked=True)
+                ).all()
+                for t in tickets:
+                    total += len(_raise_due(t, now, depts))
+                db.session.commit()
+            except BaseException:
+                db.session.rollback()
+                raise
+            if len(tickets) < batch:
+                break
+    total += sweep_notices(now)
+    if total:
+        outbox.kick()
+    return total
+
+
+# ---- supervision notices (督办) -----------------------------------------------------------------
+
+
+def _raise_notice(n: SupervisionNotice, ticket: Ticket, now: dt.datetime, depts: _Departments) -> list[str]:
+    raised = []
+    for planned, mark, op in (("answer_warn_at", "warned_at", "warning"), ("answer_due_at", "overdue_at", "overdue")):
+        if getattr(n, mark) is not None or getattr(n, planned) > now or n.answered_at is not None:
+            continue
+        setattr(n, mark, now)
+        action = f"supervision-{op}"
+        raised.append(action)
+        db.session.add(TimelineEvent(
+            ticket_id=ticket.id, at=now, action=action, actor_id=None, actor_label=SYSTEM.label,
+            from_status=ticket.status, to_status=ticket.status, department_id=n.department_id,
+            note=None, data={"notice": n.id, "due": n.answer_due_at.isoformat()},
+        ))
+        dept = depts.get(n.department_id)
+        rooms = ["supervisors", f"ticket:{ticket.id}"] + ([events.dept_room(dept.code)] if dept else [])
+        outbox.add_socket_event(events.ticket_event(ticket, op, action, dept), rooms)
+    return raised
+
+
+def check_notice(notice_id: int, now: dt.datetime | None = None) -> list[str]:
+    now = now or utcnow()
+    try:
+        n = db.session.get(SupervisionNotice, notice_id)
+        raised: list[str] = []
+        if n is not None:
+            ticket = db.session.scalar(select(Ticket).where(Ticket.id == n.ticket_id).with_for_update())
+            db.session.refresh(n)
+            raised = _raise_notice(n, ticket, now, _Departments())
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if raised:
+        outbox.kick()
+    return raised
+
+
+def sweep_notices(now: dt.datetime) -> int:
+    ids = list(db.session.scalars(select(SupervisionNotice.id).where(
+        SupervisionNotice.answered_at.is_(None), SupervisionNotice.overdue_at.is_(None),
+        SupervisionNotice.answer_warn_at <= now).limit(5000)))
+    db.session.rollback()
+    return sum(len(check_notice(i, now)) for i in ids)

@@ -18,6 +18,7 @@ from hotline.models import (
     Department,
     ExtensionRequest,
     ReturnRequest,
+    SupervisionNotice,
     Ticket,
     TimelineEvent,
 )
@@ -61,19 +62,27 @@ def _start_sign_clock(ctx: ActionContext) -> None:
     _schedule_deadline_checks(ctx, t.sign_warn_at, t.sign_due_at)
 
 
-def _start_handle_clock(ctx: ActionContext) -> None:
+def _set_handle_due(ctx: ActionContext, start: dt.datetime, due_at: dt.datetime) -> None:
+    """The handling due time with its warning and public-notice instants, and their jobs."""
     t, lim = ctx.ticket, _limit(ctx, "handle")
     assert lim is not None
-    t.due_at = limits.due(ctx.now, lim)
-    t.warn_at = limits.warning_at(ctx.now, t.due_at, lim)
-    t.warned_at = t.overdue_at = None
-    _schedule_deadline_checks(ctx, t.warn_at, t.due_at)
+    t.due_at = due_at
+    t.warn_at = limits.warning_at(start, due_at, lim)
+    t.notice_at = limits.notice_at(due_at)
+    t.warned_at = t.overdue_at = t.notice_flagged_at = None
+    _schedule_deadline_checks(ctx, t.warn_at, t.due_at, t.notice_at)
+
+
+def _start_handle_clock(ctx: ActionContext) -> None:
+    lim = _limit(ctx, "handle")
+    assert lim is not None
+    _set_handle_due(ctx, ctx.now, limits.due(ctx.now, lim))
 
 
 def _clear_clocks(ticket: Ticket) -> None:
-    ticket.sign_due_at = ticket.sign_warn_at = ticket.due_at = ticket.warn_at = None
+    ticket.sign_due_at = ticket.sign_warn_at = ticket.due_at = ticket.warn_at = ticket.notice_at = None
     ticket.sign_warned_at = ticket.sign_overdue_at = ticket.warned_at = ticket.overdue_at = None
-    ticket.signed_at = ticket.paused_at = None
+    ticket.notice_flagged_at = ticket.escalated_at = ticket.signed_at = ticket.paused_at = None
 
 
 def _resume_clocks(ctx: ActionContext) -> dt.timedelta | None:
@@ -83,18 +92,18 @@ def _resume_clocks(ctx: ActionContext) -> dt.timedelta | None:
         return None
     paused_from, t.paused_at = t.paused_at, None
     sign_lim, handle_lim = _limit(ctx, "sign"), _limit(ctx, "handle")
-    for due_attr, warn_attr, lim in (
-        ("sign_due_at", "sign_warn_at", sign_lim),
-        ("due_at", "warn_at", handle_lim),
+    for attrs, lim in (
+        (("sign_due_at", "sign_warn_at"), sign_lim),
+        (("due_at", "warn_at", "notice_at"), handle_lim),
     ):
-        if lim is None or getattr(t, due_attr) is None:
+        if lim is None or getattr(t, attrs[0]) is None:
             continue
-        if due_attr == "sign_due_at" and t.signed_at is not None:
+        if attrs[0] == "sign_due_at" and t.signed_at is not None:
             continue
-        for attr in (due_attr, warn_attr):
+        for attr in attrs:
             if getattr(t, attr) is not None:
                 setattr(t, attr, limits.shift_for_pause(getattr(t, attr), paused_from, ctx.now, lim))
-        _schedule_deadline_checks(ctx, getattr(t, warn_attr), getattr(t, due_attr))
+        _schedule_deadline_checks(ctx, *(getattr(t, a) for a in attrs))
     return ctx.now - paused_from
 
 
@@ -419,20 +428,11 @@ def approve_extension(ticket_id: int, actor: Actor, note: str | None = None) -> 
         require(req is not None, "no extension is pending", "no_pending_extension")
         assert req is not None and t.due_at is not None
         _resume_clocks(ctx)
-        cal = limits.calendar()
-        t.due_at = cal.add_working_days(t.due_at, req.days)
-        lim = _limit(ctx, "handle")
-        assert lim is not None and t.signed_at is not None
-        t.warn_at = limits.warning_at(t.signed_at, t.due_at, lim)
-        t.warned_at = t.overdue_at = None
-        req.status, req.decided_by_id, req.decided_at, req.new_due_at = (
-            "approved",
-            actor.id,
-            ctx.now,
-            t.due_at,
-        )
+        assert t.due_at is not None and t.signed_at is not None
+        _set_handle_due(ctx, t.signed_at, limits.calendar().add_working_days(t.due_at, req.days))
+        req.status, req.decided_by_id, req.decided_at = "approved", actor.id, ctx.now
+        req.new_due_at = t.due_at
         ctx.event(note=note, data={"days": req.days, "due_at": t.due_at.isoformat()})
-        _schedule_deadline_checks(ctx, t.warn_at, t.due_at)
     return ctx.ticket
 
 
@@ -530,11 +530,18 @@ def reopen_ticket(ticket_id: int, actor: Actor, note: str | None = None) -> Tick
     return ctx.ticket
 
 
+def _notify_liaison(ticket: Ticket, body: str) -> None:
+    dept = ticket.department
+    if dept is not None and dept.liaison_phone:
+        outbox.add_sms(dept.liaison_phone, body, ticket.id)
+
+
 def urge_ticket(ticket_id: int, actor: Actor, note: str | None = None) -> Ticket:
-    """催办: a reminder to the department, on the timeline."""
+    """催办: a reminder to the department, on the timeline and by SMS to its liaison."""
     note = _text(note, "note", required=False)
     with ticket_action(ticket_id, "urge", actor) as ctx:
         ctx.event(note=note)
+        _notify_liaison(ctx.ticket, f"【12345】工单{ctx.ticket.number}已被催办，请抓紧办理。")
     return ctx.ticket
 
 
@@ -550,9 +557,44 @@ def supervise_ticket(
     with ticket_action(ticket_id, "supervise", actor) as ctx:
         if answer_hours:
             answer_by = ctx.now + dt.timedelta(hours=answer_hours)
+            warn_by = ctx.now + (answer_by - ctx.now) * limits.warning_fraction()
         else:
-            answer_by = limits.calendar().add_working_days(ctx.now, 1)
-        ctx.event(note=note, data={"answer_by": answer_by.isoformat()})
+            cal = limits.calendar()
+            days = limits.config_value("supervise_answer_wd", 1)
+            answer_by = cal.add_working_days(ctx.now, days)
+            warn_by = cal.add_working_days(ctx.now, days * limits.warning_fraction())
+        notice = SupervisionNotice(
+            ticket_id=ctx.ticket.id,
+            department_id=ctx.ticket.department_id,
+            note=note,
+            issued_by_id=actor.id,
+            issued_at=ctx.now,
+            answer_due_at=answer_by,
+            answer_warn_at=warn_by,
+        )
+        db.session.add(notice)
+        db.session.flush()
+        ctx.event(note=note, data={"notice": notice.id, "answer_by": answer_by.isoformat()})
+        for at in (warn_by, answer_by):
+            outbox.add_job("hotline.tasks.deadlines.check_notice", [notice.id], at=at)
+        _notify_liaison(ctx.ticket, f"【12345】工单{ctx.ticket.number}已被督办，请于期限内反馈。")
+    return ctx.ticket
+
+
+def answer_supervision(ticket_id: int, actor: Actor, text: str) -> Ticket:
+    """The lead department answers the ticket's open supervision notices."""
+    text = _text(text, "text")
+    with ticket_action(ticket_id, "answer-supervision", actor) as ctx:
+        notices = db.session.scalars(
+            select(SupervisionNotice).where(
+                SupervisionNotice.ticket_id == ctx.ticket.id, SupervisionNotice.answered_at.is_(None)
+            )
+        ).all()
+        require(bool(notices), "no supervision notice is open", "no_open_notice")
+        for n in notices:
+            n.answered_at, n.answer = ctx.now, text
+        on_time = all(ctx.now <= n.answer_due_at for n in notices)
+        ctx.event(note=text, data={"notices": [n.id for n in notices], "on_time": on_time})
     return ctx.ticket
 
 

@@ -53,6 +53,7 @@ ACTION_BODIES = {
     "reopen": {"note": {"type": "string"}},
     "urge": {"note": {"type": "string"}},
     "supervise": {"note": {"type": "string"}, "answer_hours": {"type": "integer"}},
+    "answer-supervision": {"text": {"type": "string"}},
     "note": {"text": {"type": "string"}},
 }
 

@@ -104,6 +104,7 @@ ACTIONS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
     "reopen": (actions.reopen_ticket, ("note",)),
     "urge": (actions.urge_ticket, ("note",)),
     "supervise": (actions.supervise_ticket, ("note", "answer_hours")),
+    "answer-supervision": (actions.answer_supervision, ("text",)),
     "note": (actions.add_note, ("text",)),
 }
 

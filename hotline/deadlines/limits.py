@@ -56,6 +56,19 @@ def limit_for(clock: str, ticket_type: str, urgency: str) -> Limit | None:
     return Limit(float(entry[0]), str(entry[1]))
 
 
+def config_value(name: str, default: float) -> float:
+    return float(current_app.config["TIME_LIMITS"].get(name, default))
+
+
+def warning_fraction() -> float:
+    return config_value("warning_fraction", 0.8)
+
+
+def notice_at(due_at: dt.datetime) -> dt.datetime:
+    """When an overdue ticket reaches the public-notice level (通报): N working days past due."""
+    return calendar().add_working_days(due_at, config_value("notice_after_wd", 5))
+
+
 def due(start: dt.datetime, limit: Limit) -> dt.datetime:
     if limit.natural:
         return start + dt.timedelta(minutes=limit.amount)
@@ -64,7 +77,7 @@ def due(start: dt.datetime, limit: Limit) -> dt.datetime:
 
 def warning_at(start: dt.datetime, due_at: dt.datetime, limit: Limit) -> dt.datetime:
     """The yellow-warning instant: the configured fraction of the allowed time (default 80%)."""
-    fraction = float(current_app.config["TIME_LIMITS"].get("warning_fraction", 0.8))
+    fraction = warning_fraction()
     if limit.natural:
         return start + (due_at - start) * fraction
     cal = calendar()

@@ -35,6 +35,21 @@ class Ticket(db.Model):
         Index("ix_tickets_department_status", "department_id", "status"),
         Index("ix_tickets_status_created", "status", "created_at"),
         Index("ix_tickets_caller_created", "caller_id", "created_at"),
+        # One small partial index per clock mark: the sweep reads only what is due and unmarked,
+        # so its cost follows the number of due tickets, not the number of open ones.
+        Index("ix_tickets_sweep_sign_warn", "sign_warn_at", postgresql_where=text(
+            "sign_warned_at IS NULL AND signed_at IS NULL AND paused_at IS NULL"
+            " AND status IN ('dispatched', 'reopened')")),
+        Index("ix_tickets_sweep_sign_due", "sign_due_at", postgresql_where=text(
+            "sign_overdue_at IS NULL AND signed_at IS NULL AND paused_at IS NULL"
+            " AND status IN ('dispatched', 'reopened')")),
+        Index("ix_tickets_sweep_warn", "warn_at", postgresql_where=text(
+            "warned_at IS NULL AND paused_at IS NULL AND status = 'in_progress'")),
+        Index("ix_tickets_sweep_due", "due_at", postgresql_where=text(
+            "overdue_at IS NULL AND paused_at IS NULL AND status = 'in_progress'")),
+        Index("ix_tickets_sweep_notice", "notice_at", postgresql_where=text(
+            "notice_flagged_at IS NULL AND paused_at IS NULL AND status = 'in_progress'")),
+        Index("ix_tickets_escalated", "escalated_at", postgresql_where=text("escalated_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -69,11 +84,16 @@ class Ticket(db.Model):
     # so the sweep finds what is due with an index instead of recomputing calendars.
     sign_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 5 working days past the due time (configurable): the public-notice level (通报).
+    notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Deadline marks (set once by the deadline jobs; NULL means not yet raised).
     sign_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sign_overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notice_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set at the first overdue mark: the ticket is in the supervisors' queue until it leaves.
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Outcomes
     answer_text: Mapped[str | None] = mapped_column(Text)
@@ -190,3 +210,25 @@ class TicketNumberCounter(db.Model):
     __tablename__ = "ticket_number_counters"
     day: Mapped[str] = mapped_column(String(8), primary_key=True)  # YYYYMMDD, Asia/Shanghai
     last: Mapped[int] = mapped_column(Integer)
+
+
+class SupervisionNotice(db.Model):
+    """督办: a formal notice to the department with its own answer deadline, tracked like a clock."""
+
+    __tablename__ = "supervision_notices"
+    __table_args__ = (
+        Index("ix_supervision_notices_open_due", "answer_due_at",
+              postgresql_where=text("answered_at IS NULL AND overdue_at IS NULL")),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answer_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answer_warn_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer: Mapped[str | None] = mapped_column(Text)
+    warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

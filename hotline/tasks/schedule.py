@@ -18,8 +18,11 @@ class Periodic:
 SCHEDULE: tuple[Periodic, ...] = (Periodic("hotline.tasks.deadlines.sweep", 60),)
 
 
-def enqueue_due(redis: Redis, now: float | None = None) -> list[str]:
-    """Enqueue each periodic job once per interval slot, however many workers tick."""
+def enqueue_due(redis: Redis, now: float | None = None, reconcile: bool = False) -> list[str]:
+    """Enqueue each periodic job once per interval slot, however many workers tick.
+
+    `reconcile` (at worker start) runs each job now whatever the slot: a worker that replaces a
+    crashed one repairs what the crash left without waiting for the next slot."""
     from hotline.tasks import enqueue_payload
 
     now = now or time.time()
@@ -27,7 +30,8 @@ def enqueue_due(redis: Redis, now: float | None = None) -> list[str]:
     for p in SCHEDULE:
         slot = int(now // p.every_seconds)
         key = f"hotline:periodic:{p.func}:{slot}"
-        if redis.set(key, "1", nx=True, ex=p.every_seconds * 3):
+        fresh = redis.set(key, "1", nx=True, ex=p.every_seconds * 3)
+        if fresh or reconcile:
             enqueue_payload(redis, {"func": p.func, "args": p.args})
             started.append(p.func)
     return started
