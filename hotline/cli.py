@@ -149,3 +149,22 @@ def register_commands(app: Flask) -> None:
         click.echo("revoked")
 
     app.cli.add_command(open311)
+
+    @app.cli.command("calendar-override")
+    @click.argument("day")
+    @click.option("--workday/--holiday", required=True, help="make DAY a working day or a holiday")
+    @click.option("--note", default=None)
+    def calendar_override(day: str, workday: bool, note: str | None) -> None:
+        """Change the official working-day calendar for one local day (YYYY-MM-DD)."""
+        import datetime as dt
+
+        from hotline.deadlines.limits import clear_calendar_cache
+        from hotline.models import CalendarOverride
+
+        iso = dt.date.fromisoformat(day).isoformat()
+        row = db.session.get(CalendarOverride, iso) or CalendarOverride(day=iso)
+        row.is_workday, row.note = workday, note
+        db.session.add(row)
+        db.session.commit()
+        clear_calendar_cache()
+        click.echo(f"{iso}: {'working day' if workday else 'holiday'}")

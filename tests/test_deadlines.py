@@ -146,3 +146,83 @@ def test_sweep_catches_what_a_lost_job_missed(app, make_ticket):
         assert sweep() == 2
         assert marks(t["id"]) == ["handle-warning", "handle-overdue"]
         assert sweep() == 0
+
+
+def test_overdue_escalates_and_five_working_days_later_the_notice_flag(app, api, make_ticket):
+    t = make_ticket("in_progress")
+    due = ts(t["due_at"])
+    with app.app_context():
+        assert check_deadlines(t["id"], due + dt.timedelta(seconds=1)) == ["handle-warning", "handle-overdue"]
+        ticket = db.session.get(Ticket, t["id"])
+        assert ticket.escalated_at is not None and ticket.notice_flagged_at is None
+        notice_at = limits.calendar().add_working_days(due, 5)
+        assert ticket.notice_at == notice_at
+        db.session.rollback()
+        assert check_deadlines(t["id"], notice_at - dt.timedelta(seconds=1)) == []
+        assert check_deadlines(t["id"], notice_at) == ["handle-notice"]
+    queue = api.as_("supervisor").get("/queues/supervisor").get_json()
+    assert [x["id"] for x in queue["escalated"]] == [t["id"]]
+
+
+def test_supervision_notice_has_its_own_deadline(app, api, make_ticket):
+    from hotline.actions.deadlines import check_notice
+    from hotline.models import SupervisionNotice
+
+    t = make_ticket("in_progress")
+    api.as_("supervisor").act(t["id"], "supervise", {"note": "请两小时内反馈", "answer_hours": 2})
+    with app.app_context():
+        notice = db.session.scalars(select(SupervisionNotice)).one()
+        issued, nid = notice.issued_at, notice.id
+        db.session.rollback()
+        assert check_notice(nid, issued + dt.timedelta(minutes=97)) == ["supervision-warning"]
+        assert check_notice(nid, issued + dt.timedelta(hours=2, seconds=1)) == ["supervision-overdue"]
+        assert check_notice(nid, issued + dt.timedelta(hours=3)) == []
+    r = api.as_("dept_cgj").act(t["id"], "answer-supervision", {"text": "已安排人员处理"})
+    assert r.status_code == 200
+    r = api.as_("dept_cgj").act(t["id"], "answer-supervision", {"text": "again"})
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "no_open_notice"
+
+
+def test_answered_notice_raises_nothing(app, api, make_ticket):
+    from hotline.actions.deadlines import check_notice
+    from hotline.models import SupervisionNotice
+
+    t = make_ticket("in_progress")
+    api.as_("supervisor").act(t["id"], "supervise", {"answer_hours": 1})
+    api.as_("dept_cgj").act(t["id"], "answer-supervision", {"text": "已反馈"})
+    with app.app_context():
+        nid = db.session.scalars(select(SupervisionNotice.id)).one()
+        assert check_notice(nid, dt.datetime.now(dt.UTC) + dt.timedelta(hours=5)) == []
+
+
+def test_reject_return_resumes_the_sign_clock_without_the_wait(app, api, make_ticket):
+    t = make_ticket("return_pending", urgency="urgent")
+    with app.app_context():
+        ticket = db.session.get(Ticket, t["id"])
+        ticket.paused_at -= dt.timedelta(minutes=20)  # the centre took 20 minutes to decide
+        db.session.commit()
+    after = api.as_("supervisor").act(t["id"], "reject-return").get_json()
+    moved = ts(after["sign_due_at"]) - ts(t["sign_due_at"])
+    assert dt.timedelta(minutes=20) <= moved < dt.timedelta(minutes=21)
+
+
+def test_calendar_override_api_changes_due_times(api, make_ticket):
+    from hotline.deadlines.calendar import TZ
+
+    admin = {"Authorization": f"Bearer {api.token('admin')}"}
+    today = dt.datetime.now(TZ).date()
+    days = [today + dt.timedelta(days=i) for i in range(1, 8)]
+    for d in days:
+        r = api.client.put(f"/api/v1/calendar/overrides/{d}", json={"workday": False, "note": "防汛"}, headers=admin)
+        assert r.status_code == 200
+    t = make_ticket("dispatched")
+    # no working day in the coming week: signing falls due after it
+    assert ts(t["sign_due_at"]).astimezone(TZ).date() > days[-1]
+    r = api.client.put("/api/v1/calendar/overrides/2026-13-01", json={"workday": True}, headers=admin)
+    assert r.status_code == 422
+    r = api.client.put(f"/api/v1/calendar/overrides/{days[0]}", json={"workday": "no"}, headers=admin)
+    assert r.status_code == 422 and "workday" in r.get_json()["error"]["fields"]
+    r = api.client.put(f"/api/v1/calendar/overrides/{days[0]}", json={"workday": True},
+                       headers={"Authorization": f"Bearer {api.token('supervisor')}"})
+    assert r.status_code == 403
+    assert api.client.delete(f"/api/v1/calendar/overrides/{days[0]}", headers=admin).status_code == 204
