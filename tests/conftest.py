@@ -16,6 +16,7 @@ from hotline.config import database_url
 
 TICKET_TABLES = (
     "outbox",
+    "supervision_notices",
     "timeline_events",
     "assignments",
     "return_requests",
