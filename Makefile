@@ -61,7 +61,7 @@ i18n: venv
 	  -o $(TRANSLATIONS)/messages.pot hotline agents_ui integrations
 	@for loc in $(LOCALES); do \
 	  if [ -f $(TRANSLATIONS)/$$loc/LC_MESSAGES/messages.po ]; then \
-	    $(BIN)/pybabel -q update --no-fuzzy-matching -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$loc; \
+	    $(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$loc; \
 	  else \
 	    $(BIN)/pybabel -q init -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -l $$loc; \
 	  fi; \
