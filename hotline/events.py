@@ -46,5 +46,5 @@ def emit_now(event: dict, rooms: list[str]) -> None:
     """Publish through the Socket.IO message queue (used by the outbox relay only)."""
     from hotline.extensions import socketio
 
-    for room in rooms:
-        socketio.emit("event", event, namespace=NAMESPACE, to=room)
+    # One publish for all the rooms: a client in several of them still gets the event once.
+    socketio.emit("event", event, namespace=NAMESPACE, to=list(rooms))

@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from hotline.extensions import db, get_redis
 from hotline.models import OutboxMessage
@@ -21,36 +21,52 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 60
 
 
-def add_socket_event(event: dict, rooms: list[str]) -> None:
-    db.session.add(OutboxMessage(kind="socket", payload={"event": event, "rooms": sorted(set(rooms))}))
+def socket_row(event: dict, rooms: list[str]) -> dict:
+    return {"kind": "socket", "payload": {"event": event, "rooms": sorted(set(rooms))}}
 
 
-def add_job(func: str, args: list[Any], at: dt.datetime | None = None, job_id: str | None = None) -> None:
+def job_row(func: str, args: list[Any], at: dt.datetime | None = None, job_id: str | None = None) -> dict:
     """A job for the RQ workers. `func` is a dotted name registered with hotline.tasks.job."""
     payload: dict[str, Any] = {"func": func, "args": args}
     if at is not None:
         payload["at"] = at.astimezone(dt.UTC).isoformat()
     if job_id:
         payload["job_id"] = job_id
-    db.session.add(OutboxMessage(kind="job", payload=payload))
+    return {"kind": "job", "payload": payload}
+
+
+def sms_row(to: str, body: str, ticket_id: int | None = None) -> dict:
+    return job_row("hotline.tasks.notify.send_sms", [to, body, ticket_id])
+
+
+def add_rows(rows: list[dict]) -> None:
+    """Bulk-insert outbox rows in the current transaction (one statement for many rows)."""
+    if rows:
+        now = utcnow()
+        db.session.execute(insert(OutboxMessage),
+                           [{**r, "created_at": now, "next_attempt_at": now, "attempts": 0} for r in rows])
+
+
+def add_socket_event(event: dict, rooms: list[str]) -> None:
+    db.session.add(OutboxMessage(**socket_row(event, rooms)))
+
+
+def add_job(func: str, args: list[Any], at: dt.datetime | None = None, job_id: str | None = None) -> None:
+    db.session.add(OutboxMessage(**job_row(func, args, at, job_id)))
 
 
 def add_sms(to: str, body: str, ticket_id: int | None = None) -> None:
-    add_job("hotline.tasks.notify.send_sms", [to, body, ticket_id])
+    db.session.add(OutboxMessage(**sms_row(to, body, ticket_id)))
 
 
 def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
 
 
-def _deliver(message: OutboxMessage) -> None:
+def _deliver(message: OutboxMessage, redis) -> None:
     from hotline import tasks
 
-    redis = get_redis()
     if message.kind == "socket":
-        # python-socketio's Redis manager logs and drops a publish when Redis is down,
-        # so ask Redis first: a failure here keeps the row for the next attempt.
-        redis.ping()
         from hotline.events import emit_now
 
         emit_now(message.payload["event"], message.payload["rooms"])
@@ -70,29 +86,35 @@ def relay_once(limit: int = 200) -> int:
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    delivered = 0
+    delivered: list[int] = []
     try:
-        for message in db.session.scalars(query).all():
+        messages = db.session.scalars(query).all()
+        if messages:
+            redis = get_redis()
             try:
-                _deliver(message)
+                # python-socketio's Redis manager logs and drops a publish when Redis is down, so
+                # ask Redis first: a failure here keeps the rows for the next attempt.
+                redis.ping()
+                for message in messages:
+                    _deliver(message, redis)
+                    delivered.append(message.id)
             except Exception as exc:  # noqa: BLE001 - any failure is recorded on the row and retried
-                message.attempts += 1
-                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                message.next_attempt_at = utcnow() + _backoff(message.attempts)
-                log.warning(
-                    "outbox %s not delivered (attempt %s): %s",
-                    message.id,
-                    message.attempts,
-                    message.last_error,
+                failed = messages[len(delivered)]
+                failed.attempts += 1
+                failed.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                failed.next_attempt_at = utcnow() + _backoff(failed.attempts)
+                log.warning("outbox %s not delivered (attempt %s): %s", failed.id, failed.attempts,
+                            failed.last_error)
+                # the transport is likely down: leave the rest for the next pass
+            if delivered:
+                db.session.execute(
+                    update(OutboxMessage).where(OutboxMessage.id.in_(delivered)).values(delivered_at=utcnow())
                 )
-                break  # the transport is likely down: leave the rest for the next pass
-            message.delivered_at = utcnow()
-            delivered += 1
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    return delivered
+    return len(delivered)
 
 
 def relay_all(limit: int = 200, rounds: int = 1000) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, insert, select
 
 from hotline import events, outbox
 from hotline.actions._core import SYSTEM
@@ -59,40 +59,53 @@ MARKS = (
 _SMS = {"warning": "即将超期", "overdue": "已超期", "notice": "超期已达通报标准"}
 
 
-class _Departments:
-    """Departments by id, loaded once per batch."""
+class _Batch:
+    """What one transaction raises: timeline events and outbox rows, inserted in bulk at the end."""
 
     def __init__(self) -> None:
-        self.by_id: dict[int, Department | None] = {}
+        self.depts: dict[int, Department | None] = {}
+        self.events: list[dict] = []
+        self.outbox: list[dict] = []
 
-    def get(self, dept_id: int | None) -> Department | None:
+    def dept(self, dept_id: int | None) -> Department | None:
         if dept_id is None:
             return None
-        if dept_id not in self.by_id:
-            self.by_id[dept_id] = db.session.get(Department, dept_id)
-        return self.by_id[dept_id]
+        if dept_id not in self.depts:
+            self.depts[dept_id] = db.session.get(Department, dept_id)
+        return self.depts[dept_id]
+
+    def event(self, ticket: Ticket, now: dt.datetime, action: str, dept_id: int | None, data: dict) -> None:
+        self.events.append({
+            "ticket_id": ticket.id, "at": now, "action": action, "actor_id": None,
+            "actor_label": SYSTEM.label, "from_status": ticket.status, "to_status": ticket.status,
+            "department_id": dept_id, "note": None, "data": data,
+        })
+
+    def write(self) -> None:
+        db.session.flush()  # the marks on the tickets first
+        if self.events:
+            db.session.execute(insert(TimelineEvent), self.events)
+        outbox.add_rows(self.outbox)
+        self.events, self.outbox = [], []
 
 
-def _raise(ticket: Ticket, mark: Mark, now: dt.datetime, depts: _Departments) -> None:
+def _raise(ticket: Ticket, mark: Mark, now: dt.datetime, batch: _Batch) -> None:
     planned = getattr(ticket, mark.planned)
     setattr(ticket, mark.mark, now)
     if mark.op == "overdue" and ticket.escalated_at is None:
         ticket.escalated_at = now  # into the supervisors' queue
-    db.session.add(TimelineEvent(
-        ticket_id=ticket.id, at=now, action=mark.action, actor_id=None, actor_label=SYSTEM.label,
-        from_status=ticket.status, to_status=ticket.status, department_id=ticket.department_id,
-        note=None, data={"due": planned.isoformat()},
-    ))
-    dept = depts.get(ticket.department_id)
+    batch.event(ticket, now, mark.action, ticket.department_id, {"due": planned.isoformat()})
+    dept = batch.dept(ticket.department_id)
     rooms = ["supervisors", f"ticket:{ticket.id}"]
     if dept is not None:
         rooms.append(events.dept_room(dept.code))
-    outbox.add_socket_event(events.ticket_event(ticket, mark.op, mark.action, dept), rooms)
+    batch.outbox.append(outbox.socket_row(events.ticket_event(ticket, mark.op, mark.action, dept), rooms))
     if dept is not None and dept.liaison_phone:
-        outbox.add_sms(dept.liaison_phone, f"【12345】工单{ticket.number}{_SMS[mark.op]}，请及时办理。", ticket.id)
+        body = f"【12345】工单{ticket.number}{_SMS[mark.op]}，请及时办理。"
+        batch.outbox.append(outbox.sms_row(dept.liaison_phone, body, ticket.id))
 
 
-def _raise_due(ticket: Ticket, now: dt.datetime, depts: _Departments) -> list[str]:
+def _raise_due(ticket: Ticket, now: dt.datetime, batch: _Batch) -> list[str]:
     raised = []
     for mark in MARKS:  # in order: a late job raises the warning before the overdue mark
         planned = getattr(ticket, mark.planned)
@@ -100,7 +113,7 @@ def _raise_due(ticket: Ticket, now: dt.datetime, depts: _Departments) -> list[st
             continue
         if not mark.is_running(ticket):
             continue
-        _raise(ticket, mark, now, depts)
+        _raise(ticket, mark, now, batch)
         raised.append(mark.action)
     return raised
 
@@ -110,7 +123,9 @@ def check_deadlines(ticket_id: int, now: dt.datetime | None = None) -> list[str]
     now = now or utcnow()
     try:
         ticket = db.session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
-        raised = _raise_due(ticket, now, _Departments()) if ticket is not None else []
+        batch = _Batch()
+        raised = _raise_due(ticket, now, batch) if ticket is not None else []
+        batch.write()
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -123,7 +138,6 @@ def check_deadlines(ticket_id: int, now: dt.datetime | None = None) -> list[str]
 def sweep_due(now: dt.datetime | None = None, batch: int = 1000) -> int:
     """Mark every due ticket, a batch per transaction; skips rows another worker holds."""
     now = now or utcnow()
-    depts = _Departments()
     total = 0
     for mark in MARKS:
         while True:
@@ -132,8 +146,10 @@ def sweep_due(now: dt.datetime | None = None, batch: int = 1000) -> int:
                     select(Ticket).where(mark.due(now)).order_by(getattr(Ticket, mark.planned))
                     .limit(batch).with_for_update(skip_locked=True)
                 ).all()
+                pending = _Batch()
                 for t in tickets:
-                    total += len(_raise_due(t, now, depts))
+                    total += len(_raise_due(t, now, pending))
+                pending.write()
                 db.session.commit()
             except BaseException:
                 db.session.rollback()
@@ -149,7 +165,7 @@ def sweep_due(now: dt.datetime | None = None, batch: int = 1000) -> int:
 # ---- supervision notices (督办) -----------------------------------------------------------------
 
 
-def _raise_notice(n: SupervisionNotice, ticket: Ticket, now: dt.datetime, depts: _Departments) -> list[str]:
+def _raise_notice(n: SupervisionNotice, ticket: Ticket, now: dt.datetime, batch: _Batch) -> list[str]:
     raised = []
     for planned, mark, op in (("answer_warn_at", "warned_at", "warning"), ("answer_due_at", "overdue_at", "overdue")):
         if getattr(n, mark) is not None or getattr(n, planned) > now or n.answered_at is not None:
@@ -157,14 +173,10 @@ def _raise_notice(n: SupervisionNotice, ticket: Ticket, now: dt.datetime, depts:
         setattr(n, mark, now)
         action = f"supervision-{op}"
         raised.append(action)
-        db.session.add(TimelineEvent(
-            ticket_id=ticket.id, at=now, action=action, actor_id=None, actor_label=SYSTEM.label,
-            from_status=ticket.status, to_status=ticket.status, department_id=n.department_id,
-            note=None, data={"notice": n.id, "due": n.answer_due_at.isoformat()},
-        ))
-        dept = depts.get(n.department_id)
+        batch.event(ticket, now, action, n.department_id, {"notice": n.id, "due": n.answer_due_at.isoformat()})
+        dept = batch.dept(n.department_id)
         rooms = ["supervisors", f"ticket:{ticket.id}"] + ([events.dept_room(dept.code)] if dept else [])
-        outbox.add_socket_event(events.ticket_event(ticket, op, action, dept), rooms)
+        batch.outbox.append(outbox.socket_row(events.ticket_event(ticket, op, action, dept), rooms))
     return raised
 
 
@@ -176,7 +188,9 @@ def check_notice(notice_id: int, now: dt.datetime | None = None) -> list[str]:
         if n is not None:
             ticket = db.session.scalar(select(Ticket).where(Ticket.id == n.ticket_id).with_for_update())
             db.session.refresh(n)
-            raised = _raise_notice(n, ticket, now, _Departments())
+            batch = _Batch()
+            raised = _raise_notice(n, ticket, now, batch)
+            batch.write()
         db.session.commit()
     except BaseException:
         db.session.rollback()
