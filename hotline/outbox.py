@@ -71,7 +71,8 @@ def _deliver(message: OutboxMessage, redis) -> None:
 
         emit_now(message.payload["event"], message.payload["rooms"])
     elif message.kind == "job":
-        tasks.enqueue_payload(redis, message.payload)
+        # The row id names the job: a row delivered twice (crash before commit) is one job.
+        tasks.enqueue_payload(redis, {"job_id": f"outbox-{message.id}", **message.payload})
     else:
         raise ValueError(f"unknown outbox kind {message.kind!r}")
 

@@ -68,3 +68,23 @@ def test_with_redis_down_actions_succeed_and_rows_wait(app, api, redis_url):
         db.session.commit()
         assert relay_all() == waiting
     assert pending(app) == 0
+
+
+def test_jobs_run_twice_act_once(app, api, redis_url):
+    """An SMS job delivered twice by the relay (same row, same job id) sends one message."""
+    from rq import SimpleWorker
+
+    from integrations.console.provider import ConsoleProvider
+
+    api.as_("operator").post("/tickets", new_ticket_body(channel="web"))
+    with app.app_context():
+        row = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "job")).one()
+        from hotline.tasks import enqueue_payload
+
+        redis = get_redis(redis_url)
+        payload = {"job_id": f"outbox-{row.id}", **row.payload}
+        for _ in range(2):  # as if the relay crashed after enqueueing and delivered the row again
+            enqueue_payload(redis, payload)
+            SimpleWorker([Queue("default", connection=redis)], connection=redis).work(burst=True)
+        sent = [m for m in ConsoleProvider.from_config(app.config).sent() if m["ticket_id"] == row.payload["args"][2]]
+    assert len(sent) == 1 and "提取码" in sent[0]["body"]

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from rq import get_current_job
+
+from hotline.extensions import get_redis
 from hotline.tasks import job
+
+SENT_TTL = 7 * 24 * 3600
 
 
 @job(queue="default", timeout=30)
-def send_sms(to: str, body: str, ticket_id: int | None = None) -> str:
+def send_sms(to: str, body: str, ticket_id: int | None = None) -> str | None:
+    """Send once per job id: a job run twice (a retry, a duplicate delivery) sends one SMS."""
     from integrations import telephony
 
-    return telephony.provider().send_sms(to, body, ticket_id=ticket_id)
+    current = get_current_job()
+    key = f"hotline:sent:{current.id}" if current is not None else None
+    redis = get_redis() if key else None
+    if redis is not None and redis.exists(key):
+        return None
+    sid = telephony.provider().send_sms(to, body, ticket_id=ticket_id)
+    if redis is not None:
+        redis.set(key, sid, ex=SENT_TTL)
+    return sid
