@@ -149,9 +149,9 @@ def test_worker_killed_mid_job_leaves_exactly_one_overdue_event(app, api, make_t
                 time.sleep(0.2)
                 waited += 0.2
             assert blocked, "the worker never reached the ticket"
-            os.killpg(first.pid, signal.SIGKILL)
-            first.wait()
         finally:
+            os.killpg(first.pid, signal.SIGKILL)  # mid-job, or to leave nothing running on failure
+            first.wait()
             tx.rollback()
             holder.close()
     second = subprocess.Popen(flask, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

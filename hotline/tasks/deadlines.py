@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hotline.actions.deadlines import check_deadlines, check_notice as check_notice_deadlines, sweep_due
+from hotline.actions.deadlines import check_deadlines, sweep_due
+from hotline.actions.deadlines import check_notice as check_notice_deadlines
 from hotline.tasks import job
 
 
