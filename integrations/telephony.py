@@ -1,4 +1,7 @@
-"""The telephony interface: `provider()` is Twilio or the local console, by HOTLINE_TELEPHONY."""
+"""The telephony interface: `provider()` is Twilio or the local console, by HOTLINE_TELEPHONY.
+
+Only workers call a provider (through the outbox and hotline.tasks.notify); request handlers never do.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,20 @@ from flask import current_app
 
 class Telephony(Protocol):
     def send_sms(self, to: str, body: str, ticket_id: int | None = None) -> str: ...
+
+    def place_call(
+        self,
+        to: str,
+        url: str,
+        status_callback: str | None = None,
+        ticket_id: int | None = None,
+        purpose: str = "callback",
+    ) -> str:
+        """Start an outbound call whose TwiML comes from `url`; returns the call's sid.
+
+        `status_callback` receives Twilio's call status events (initiated, ringing, answered, completed);
+        `purpose` says why the call is made (`callback` for a missed caller, `survey` for 回访, ...)."""
+        ...
 
 
 def provider() -> Telephony:

@@ -24,3 +24,22 @@ def send_sms(to: str, body: str, ticket_id: int | None = None) -> str | None:
     if redis is not None:
         redis.set(key, sid, ex=SENT_TTL)
     return sid
+
+
+@job(queue="default", timeout=30)
+def place_call(
+    to: str, url: str, status_callback: str | None = None, ticket_id: int | None = None, purpose: str = "callback"
+) -> str | None:
+    """Start an outbound call once per job id (a missed-call callback, a survey call, ...)."""
+    from integrations import telephony
+
+    current = get_current_job()
+    key = f"hotline:sent:{current.id}" if current is not None else None
+    redis = get_redis() if key else None
+    if redis is not None and redis.exists(key):
+        return None
+    sid = telephony.provider().place_call(to, url, status_callback=status_callback, ticket_id=ticket_id,
+                                          purpose=purpose)
+    if redis is not None:
+        redis.set(key, sid, ex=SENT_TTL)
+    return sid

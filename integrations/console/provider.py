@@ -1,4 +1,4 @@
-"""Records outbound SMS (and later calls) as JSON lines instead of sending them."""
+"""Records outbound SMS and calls as JSON lines instead of sending them."""
 
 from __future__ import annotations
 
@@ -32,6 +32,25 @@ class ConsoleProvider:
 
     def send_sms(self, to: str, body: str, ticket_id: int | None = None) -> str:
         return self._record({"kind": "sms", "to": to, "body": body, "ticket_id": ticket_id})
+
+    def place_call(
+        self,
+        to: str,
+        url: str,
+        status_callback: str | None = None,
+        ticket_id: int | None = None,
+        purpose: str = "callback",
+    ) -> str:
+        return self._record(
+            {
+                "kind": "call",
+                "to": to,
+                "url": url,
+                "status_callback": status_callback,
+                "ticket_id": ticket_id,
+                "purpose": purpose,
+            }
+        )
 
     def sent(self) -> list[dict]:
         if not self.path.exists():

@@ -23,3 +23,21 @@ class TwilioClient:
     def send_sms(self, to: str, body: str, ticket_id: int | None = None) -> str:
         message = self.client.messages.create(to=to, from_=self.from_number, body=body)
         return message.sid
+
+    def place_call(
+        self,
+        to: str,
+        url: str,
+        status_callback: str | None = None,
+        ticket_id: int | None = None,
+        purpose: str = "callback",
+    ) -> str:
+        options: dict = {}
+        if status_callback:
+            options = {
+                "status_callback": status_callback,
+                "status_callback_method": "POST",
+                "status_callback_event": ["initiated", "ringing", "answered", "completed"],
+            }
+        call = self.client.calls.create(to=to, from_=self.from_number, url=url, method="POST", **options)
+        return call.sid
