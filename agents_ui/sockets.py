@@ -12,8 +12,8 @@ from hotline.extensions import socketio
 
 def rooms_for(user) -> list[str]:
     rooms = [f"user:{user.id}"]
-    if user.role == "department" and user.department is not None:
-        rooms.append(dept_room(user.department.code))
+    if user.role == "department" and user.department_code:
+        rooms.append(dept_room(user.department_code))
     elif user.role == "operator":
         rooms.append("operators")
     elif user.role in ("supervisor", "admin", "leader"):

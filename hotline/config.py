@@ -77,4 +77,6 @@ class Config:
     def engine_options(cls, uri: str) -> dict:
         if uri.startswith("sqlite"):
             return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-        return {"pool_size": 20, "max_overflow": 40, "pool_pre_ping": True, "pool_timeout": 30}
+        # No pre-ping (a round trip per checkout); connections are recycled instead, and a request that meets a
+        # connection the server closed fails once and the pool replaces it.
+        return {"pool_size": 20, "max_overflow": 40, "pool_recycle": 1800, "pool_timeout": 30}

@@ -114,9 +114,13 @@ def _clean(request, app, redis_url):
                 db.session.execute(text(f"DELETE FROM {table}"))
         db.session.commit()
         get_redis(redis_url).flushdb()
+        from hotline.actions.intake import number_blocks
+        from hotline.api.auth import forget_token
         from hotline.deadlines.limits import clear_calendar_cache
 
         clear_calendar_cache()
+        number_blocks.reset()  # the counters were just emptied
+        forget_token()
     yield
 
 

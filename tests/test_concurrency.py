@@ -63,3 +63,14 @@ def test_concurrent_signing_one_wins_one_gets_409(app, api, make_ticket):
     assert sorted(results) == [200, 409]
     timeline = api.as_("operator").get(f"/tickets/{t['id']}").get_json()["timeline"]
     assert [e["action"] for e in timeline].count("sign") == 1
+
+
+def test_number_blocks_from_several_processes_never_collide(app):
+    """Each web process reserves its own blocks from the daily counter: numbers interleave, never repeat."""
+    from hotline.actions.intake import _NumberBlocks
+
+    processes = [_NumberBlocks() for _ in range(3)]
+    with app.app_context():
+        taken = [p.take("20261126", 5) for _ in range(7) for p in processes]
+    assert len(taken) == len(set(taken)) == 21
+    assert sorted(taken)[0] == 1

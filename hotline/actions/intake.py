@@ -6,17 +6,17 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, text
 
 from hotline import events, outbox, validation
 from hotline.actions._core import Actor
 from hotline.deadlines.calendar import TZ
 from hotline.extensions import db
-from hotline.models import Caller, Category, HotlineLine, Ticket, TicketNumberCounter, TimelineEvent
+from hotline.models import Category, HotlineLine, Ticket, TimelineEvent
 from hotline.models.base import utcnow
 from hotline.workflow import Status
 
@@ -74,39 +74,71 @@ def check_retrieval_code(ticket: Ticket, code: str) -> bool:
     return hmac.compare_digest(ticket.retrieval_code_hash, hash_retrieval_code(ticket.number, code))
 
 
-def _upsert(model, values: dict, index: list[str], update: dict, returning):
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(**values)
-    stmt = stmt.on_conflict_do_update(index_elements=index, set_=update).returning(returning)
-    return stmt
+# Plain SQL upserts: the same text every time, so the driver and SQLAlchemy cache them (the dialect's
+# on_conflict constructs are compiled anew on each call). Valid on PostgreSQL and SQLite 3.35+.
+_BUMP_COUNTER = text(
+    "INSERT INTO ticket_number_counters (day, last) VALUES (:day, :n) "
+    "ON CONFLICT (day) DO UPDATE SET last = ticket_number_counters.last + :n RETURNING last"
+)
+_UPSERT_CALLER = text(
+    "INSERT INTO callers (phone, name, do_not_call, created_at) VALUES (:phone, :name, false, :now) "
+    "ON CONFLICT (phone) DO UPDATE SET name = COALESCE(:name, callers.name) RETURNING id"
+)
 
 
-def next_ticket_number(now: dt.datetime) -> str:
-    """XC + local date + a 5-digit daily sequence, unique under concurrent intake.
+class _NumberBlocks:
+    """Sequence numbers reserved from the daily counter a block at a time, handed out in memory.
 
-    On PostgreSQL the counter is bumped in its own short transaction so that concurrent intakes
-    do not queue behind each other's commit; a failed intake leaves a gap, never a duplicate.
-    Its commit need not wait for the disk: the ticket's own (durable) commit comes later and
-    flushes the write-ahead log past it.
+    One short transaction per block instead of one per ticket. Unused numbers of a block are lost when the
+    process stops, leaving a gap, never a duplicate (the counter only grows; `number` is also unique).
     """
-    day = now.astimezone(TZ).strftime("%Y%m%d")
-    prefix = current_app.config["TICKET_PREFIX"]
-    stmt = _upsert(
-        TicketNumberCounter,
-        {"day": day, "last": 1},
-        ["day"],
-        {"last": TicketNumberCounter.last + 1},
-        TicketNumberCounter.last,
-    )
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.blocks: dict[tuple[str, str], tuple[int, int]] = {}  # (database, day) -> (next, last)
+
+    def take(self, day: str, size: int) -> int:
+        key = (current_app.config["SQLALCHEMY_DATABASE_URI"], day)
+        with self.lock:
+            nxt, last = self.blocks.get(key, (1, 0))
+            if nxt > last:
+                last = _reserve(day, size)
+                nxt = last - size + 1
+                self.blocks = {k: v for k, v in self.blocks.items() if k[1] >= day}  # drop past days
+            self.blocks[key] = (nxt + 1, last)
+            return nxt
+
+    def reset(self) -> None:
+        with self.lock:
+            self.blocks.clear()
+
+
+def _reserve(day: str, size: int) -> int:
+    """Bump the day's counter by `size` in its own short transaction; returns the block's last number.
+
+    Its commit need not wait for the disk: the first ticket using the block commits durably later, which
+    flushes the write-ahead log past this change.
+    """
     if db.session.get_bind().dialect.name == "postgresql":
         with db.engine.connect() as conn:
             conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            seq = conn.execute(stmt).scalar_one()
+            last = conn.execute(_BUMP_COUNTER, {"day": day, "n": size}).scalar_one()
             conn.commit()
-    else:
-        seq = db.session.execute(stmt).scalar_one()
-    return f"{prefix}{day}{seq:05d}"
+        return last
+    return db.session.execute(_BUMP_COUNTER, {"day": day, "n": size}).scalar_one()
+
+
+number_blocks = _NumberBlocks()
+
+
+def next_ticket_number(now: dt.datetime) -> str:
+    """XC + local date + a 5-digit daily sequence, unique under concurrent intake in any number of processes."""
+    day = now.astimezone(TZ).strftime("%Y%m%d")
+    size = int(current_app.config.get("TICKET_NUMBER_BLOCK", 20))
+    if db.session.get_bind().dialect.name != "postgresql":
+        size = 1  # SQLite: one writer at a time, in the ticket's own transaction
+    seq = number_blocks.take(day, size)
+    return f"{current_app.config['TICKET_PREFIX']}{day}{seq:05d}"
 
 
 def line_category(line: str | None) -> str | None:
@@ -128,13 +160,7 @@ def create_ticket(data: IntakeData, actor: Actor | None) -> tuple[Ticket, str]:
         caller_id = None
         if data.caller_phone:
             caller_id = db.session.execute(
-                _upsert(
-                    Caller,
-                    {"phone": data.caller_phone, "name": data.caller_name, "created_at": now},
-                    ["phone"],
-                    {"phone": data.caller_phone} if not data.caller_name else {"name": data.caller_name},
-                    Caller.id,
-                )
+                _UPSERT_CALLER, {"phone": data.caller_phone, "name": data.caller_name, "now": now}
             ).scalar_one()
         ticket = Ticket(
             number=number,

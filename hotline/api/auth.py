@@ -6,6 +6,8 @@ import datetime as dt
 import functools
 import hashlib
 import secrets
+import time
+from dataclasses import dataclass
 
 from flask import current_app, g, jsonify, request
 from flask_login import current_user
@@ -14,7 +16,7 @@ from sqlalchemy import select
 from hotline.api import bp
 from hotline.errors import DomainError
 from hotline.extensions import db
-from hotline.models import ApiToken, User
+from hotline.models import ApiToken, Department, User
 from hotline.models.base import utcnow
 from hotline.validation import Fields
 
@@ -52,10 +54,60 @@ def user_for_token(token: str, kind: str = "user") -> User | None:
     return user if user.active else None
 
 
-def authenticate() -> User:
+@dataclass(frozen=True)
+class Principal:
+    """Who a bearer token speaks for: what access checks and actions need, without a User row."""
+
+    id: int
+    username: str
+    role: str
+    department_id: int | None
+    department_code: str | None
+
+    @property
+    def label(self) -> str:
+        return self.username
+
+
+# token hash -> (principal, token expiry, cached at). A revoked token stays usable in *other* web processes for at
+# most TOKEN_CACHE_SECONDS; this one forgets it at once (forget_token).
+TOKEN_CACHE_SECONDS = 30.0
+_token_cache: dict[str, tuple[Principal, dt.datetime | None, float]] = {}
+
+
+def forget_token(token_hash: str | None = None) -> None:
+    if token_hash is None:
+        _token_cache.clear()
+    else:
+        _token_cache.pop(token_hash, None)
+
+
+def principal_for_token(token: str) -> Principal | None:
+    key = hash_token(token)
+    hit = _token_cache.get(key)
+    if hit and time.monotonic() - hit[2] < TOKEN_CACHE_SECONDS and (hit[1] is None or hit[1] > utcnow()):
+        return hit[0]
+    row = db.session.execute(
+        select(ApiToken.expires_at, User.id, User.username, User.role, User.department_id, Department.code)
+        .join(User, User.id == ApiToken.user_id)
+        .outerjoin(Department, Department.id == User.department_id)
+        .where(ApiToken.token_hash == key, ApiToken.kind == "user", ApiToken.revoked_at.is_(None),
+               User.active.is_(True))
+    ).first()
+    if row is None or (row.expires_at and row.expires_at < utcnow()):
+        _token_cache.pop(key, None)
+        return None
+    principal = Principal(row.id, row.username, row.role, row.department_id, row.code)
+    if len(_token_cache) > 10_000:
+        _token_cache.clear()
+    _token_cache[key] = (principal, row.expires_at, time.monotonic())
+    return principal
+
+
+def authenticate() -> User | Principal:
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        user = user_for_token(header[7:].strip())
+        user = principal_for_token(header[7:].strip())
         if user is None:
             raise DomainError("invalid or expired token", code="unauthorized", status=401)
         return user

@@ -37,11 +37,13 @@ def _dept_codes(ids: set[int]) -> dict[int, str]:
     )
 
 
-def tickets_to_dicts(tickets: list[Ticket], viewer: User) -> list[dict]:
-    """Serialize a page of tickets with three queries in all (no query per ticket)."""
+def tickets_to_dicts(tickets: list[Ticket], viewer: User, known_callers: dict | None = None,
+                     fresh: bool = False) -> list[dict]:
+    """Serialize a page of tickets with three queries in all (no query per ticket). `fresh` tickets were just
+    created (no assignments yet); `known_callers` (id -> (phone, name)) spares the caller query."""
     ids = [t.id for t in tickets]
     assists: dict[int, list[int]] = {}
-    if ids:
+    if ids and not fresh:
         for tid, dept_id in db.session.execute(
             select(Assignment.ticket_id, Assignment.department_id)
             .where(Assignment.ticket_id.in_(ids), Assignment.active.is_(True), Assignment.role == "assist")
@@ -52,17 +54,16 @@ def tickets_to_dicts(tickets: list[Ticket], viewer: User) -> list[dict]:
         d for v in assists.values() for d in v
     }
     codes = _dept_codes(dept_ids)
-    callers = {}
-    caller_ids = {t.caller_id for t in tickets if t.caller_id}
+    callers: dict[int, tuple[str, str | None]] = dict(known_callers or {})
+    caller_ids = {t.caller_id for t in tickets if t.caller_id and t.caller_id not in callers}
     if caller_ids:
-        callers = {c.id: c for c in db.session.scalars(select(Caller).where(Caller.id.in_(caller_ids)))}
+        rows = db.session.execute(select(Caller.id, Caller.phone, Caller.name).where(Caller.id.in_(caller_ids)))
+        callers.update({row.id: (row.phone, row.name) for row in rows})
     full = access.sees_full_phone(viewer)
     now = utcnow()
     out = []
     for t in tickets:
-        caller = callers.get(t.caller_id) if t.caller_id else None
-        phone = caller.phone if caller else None
-        name = caller.name if caller else None
+        phone, name = callers.get(t.caller_id, (None, None)) if t.caller_id else (None, None)
         if not full:
             phone = access.mask_phone(phone)
             name = (name[0] + "*" * (len(name) - 1)) if name else None

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from hotline import access, actions
 from hotline.api import bp
 from hotline.api.auth import json_body, login_required
-from hotline.api.serialize import ticket_to_dict, tickets_to_dicts
+from hotline.api.serialize import iso, ticket_to_dict, tickets_to_dicts
 from hotline.errors import NotFound, ValidationError
 from hotline.extensions import db
 from hotline.models import Department, Ticket
@@ -25,7 +25,14 @@ INTAKE_ROLES = ("operator", "supervisor", "admin")
 def create_ticket():
     data = actions.parse_intake(json_body())
     ticket, code = actions.create_ticket(data, g.user)
-    body = ticket_to_dict(ticket, g.user)
+    # Answer from what was just written: no read-back of the new ticket.
+    known = {ticket.caller_id: (data.caller_phone, data.caller_name)} if ticket.caller_id else {}
+    body = tickets_to_dicts([ticket], g.user, known_callers=known, fresh=True)[0]
+    body["timeline"] = [{
+        "at": iso(ticket.created_at), "action": "create", "actor": g.user.label, "from_status": None,
+        "to_status": ticket.status, "department": None, "note": None,
+        "data": {"channel": data.channel, "line": data.line} if data.line else None,
+    }]
     body["retrieval_code"] = code  # shown once, to be read out or sent to the caller
     return jsonify(body), 201
 

@@ -44,6 +44,10 @@ class User(UserMixin, db.Model):
     def label(self) -> str:
         return self.username
 
+    @property
+    def department_code(self) -> str | None:
+        return self.department.code if self.department else None
+
 
 class ApiToken(db.Model):
     """A bearer token for the JSON API; only its SHA-256 is stored."""
