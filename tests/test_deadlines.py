@@ -162,6 +162,8 @@ def test_overdue_escalates_and_five_working_days_later_the_notice_flag(app, api,
         assert check_deadlines(t["id"], notice_at) == ["handle-notice"]
     queue = api.as_("supervisor").get("/queues/supervisor").get_json()
     assert [x["id"] for x in queue["escalated"]] == [t["id"]]
+    seen = api.as_("dept_cgj").get(f"/tickets/{t['id']}").get_json()
+    assert seen["overdue"] and seen["escalated"] and seen["public_notice"]
 
 
 def test_supervision_notice_has_its_own_deadline(app, api, make_ticket):

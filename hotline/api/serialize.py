@@ -94,6 +94,8 @@ def tickets_to_dicts(tickets: list[Ticket], viewer: User, known_callers: dict | 
                 "overdue": is_overdue(t, now),
                 "warning": bool(t.sign_warned_at or t.warned_at),
                 "paused": t.paused_at is not None,
+            "escalated": t.escalated_at is not None,
+            "public_notice": t.notice_flagged_at is not None,
                 "reply": t.reply_text,
                 "answer": t.answer_text,
                 "callback": {
