@@ -53,6 +53,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     init_agents_ui(app)
 
+    from hotline import routing
+
+    routing.init_app(app)
+
     from hotline.cli import register_commands
 
     register_commands(app)

@@ -192,31 +192,56 @@ def import_catalogue(directory: Path | str = DATA_DIR, actor: str = "import") ->
     }
 
 
-def replace_rules(parsed: list[dict], actor: str, by_code: dict[str, Department] | None = None) -> None:
-    """Make the rule table equal to `parsed`, keeping who/when on rules that did not change."""
+def replace_rules(
+    parsed: list[dict], actor: str, by_code: dict[str, Department] | None = None, reason: str | None = None
+) -> dict[str, int]:
+    """Make the rule table equal to `parsed`, keeping who/when on rules that did not change; every
+    change is written to the audit table with the old and new values, the actor and the reason."""
+    from hotline.models import DispatchRuleChange
+
     by_code = by_code or {d.code: d for d in db.session.scalars(select(Department))}
+    code_of = {d.id: c for c, d in by_code.items()}
     existing = {(r.category_path, r.region_code): r for r in db.session.scalars(select(DispatchRule))}
     wanted = {(p["category_path"], p["region_code"]): p for p in parsed}
+    now = utcnow()
+    counts = {"created": 0, "updated": 0, "deleted": 0}
+
+    def audit(op: str, key: tuple[str, str], rule_id: int | None, old: dict | None, new: dict | None) -> None:
+        db.session.add(
+            DispatchRuleChange(
+                rule_id=rule_id, op=op, category_path=key[0], region_code=key[1], old=old, new=new,
+                actor=actor, reason=reason or "catalogue import", at=now,
+            )
+        )
+
     for key, rule in existing.items():
         if key not in wanted:
+            audit("delete", key, rule.id, {"department": code_of.get(rule.department_id), "note": rule.note}, None)
             db.session.execute(delete(DispatchRule).where(DispatchRule.id == rule.id))
-    now = utcnow()
+            counts["deleted"] += 1
     for key, p in wanted.items():
         dept_id = by_code[p["department_code"]].id
         rule = existing.get(key)
+        new = {"department": p["department_code"], "note": p["note"]}
         if rule is None:
-            db.session.add(
-                DispatchRule(
-                    category_path=key[0],
-                    region_code=key[1],
-                    department_id=dept_id,
-                    note=p["note"],
-                    updated_by=actor,
-                    updated_at=now,
-                )
+            rule = DispatchRule(
+                category_path=key[0],
+                region_code=key[1],
+                department_id=dept_id,
+                note=p["note"],
+                updated_by=actor,
+                updated_at=now,
             )
+            db.session.add(rule)
+            db.session.flush()
+            audit("create", key, rule.id, None, new)
+            counts["created"] += 1
         elif rule.department_id != dept_id or rule.note != p["note"]:
+            old = {"department": code_of.get(rule.department_id), "note": rule.note}
             rule.department_id, rule.note, rule.updated_by, rule.updated_at = dept_id, p["note"], actor, now
+            audit("update", key, rule.id, old, new)
+            counts["updated"] += 1
+    return counts
 
 
 def _upsert(model, key: str, rows: list[dict]) -> None:

@@ -61,6 +61,9 @@ def seed_demo() -> None:
         if dept and not dept.liaison_phone:
             dept.liaison_phone = phone
     db.session.commit()
+    from hotline.routing.suggest import ensure_model
+
+    ensure_model()  # the cold-start suggester, from the catalogue's names and keywords
 
 
 def register_commands(app: Flask) -> None:
@@ -149,6 +152,10 @@ def register_commands(app: Flask) -> None:
         click.echo("revoked")
 
     app.cli.add_command(open311)
+
+    from hotline.routing.cli import routing_cli
+
+    app.cli.add_command(routing_cli)
 
     @app.cli.command("calendar-override")
     @click.argument("day")

@@ -18,6 +18,8 @@ TICKET_TABLES = (
     "outbox",
     "supervision_notices",
     "timeline_events",
+    "ticket_signatures",
+    "repeat_complaints",
     "assignments",
     "return_requests",
     "extension_requests",

@@ -18,6 +18,7 @@ from hotline.deadlines.calendar import TZ
 from hotline.extensions import db
 from hotline.models import Category, HotlineLine, Ticket, TimelineEvent
 from hotline.models.base import utcnow
+from hotline.routing import duplicates
 from hotline.workflow import Status
 
 
@@ -201,6 +202,8 @@ def create_ticket(data: IntakeData, actor: Actor | None) -> tuple[Ticket, str]:
                 data={"channel": data.channel, "line": data.line} if data.line else None,
             )
         )
+        # Near-duplicate signature rows and the repeat-complainer flag, in the same transaction.
+        duplicates.record(ticket, now)
         events.publish_ticket(ticket, "created", "create", [], ("operators", "supervisors"))
         if data.caller_phone and data.channel != "phone":
             outbox.add_sms(

@@ -10,6 +10,7 @@ from hotline.models.catalogue import (
 )
 from hotline.models.outbox import OutboxMessage
 from hotline.models.people import ApiToken, Caller, User
+from hotline.models.routing import DispatchRuleChange, RepeatComplaint, SuggestionModel, TicketSignature
 from hotline.models.tickets import (
     Assignment,
     ExtensionRequest,
@@ -28,14 +29,18 @@ __all__ = [
     "Category",
     "Department",
     "DispatchRule",
+    "DispatchRuleChange",
     "ExtensionRequest",
     "HotlineLine",
     "OutboxMessage",
     "Region",
+    "RepeatComplaint",
     "ReturnRequest",
+    "SuggestionModel",
     "SupervisionNotice",
     "Ticket",
     "TicketNumberCounter",
+    "TicketSignature",
     "TimelineEvent",
     "User",
 ]
