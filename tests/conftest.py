@@ -15,6 +15,8 @@ from sqlalchemy import create_engine, make_url, text
 from hotline.config import database_url
 
 TICKET_TABLES = (
+    "contact_reads",
+    "hotspot_alerts",
     "outbox",
     "supervision_notices",
     "timeline_events",

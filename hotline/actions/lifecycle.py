@@ -22,6 +22,7 @@ from hotline.models import (
     Ticket,
     TimelineEvent,
 )
+from hotline.models.base import sortable_stamp
 from hotline.validation import HANDOFF_TARGETS, RETURN_REASONS
 from hotline.workflow import OPEN, Status
 
@@ -521,12 +522,18 @@ def reopen_ticket(ticket_id: int, actor: Actor, note: str | None = None) -> Tick
         require(t.department_id is not None, "the ticket has no department", "no_department")
         t.reopen_count += 1
         previous = {"resolved": t.callback_resolved, "satisfaction": t.callback_satisfaction}
+        # The handling round that ends here, for the on-time resolution KPI (hotline.reports.kpis):
+        # the clocks are cleared below, so its due time in force and final reply live on here.
+        ended_round = {"due_at": sortable_stamp(t.due_at), "replied_at": sortable_stamp(t.replied_at)}
         t.callback_resolved = t.callback_satisfaction = t.callback_at = None
         t.reply_approved_at = t.replied_at = None
         _clear_clocks(t)
         _start_sign_clock(ctx)
         ctx.set_status(Status.REOPENED)
-        ctx.event(note=note, data={"previous_rating": previous, "reopen_count": t.reopen_count})
+        ctx.event(
+            note=note,
+            data={"previous_rating": previous, "reopen_count": t.reopen_count, "round": ended_round},
+        )
     return ctx.ticket
 
 

@@ -10,6 +10,7 @@ from hotline.models.catalogue import (
 )
 from hotline.models.outbox import OutboxMessage
 from hotline.models.people import ApiToken, Caller, User
+from hotline.models.reports import ContactRead, HotspotAlert
 from hotline.models.routing import DispatchRuleChange, RepeatComplaint, SuggestionModel, TicketSignature
 from hotline.models.tickets import (
     Assignment,
@@ -26,12 +27,14 @@ __all__ = [
     "Assignment",
     "CalendarOverride",
     "Caller",
+    "ContactRead",
     "Category",
     "Department",
     "DispatchRule",
     "DispatchRuleChange",
     "ExtensionRequest",
     "HotlineLine",
+    "HotspotAlert",
     "OutboxMessage",
     "Region",
     "RepeatComplaint",

@@ -12,6 +12,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def sortable_stamp(value: datetime | None) -> str | None:
+    """A UTC time as fixed-width text that sorts as time does (for times kept in JSON event data)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value else None
+
+
 class UTCDateTime(TypeDecorator):
     """A timezone-aware timestamp that also comes back aware from SQLite (which stores naive text)."""
 

@@ -50,6 +50,15 @@ class Ticket(db.Model):
         Index("ix_tickets_sweep_notice", "notice_at", postgresql_where=text(
             "notice_flagged_at IS NULL AND paused_at IS NULL AND status = 'in_progress'")),
         Index("ix_tickets_escalated", "escalated_at", postgresql_where=text("escalated_at IS NOT NULL")),
+        # The reports (hotline.reports) read each figure by one time column over a period; the
+        # included columns let PostgreSQL answer from the index alone.
+        Index("ix_tickets_report_created", "created_at",
+              postgresql_include=["category_code", "region_code", "close_reason", "status", "dispatch_rounds"]),
+        Index("ix_tickets_report_due", "due_at", postgresql_include=["department_id", "replied_at"]),
+        Index("ix_tickets_report_callback", "callback_at", postgresql_include=[
+            "department_id", "callback_resolved", "callback_satisfaction", "satisfaction_excluded"]),
+        Index("ix_tickets_report_closed", "closed_at",
+              postgresql_include=["department_id", "status", "close_reason", "reopen_count"]),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -127,6 +136,10 @@ class TimelineEvent(db.Model):
     """One entry of a ticket's append-only timeline: every transition and every note."""
 
     __tablename__ = "timeline_events"
+    # The reports count events of one action over a period, per department.
+    __table_args__ = (
+        Index("ix_timeline_events_action_at", "action", "at", postgresql_include=["department_id", "ticket_id"]),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

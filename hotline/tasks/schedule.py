@@ -15,7 +15,10 @@ class Periodic:
     args: list = field(default_factory=list)
 
 
-SCHEDULE: tuple[Periodic, ...] = (Periodic("hotline.tasks.deadlines.sweep", 60),)
+SCHEDULE: tuple[Periodic, ...] = (
+    Periodic("hotline.tasks.deadlines.sweep", 60),
+    Periodic("hotline.tasks.reports.hotspot_scan", 900),
+)
 
 
 def enqueue_due(redis: Redis, now: float | None = None, reconcile: bool = False) -> list[str]:
