@@ -57,6 +57,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     routing.init_app(app)
 
+    from integrations.twilio.blueprint import register as register_twilio
+
+    register_twilio(app)
+
     from hotline.cli import register_commands
 
     register_commands(app)

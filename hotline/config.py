@@ -59,6 +59,14 @@ class Config:
     TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "")
     CALLBACK_WINDOW = os.environ.get("HOTLINE_CALLBACK_WINDOW", "08:30-20:00")
     CALLBACK_DELAY_MINUTES = os.environ.get("HOTLINE_CALLBACK_DELAY_MINUTES", "")
+    # Callback surveys (回访): the share of direct answers also surveyed, how many calls before the
+    # SMS survey, the gaps between calls (each moved into the window), how long an unanswered call
+    # or SMS survey waits before it counts as failed.
+    CALLBACK_DIRECT_SAMPLE = float(os.environ.get("HOTLINE_CALLBACK_DIRECT_SAMPLE", "0.1"))
+    CALLBACK_MAX_CALLS = 3
+    CALLBACK_RETRY_GAPS_MINUTES = (240, 1440)
+    CALLBACK_CALL_TIMEOUT_MINUTES = 30
+    CALLBACK_SMS_WAIT_MINUTES = 1440
     TIMEZONE = "Asia/Shanghai"
     TICKET_PREFIX = os.environ.get("HOTLINE_TICKET_PREFIX", "XC")
     TIME_LIMITS = DEFAULT_TIME_LIMITS

@@ -60,6 +60,8 @@ CENTRE = frozenset({"operator", "supervisor", "admin"})
 SUPERVISORS = frozenset({"supervisor", "admin"})
 DEPARTMENT = frozenset({"department"})
 CENTRE_READERS = frozenset({"operator", "supervisor", "leader", "admin"})
+# Jobs and webhooks acting for nobody in particular (the callback survey's IVR and SMS, the workers).
+SYSTEM_ROLE = frozenset({"system"})
 
 
 @dataclass(frozen=True)
@@ -104,10 +106,14 @@ TRANSITIONS: dict[str, Transition] = {
             "record-callback",
             {S.CALLBACK_PENDING},
             None,
-            CENTRE,
+            CENTRE | SYSTEM_ROLE,
             targets={S.CLOSED, S.CALLBACK_PENDING},
         ),
         _t("reopen", {S.CALLBACK_PENDING}, S.REOPENED, SUPERVISORS),
+        # 回访: nobody reached after every attempt (or the caller is on the do-not-call list): closed unrated.
+        _t("close-unreachable", {S.CALLBACK_PENDING}, S.CLOSED, SUPERVISORS | SYSTEM_ROLE),
+        # Verified dissatisfaction with a lawful outcome (enforcement, mediation): closed, rating excluded.
+        _t("close-excluded", {S.CALLBACK_PENDING}, S.CLOSED, SUPERVISORS),
         _t("urge", WITH_DEPARTMENT, None, SUPERVISORS | {"leader"}),
         _t("supervise", WITH_DEPARTMENT, None, SUPERVISORS | {"leader"}),
         _t("answer-supervision", WITH_DEPARTMENT | {S.REPLY_REVIEW}, None, DEPARTMENT, "lead"),
@@ -115,7 +121,8 @@ TRANSITIONS: dict[str, Transition] = {
     )
 }
 # Actions raised by the system (the deadline workers), not by a person.
-SYSTEM_ACTIONS = frozenset({"deadline"})
+# "callback" records a callback-survey step on the timeline (also of a closed, directly answered ticket).
+SYSTEM_ACTIONS = frozenset({"deadline", "callback"})
 
 
 class TransitionError(Exception):

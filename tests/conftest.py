@@ -18,6 +18,8 @@ TICKET_TABLES = (
     "contact_reads",
     "hotspot_alerts",
     "outbox",
+    "callback_attempts",
+    "callbacks",
     "supervision_notices",
     "timeline_events",
     "ticket_signatures",

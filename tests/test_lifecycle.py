@@ -35,7 +35,7 @@ def test_happy_path_dispatch_sign_reply_approve_callback_closed(api):
     assert t["status"] == "callback_pending"
     t = op.act(t["id"], "record-callback", {"resolved": 1, "satisfaction": 1}).get_json()
     assert t["status"] == "closed"
-    assert actions_of(t) == ["create", "dispatch", "sign", "reply", "approve-reply", "record-callback"]
+    assert actions_of(t) == ["create", "dispatch", "sign", "reply", "approve-reply", "callback", "record-callback"]
     last = t["timeline"][-1]
     assert last["from_status"] == "callback_pending" and last["to_status"] == "closed"
     assert last["actor"] == "operator"

@@ -26,6 +26,8 @@ ACTOR_FOR = {
     "reject-reply": "supervisor",
     "record-callback": "operator",
     "reopen": "supervisor",
+    "close-unreachable": "supervisor",
+    "close-excluded": "supervisor",
     "urge": "supervisor",
     "supervise": "supervisor",
     "answer-supervision": "dept_cgj",
@@ -42,6 +44,7 @@ BODY = {
     "reply": {"text": "已办"},
     "record-callback": {"resolved": 1, "satisfaction": 1},
     "note": {"text": "备注"},
+    "close-excluded": {"reason": "依法执法，诉求不合理"},
     "answer-supervision": {"text": "已反馈"},
 }
 

@@ -1,6 +1,12 @@
 """The only code that changes a ticket's state. One function per domain action."""
 
 from hotline.actions._core import SYSTEM, SystemActor, ticket_action
+from hotline.actions.callbacks import (
+    close_excluded,
+    close_unreachable,
+    handle_survey_sms,
+    record_manual_attempt,
+)
 from hotline.actions.intake import IntakeData, create_ticket, parse_intake
 from hotline.actions.lifecycle import (
     add_note,
@@ -33,6 +39,10 @@ __all__ = [
     "add_note",
     "answer_supervision",
     "answer_ticket",
+    "close_excluded",
+    "close_unreachable",
+    "handle_survey_sms",
+    "record_manual_attempt",
     "approve_extension",
     "approve_reply",
     "approve_return",

@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import select, update
 
 from hotline import outbox
+from hotline.actions import callbacks as callback_rules
 from hotline.actions._core import ActionContext, Actor, require, ticket_action
 from hotline.deadlines import limits
 from hotline.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -140,6 +141,8 @@ def answer_ticket(ticket_id: int, actor: Actor, text: str) -> Ticket:
         ctx.ticket.close_reason = "answered"
         ctx.set_status(Status.CLOSED)
         ctx.event(note=text)
+        if callback_rules.sampled(ctx.ticket):  # a sample of direct answers is surveyed too
+            callback_rules.schedule_callback(ctx, "direct")
     return ctx.ticket
 
 
@@ -476,6 +479,7 @@ def approve_reply(ticket_id: int, actor: Actor, note: str | None = None) -> Tick
         ctx.set_status(Status.CALLBACK_PENDING)
         ctx.event(note=note)
         _notify_caller(ctx.ticket, f"【12345】您的工单{ctx.ticket.number}已办理回复，可凭提取码查询。")
+        callback_rules.schedule_callback(ctx, "reply")
     return ctx.ticket
 
 
@@ -489,9 +493,17 @@ def reject_reply(ticket_id: int, actor: Actor, note: str | None = None) -> Ticke
 
 
 def record_callback(
-    ticket_id: int, actor: Actor, resolved: object, satisfaction: object, note: str | None = None
+    ticket_id: int,
+    actor: Actor,
+    resolved: object,
+    satisfaction: object,
+    note: str | None = None,
+    survey: dict | None = None,
 ) -> Ticket:
-    """回访结果: satisfied or basically satisfied closes; dissatisfied waits for verification."""
+    """回访结果: satisfied or basically satisfied closes; dissatisfied waits for verification.
+
+    `survey` ({via, callback_id, call_sid}) when the answers come from the IVR or the SMS survey;
+    without it they were taken by hand."""
     bad = {
         k: "1, 2 or 3"
         for k, v in (("resolved", resolved), ("satisfaction", satisfaction))
@@ -503,11 +515,13 @@ def record_callback(
     with ticket_action(ticket_id, "record-callback", actor) as ctx:
         t = ctx.ticket
         t.callback_resolved, t.callback_satisfaction, t.callback_at = resolved, satisfaction, ctx.now
+        cb = callback_rules.on_recorded(ctx, resolved, satisfaction, **(survey or {}))  # type: ignore[arg-type]
         if satisfaction in (1, 2):
             t.closed_at = ctx.now
             t.close_reason = "rated"
             ctx.set_status(Status.CLOSED)
-        ctx.event(note=note, data={"resolved": resolved, "satisfaction": satisfaction})
+        ctx.event(note=note, data={"resolved": resolved, "satisfaction": satisfaction, "callback": cb.id,
+                                   "via": cb.answered_via})
     return ctx.ticket
 
 

@@ -51,11 +51,56 @@ ACTION_BODIES = {
         "note": {"type": "string"},
     },
     "reopen": {"note": {"type": "string"}},
+    "close-unreachable": {"note": {"type": "string"}},
+    "close-excluded": {"reason": {"type": "string", "description": "required: why the dissatisfaction is excluded"}},
     "urge": {"note": {"type": "string"}},
     "supervise": {"note": {"type": "string"}, "answer_hours": {"type": "integer"}},
     "answer-supervision": {"text": {"type": "string"}},
     "note": {"text": {"type": "string"}},
 }
+
+
+def _callback_paths() -> dict:
+    """The manual calling list (回访) for supervisors."""
+    cb_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        "/callbacks": {
+            "get": {
+                "summary": "Callbacks due now, with failed attempts, or all open (supervisor)",
+                "parameters": [{"name": "list", "in": "query",
+                                "schema": {"type": "string", "enum": ["due", "failed", "open"]}}],
+                "responses": {"200": _resp("{list, items: [callback]}"), **_errors(401, 403, 422)},
+            }
+        },
+        "/callbacks/{id}": {
+            "get": {
+                "summary": "One callback with its attempts",
+                "parameters": [cb_id],
+                "responses": {"200": _resp("the callback"), **_errors(401, 403, 404)},
+            }
+        },
+        "/callbacks/{id}/attempts": {
+            "post": {
+                "summary": "Record a manual callback call; answers close or queue the ticket as record-callback does",
+                "parameters": [cb_id],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {
+                        "type": "object",
+                        "required": ["outcome"],
+                        "properties": {
+                            "outcome": {"type": "string",
+                                        "enum": ["answered", "no-answer", "busy", "refused", "wrong-number"]},
+                            "resolved": {"type": "integer", "enum": [1, 2, 3]},
+                            "satisfaction": {"type": "integer", "enum": [1, 2, 3]},
+                            "note": {"type": "string"},
+                        },
+                    }}},
+                },
+                "responses": {"201": _resp("the callback"), **_errors(400, 401, 403, 404, 409, 422)},
+            }
+        },
+    }
 
 
 def document() -> dict:
@@ -133,6 +178,7 @@ def document() -> dict:
             }
         },
     }
+    paths.update(_callback_paths())
     for action, props in ACTION_BODIES.items():
         paths[f"/tickets/{{id}}/actions/{action}"] = {
             "post": {

@@ -109,6 +109,8 @@ ACTIONS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
     "reject-reply": (actions.reject_reply, ("note",)),
     "record-callback": (actions.record_callback, ("resolved", "satisfaction", "note")),
     "reopen": (actions.reopen_ticket, ("note",)),
+    "close-unreachable": (actions.close_unreachable, ("note",)),
+    "close-excluded": (actions.close_excluded, ("reason",)),
     "urge": (actions.urge_ticket, ("note",)),
     "supervise": (actions.supervise_ticket, ("note", "answer_hours")),
     "answer-supervision": (actions.answer_supervision, ("text",)),

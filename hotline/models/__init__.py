@@ -1,5 +1,6 @@
 """All models, importable from one place (Alembic sees them through this module)."""
 
+from hotline.models.callbacks import Callback, CallbackAttempt
 from hotline.models.catalogue import (
     CalendarOverride,
     Category,
@@ -24,6 +25,8 @@ from hotline.models.tickets import (
 
 __all__ = [
     "ApiToken",
+    "Callback",
+    "CallbackAttempt",
     "Assignment",
     "CalendarOverride",
     "Caller",
