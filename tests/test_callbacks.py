@@ -282,8 +282,9 @@ def test_retries_at_different_times_then_sms_survey_answered(app, api, client, m
 
     with app.app_context():
         assert handle_survey_sms("13812345678", "我要投诉") is None  # not for the survey
-        assert "感谢" in handle_survey_sms("13812345678", "１２")  # full-width digits as phones send them
-        assert handle_survey_sms("13812345678", "12") is None  # no survey waiting any more
+        assert "感谢" in handle_survey_sms("13812345678", "１２", "SM1")  # full-width digits as phones send them
+        assert "感谢" in handle_survey_sms("13812345678", "33", "SM1")  # Twilio retries the same message
+        assert handle_survey_sms("13812345678", "12", "SM2") is None  # no survey waiting any more
     row = ticket_row(app, t["id"])
     assert (row.status, row.callback_resolved, row.callback_satisfaction) == ("closed", 1, 2)
     cb = callback_of(app, t["id"])
@@ -433,3 +434,30 @@ def test_supervisor_may_close_unreachable_by_hand(app, api, make_ticket, twilio,
     assert callback_of(app, t["id"]).status == "unreachable"
     clock.run_until(cst(2030, 3, 8, 20, 0))
     assert twilio.calls() == []
+
+
+def test_calling_list_page(app, api, client, make_ticket, twilio, clock):
+    import re
+
+    t = approve(api, make_ticket, clock)
+    cb = callback_of(app, t["id"])
+    clock.set(WED_0830)
+    client.post("/login", data={"username": "dept_cgj", "password": "demo-dept_cgj"})
+    assert client.get("/agents/callbacks").status_code == 403
+    client.post("/logout", data={"csrf": re.search(r'name="csrf" value="([^"]+)"',
+                                                  client.get("/agents/").get_data(as_text=True)).group(1)})
+    client.post("/login", data={"username": "supervisor", "password": "demo-supervisor"})
+    page = client.get("/agents/callbacks")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "回访" in html and t["number"] in html and PHONE in html
+    csrf = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+    action = f"/agents/callbacks/{cb.id}/attempts"
+    assert client.post(action, data={"outcome": "answered", "resolved": "1"}).status_code == 400  # no CSRF token
+    bad = client.post(action, data={"csrf": csrf, "outcome": "answered", "resolved": "1"})
+    assert bad.status_code == 422 and "satisfaction" in bad.get_data(as_text=True)
+    ok = client.post(action, data={"csrf": csrf, "outcome": "answered", "resolved": "1", "satisfaction": "1",
+                                   "note": "人工回访"})
+    assert ok.status_code == 302
+    row = ticket_row(app, t["id"])
+    assert (row.status, row.callback_satisfaction) == ("closed", 1)
+    assert t["number"] not in client.get("/agents/callbacks").get_data(as_text=True)

@@ -514,9 +514,10 @@ def opt_out(phone: str) -> Caller:
     return caller
 
 
-def handle_survey_sms(from_phone: str, body: str) -> str | None:
+def handle_survey_sms(from_phone: str, body: str, message_sid: str | None = None) -> str | None:
     """For the SMS webhook, before anything else: `TD` opts out; a two-digit code ("11".."33") answers
-    the sender's SMS survey. Returns the reply to send, or None if the message is not for the survey."""
+    the sender's SMS survey. Returns the reply to send, or None if the message is not for the survey.
+    A retried webhook (the same MessageSid) gets the same reply and changes nothing."""
     phone = normalize_phone(from_phone)
     if not phone:
         return None
@@ -526,11 +527,16 @@ def handle_survey_sms(from_phone: str, body: str) -> str | None:
         return sms_opted_out_text()
     if not re.fullmatch(r"[1-3]{2}", text):
         return None
+    if message_sid and db.session.scalar(
+        select(CallbackAttempt.id).where(CallbackAttempt.channel == "sms", CallbackAttempt.provider_sid == message_sid)
+    ):
+        db.session.rollback()
+        return sms_thanks_text()
     cb_id = db.session.scalar(
         select(Callback.id).where(Callback.phone == phone, Callback.status == "sms_sent").order_by(Callback.id.desc())
     )
     db.session.rollback()
     if cb_id is None:
         return None
-    record_answers(cb_id, int(text[0]), int(text[1]), "sms", SMS_SURVEY)
+    record_answers(cb_id, int(text[0]), int(text[1]), "sms", SMS_SURVEY, call_sid=message_sid)
     return sms_thanks_text()
