@@ -43,10 +43,12 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from hotline.api import bp as api_bp
     from hotline.api.errors import register_error_handlers
+    from hotline.api.open311 import bp as open311_bp
     from hotline.public import bp as public_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(open311_bp)
     register_error_handlers(app)
 
     from agents_ui import init_app as init_agents_ui
@@ -56,6 +58,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from hotline import routing
 
     routing.init_app(app)
+    from hotline import ratelimit
+
+    ratelimit.init_app(app)  # after the blueprints: it wraps their rate-limited views
 
     from integrations.twilio.blueprint import register as register_twilio
 

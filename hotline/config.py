@@ -80,6 +80,21 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ["zh_Hans_CN", "en"]
     JSON_AS_ASCII = False
+    # The public side (hotline.public, hotline.api.open311): per-client limits in the `limits` notation.
+    PUBLIC_LOOKUP_RATE_LIMIT = os.environ.get("HOTLINE_PUBLIC_LOOKUP_RATE_LIMIT", "10 per minute;60 per hour")
+    PUBLIC_SUBMIT_RATE_LIMIT = os.environ.get("HOTLINE_PUBLIC_SUBMIT_RATE_LIMIT", "10 per hour")
+    RATELIMIT_ENABLED = os.environ.get("HOTLINE_RATELIMIT_ENABLED", "1") == "1"
+    # Photos with a web message: at most this many, each at most PUBLIC_PHOTO_MAX_BYTES.
+    PUBLIC_PHOTO_MAX_COUNT = 5
+    PUBLIC_PHOTO_MAX_BYTES = 1024 * 1024
+    UPLOAD_DIR = os.environ.get("HOTLINE_UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    # Bodies of Open311 and public API requests (no photos there): 4,000 characters fit many times over.
+    PUBLIC_API_MAX_BODY = 64 * 1024
+    OPEN311_JURISDICTION = os.environ.get("HOTLINE_OPEN311_JURISDICTION", "xuancheng.12345.gov.cn")
+    OPEN311_MAX_RESULTS = 1000
+    OPEN311_MAX_DAYS = 90
+    # A hotspot (热点) on the monthly page: at least this many tickets of one category in one area.
+    HOTSPOT_MIN_TICKETS = 3
 
     @classmethod
     def engine_options(cls, uri: str) -> dict:

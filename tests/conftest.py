@@ -20,6 +20,8 @@ TICKET_TABLES = (
     "outbox",
     "callback_attempts",
     "callbacks",
+    "attachments",
+    "public_submissions",
     "supervision_notices",
     "timeline_events",
     "ticket_signatures",
@@ -89,6 +91,7 @@ def app(database_uri, redis_url, tmp_path_factory):
             "TELEPHONY": "console",
             "CONSOLE_OUTBOX_PATH": str(tmp_path_factory.mktemp("console") / "outbox.jsonl"),
             "SECRET_KEY": "test-secret",
+            "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
         }
     )
     with app.app_context():

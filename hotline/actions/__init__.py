@@ -31,9 +31,11 @@ from hotline.actions.lifecycle import (
     supervise_ticket,
     urge_ticket,
 )
+from hotline.actions.public_intake import ChannelDetails, submit_public_request
 
 __all__ = [
     "SYSTEM",
+    "ChannelDetails",
     "IntakeData",
     "SystemActor",
     "add_note",
@@ -61,6 +63,7 @@ __all__ = [
     "request_extension",
     "return_ticket",
     "sign_ticket",
+    "submit_public_request",
     "supervise_ticket",
     "ticket_action",
     "urge_ticket",

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
@@ -152,8 +153,14 @@ def line_category(line: str | None) -> str | None:
     return db.session.scalar(select(Category.code).where(Category.path == path))
 
 
-def create_ticket(data: IntakeData, actor: Actor | None) -> tuple[Ticket, str]:
-    """Create the ticket in `accepted`; returns it with the plain retrieval code (shown once)."""
+def create_ticket(
+    data: IntakeData, actor: Actor | None, attach: Callable[[Ticket], None] | None = None
+) -> tuple[Ticket, str]:
+    """Create the ticket in `accepted`; returns it with the plain retrieval code (shown once).
+
+    `attach(ticket)` adds rows that belong to the intake (photos, a public channel's details) in the same
+    transaction, so a ticket never exists without them nor they without it.
+    """
     now = utcnow()
     try:
         number = next_ticket_number(now)
@@ -204,6 +211,8 @@ def create_ticket(data: IntakeData, actor: Actor | None) -> tuple[Ticket, str]:
         )
         # Near-duplicate signature rows and the repeat-complainer flag, in the same transaction.
         duplicates.record(ticket, now)
+        if attach is not None:
+            attach(ticket)
         events.publish_ticket(ticket, "created", "create", [], ("operators", "supervisors"))
         if data.caller_phone and data.channel != "phone":
             outbox.add_sms(

@@ -33,6 +33,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         db.session.rollback()
+        if request.path.startswith("/open311/"):  # unknown paths there answer in GeoReport's error format
+            from hotline.api.open311.formats import error_response as open311_error
+
+            return open311_error("xml" if request.path.endswith(".xml") else "json", exc.code or 400, exc.description)
         if not _wants_json():
             return exc
         code = (exc.name or "error").lower().replace(" ", "_")

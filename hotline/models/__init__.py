@@ -11,6 +11,7 @@ from hotline.models.catalogue import (
 )
 from hotline.models.outbox import OutboxMessage
 from hotline.models.people import ApiToken, Caller, User
+from hotline.models.public import Attachment, PublicSubmission
 from hotline.models.reports import ContactRead, HotspotAlert
 from hotline.models.routing import DispatchRuleChange, RepeatComplaint, SuggestionModel, TicketSignature
 from hotline.models.tickets import (
@@ -28,6 +29,7 @@ __all__ = [
     "Callback",
     "CallbackAttempt",
     "Assignment",
+    "Attachment",
     "CalendarOverride",
     "Caller",
     "ContactRead",
@@ -39,6 +41,7 @@ __all__ = [
     "HotlineLine",
     "HotspotAlert",
     "OutboxMessage",
+    "PublicSubmission",
     "Region",
     "RepeatComplaint",
     "ReturnRequest",

@@ -1,0 +1,64 @@
+"""Per-client rate limits (Flask-Limiter on the project's Redis) for what could be guessed or flooded.
+
+Status lookups by number + retrieval code are limited per client address so that 6-digit codes cannot be
+tried out. The limits are read from the config at request time (`PUBLIC_LOOKUP_RATE_LIMIT`, ...), so a
+deployment, a test or a benchmark changes them without new code; `RATELIMIT_ENABLED=False` turns them off.
+If Redis is down the counters fall back to process memory rather than failing the request.
+
+Each app gets its own Limiter (several apps live in one test process, each with its own Redis); the views
+to limit are named here by endpoint and wrapped once the blueprints are registered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+
+def storage_uri(redis_url: str | None) -> str:
+    """The limits library's spelling of REDIS_URL (unix:// becomes redis+unix://)."""
+    if not redis_url:
+        return "memory://"
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://") :]
+    return redis_url
+
+
+def lookup_limit() -> str:
+    return current_app.config["PUBLIC_LOOKUP_RATE_LIMIT"]
+
+
+def submit_limit() -> str:
+    return current_app.config["PUBLIC_SUBMIT_RATE_LIMIT"]
+
+
+def _no_lookup_asked() -> bool:
+    """The empty track form costs nothing; only an attempt with a number and a code counts."""
+    return not (request.args.get("number") and request.args.get("code"))
+
+
+# endpoint -> (limit, methods, exempt_when)
+LIMITED_VIEWS: dict[str, tuple[Callable[[], str], list[str] | None, Callable[[], bool] | None]] = {
+    "api.public_ticket": (lookup_limit, None, None),
+    "public.track": (lookup_limit, None, _no_lookup_asked),
+    "public.message": (submit_limit, ["POST"], None),
+}
+
+
+def init_app(app: Flask) -> Limiter:
+    app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(app.config.get("REDIS_URL")))
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "hotline-rl")
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+    limiter.init_app(app)
+    app.extensions["hotline.limiter"] = limiter
+    for endpoint, (value, methods, exempt_when) in LIMITED_VIEWS.items():
+        view = app.view_functions.get(endpoint)
+        if view is not None:
+            app.view_functions[endpoint] = limiter.limit(value, methods=methods, exempt_when=exempt_when)(view)
+    return limiter
