@@ -27,6 +27,8 @@ def hash_token(token: str) -> str:
 
 def issue_token(user: User, name: str = "api", kind: str = "user", ttl: dt.timedelta | None = None) -> str:
     token = secrets.token_urlsafe(32)
+    while token.startswith("-"):  # a key that looks like an option cannot be passed to `open311 revoke-key`
+        token = secrets.token_urlsafe(32)
     db.session.add(
         ApiToken(
             user_id=user.id,
