@@ -175,6 +175,12 @@ def test_window_next_business_day_and_delay():
         CallbackWindow("20:00-08:00", cal)
 
 
+def test_bad_window_or_delay_settings_fall_back_to_the_defaults(app, api, make_ticket, twilio, clock):
+    app.config.update(CALLBACK_WINDOW="8-20", CALLBACK_DELAY_MINUTES="soon")
+    t = approve(api, make_ticket, clock)
+    assert callback_of(app, t["id"]).next_attempt_at == WED_0830
+
+
 # ---- the whole story -----------------------------------------------------------------------------
 
 
@@ -244,6 +250,10 @@ def test_end_to_end_dissatisfied_reopened_second_round_closed(app, api, client, 
     assert sup.get("/queues/supervisor").get_json()["dissatisfied"] == []
     actions = [e["action"] for e in ticket["timeline"]]
     assert actions.count("record-callback") == 2 and actions.count("reopen") == 1
+    rounds = sup.get(f"/tickets/{t['id']}/callbacks").get_json()
+    assert [(c["round"], c["status"], c["satisfaction"], c["answered_via"]) for c in rounds] == [
+        (1, "answered", 3, "call"), (2, "answered", 2, "call")]
+    assert api.as_("dept_cgj").get(f"/tickets/{t['id']}/callbacks").status_code == 403
 
 
 def test_retries_at_different_times_then_sms_survey_answered(app, api, client, make_ticket, twilio, clock):

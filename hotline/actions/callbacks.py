@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from hotline.models.callbacks import CALLBACK_DONE, CALLBACK_OPEN
 from hotline.validation import normalize_phone
 from hotline.workflow import Status
 
+log = logging.getLogger(__name__)
 IVR = SystemActor(username="ivr")
 SMS_SURVEY = SystemActor(username="sms-survey")
 WORKER = SystemActor(username="callback-worker")
@@ -67,8 +69,32 @@ def now(default: dt.datetime | None = None) -> dt.datetime:
     return default or utcnow()
 
 
+DEFAULT_WINDOW = "08:30-20:00"
+
+
 def window() -> CallbackWindow:
-    return CallbackWindow(current_app.config["CALLBACK_WINDOW"], limits.calendar())
+    """The configured window; a malformed HOTLINE_CALLBACK_WINDOW is logged and the default used."""
+    spec = current_app.config.get("CALLBACK_WINDOW") or DEFAULT_WINDOW
+    try:
+        return CallbackWindow(spec, limits.calendar())
+    except ValueError as exc:
+        log.warning("%s; using %s", exc, DEFAULT_WINDOW)
+        return CallbackWindow(DEFAULT_WINDOW, limits.calendar())
+
+
+def delay_minutes() -> int | None:
+    """HOTLINE_CALLBACK_DELAY_MINUTES, or None for the default (the next business day)."""
+    raw = current_app.config.get("CALLBACK_DELAY_MINUTES")
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = -1
+    if value < 0:
+        log.warning("HOTLINE_CALLBACK_DELAY_MINUTES=%r is not a number of minutes; using the next business day", raw)
+        return None
+    return value
 
 
 def _minutes(name: str) -> dt.timedelta:
@@ -164,10 +190,8 @@ def schedule_callback(ctx: ActionContext, reason: str) -> Callback | None:
     )
     db.session.add(cb)
     db.session.flush()
-    if do_not_call or not phone:
-        at = now(ctx.now)  # nothing to wait for: the job closes it unrated at once
-    else:
-        at = window().first_callback(now(ctx.now), current_app.config.get("CALLBACK_DELAY_MINUTES"))
+    # Nobody to call: nothing to wait for, the job closes it unrated at once.
+    at = now(ctx.now) if do_not_call or not phone else window().first_callback(now(ctx.now), delay_minutes())
     _plan(cb, at)
     ctx.event(action="callback", data={"callback": cb.id, "step": "scheduled", "round": rnd, "reason": reason,
                                        "at": at.isoformat()})

@@ -6,7 +6,7 @@ from flask import g, jsonify, request
 from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
-from hotline import actions
+from hotline import access, actions
 from hotline.actions.callbacks import FAILED_CALL, now
 from hotline.api import bp
 from hotline.api.auth import json_body, login_required
@@ -89,3 +89,12 @@ def manual_attempt(callback_id: int):
     cb = actions.record_manual_attempt(callback_id, g.user, body.get("outcome"), body.get("resolved"),
                                        body.get("satisfaction"), body.get("note"))
     return jsonify(callback_to_dict(cb)), 201
+
+
+@bp.get("/tickets/<int:ticket_id>/callbacks")
+@login_required(("operator", "supervisor", "leader", "admin"))
+def ticket_callbacks(ticket_id: int):
+    """Every callback round of a ticket with its attempts (the centre)."""
+    access.get_ticket(g.user, ticket_id)
+    rows = db.session.scalars(select(Callback).where(Callback.ticket_id == ticket_id).order_by(Callback.round))
+    return jsonify([callback_to_dict(cb) for cb in rows])

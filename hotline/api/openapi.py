@@ -72,6 +72,13 @@ def _callback_paths() -> dict:
                 "responses": {"200": _resp("{list, items: [callback]}"), **_errors(401, 403, 422)},
             }
         },
+        "/tickets/{id}/callbacks": {
+            "get": {
+                "summary": "Every callback round of a ticket with its attempts (centre)",
+                "parameters": [cb_id],
+                "responses": {"200": _resp("a list of callbacks"), **_errors(401, 403, 404)},
+            }
+        },
         "/callbacks/{id}": {
             "get": {
                 "summary": "One callback with its attempts",
