@@ -283,3 +283,18 @@ def test_rankings_month_over_month(api, app, clock):
     assert body["kinds"]["bureau"][0]["department"] == "XC-STHJJ"
     assert set(body["kinds"]) >= {"bureau", "county", "utility"}
     assert all(r["rank"] is None for r in body["kinds"]["county"])
+
+
+def test_daily_series_for_charts(api, app, clock):
+    with app.app_context():
+        build(clock)
+    days = {d["date"]: d for d in api.as_("supervisor").get("/reports/daily?from=2025-11-01&to=2025-11-30").get_json()}
+    assert len(days) == 30
+    assert days["2025-11-03"] == {"date": "2025-11-03", "created": 2, "answered": 0, "dispatched": 2, "closed": 0}
+    assert days["2025-11-11"] == {"date": "2025-11-11", "created": 2, "answered": 1, "dispatched": 0, "closed": 2}
+    assert days["2025-11-06"]["dispatched"] == 2 and days["2025-11-04"]["closed"] == 1  # T5 twice; T11
+    assert sum(d["dispatched"] for d in days.values()) == 9
+    too_long = api.as_("supervisor").get("/reports/daily?from=2025-01-01&to=2025-11-30")
+    assert too_long.status_code == 422
+    spec = api.get("/openapi.json").get_json()
+    assert {"/reports/kpis", "/reports/monthly.xlsx", "/tickets/{id}/contact"} <= set(spec["paths"])

@@ -201,6 +201,9 @@ def document() -> dict:
                 },
             }
         }
+    from hotline.api.reports import openapi_paths
+
+    paths.update(openapi_paths())
     return {
         "openapi": "3.0.3",
         "info": {"title": "12345 hotline API", "version": "1.0.0"},

@@ -37,6 +37,13 @@ def report_kpis():
     return jsonify(kpis.department_kpis(period, _department_arg()))
 
 
+@bp.get("/reports/daily")
+@login_required(READERS)
+def report_daily():
+    """Per-day counts for the wallboard charts (at most 92 days)."""
+    return jsonify(kpis.daily(parse_period(request.args.get("from"), request.args.get("to"), max_days=92)))
+
+
 @bp.get("/reports/rankings")
 @login_required(READERS)
 def report_rankings():
@@ -135,3 +142,35 @@ def report_contact_reads():
 def ticket_contact(ticket_id: int):
     """The caller's unmasked phone and name, for the handling department (logged) and the centre."""
     return jsonify(contact_log.read_contact(g.user, ticket_id, request.remote_addr))
+
+
+def openapi_paths() -> dict:
+    """The report routes for the OpenAPI document."""
+    q = [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("from", "to", "department")]
+    month = [{"name": "month", "in": "query", "schema": {"type": "string", "example": "2026-10"}}]
+    err = {str(c): {"description": "error", "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Error"}}}} for c in (401, 403, 422)}
+
+    def get(summary: str, params: list) -> dict:
+        return {"get": {"summary": summary, "parameters": params,
+                        "responses": {"200": {"description": summary}, **err}}}
+
+    return {
+        "/reports/kpis": get("KPIs per department (supervisor, leader)", q),
+        "/reports/daily": get("Per-day counts for charts", q[:2]),
+        "/reports/rankings": get("Rankings by department kind, month over month", month),
+        "/reports/hotspots": get("Hotspot alerts and current hotspots", q[:2]),
+        "/reports/repeat-complaints": get("Repeat complaints by caller and by address + category", [
+            {"name": n, "in": "query", "schema": {"type": "string"}} for n in ("to", "days", "min_count")]),
+        "/reports/top-issues": get("Top categories of the week", [
+            {"name": n, "in": "query", "schema": {"type": "string"}} for n in ("to", "days", "limit")]),
+        "/reports/monthly.xlsx": get("The monthly report as XLSX, one sheet per section", month),
+        "/reports/monthly.csv": get("One section of the monthly report as CSV", [
+            *month, {"name": "section", "in": "query", "schema": {"type": "string"}}]),
+        "/reports/contact-reads": get("Log of personal-data reads by department staff (supervisor)", [
+            *q, {"name": "ticket", "in": "query", "schema": {"type": "integer"}}]),
+        "/tickets/{id}/contact": {"get": {
+            "summary": "The caller's unmasked contact (centre; the lead department while handling, logged)",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "phone and name"}, **err}}},
+    }
