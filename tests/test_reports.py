@@ -2,8 +2,7 @@
 
 Time is injected by replacing the clock the actions read (`hotline.actions._core.utcnow` and
 `hotline.actions.intake.utcnow`), so every event carries the time of the story below. Two outcomes
-that issue 7's actions will produce (an unreachable callback, a supervisor's exclusion of a
-dissatisfaction) are set directly on the ticket in the setup, as those actions do not exist yet.
+come from the callback actions (close-unreachable, close-excluded).
 
 November 2025 (local time, Asia/Shanghai; normal complaints: sign 1 WD, handle 5 WD):
   T1  A: dispatch 11-03 09:10, sign 10:00 (on time), reply 11-05, callback 11-06 resolved 1 / satisfied 1
@@ -15,7 +14,7 @@ November 2025 (local time, Asia/Shanghai; normal complaints: sign 1 WD, handle 5
   T5  A -> B: dispatch 11-06 09:00 to A, returned 10:00, approved; dispatched to B 11:30, B signs 12:00,
          never replies (due 11-13 12:00: late)
   T6  B: dispatch 11-07, return, return rejected, sign (on time), reply 11-11, callback unreachable 11-12
-  T7  B: dispatch 11-10, sign, reply 11-11, callback 3 / 3 on 11-12, dissatisfaction excluded
+  T7  B: dispatch 11-10, sign, reply 11-11, callback 3 / 3 on 11-12, closed with the dissatisfaction excluded
   T8  answered directly 11-11;  T9 not accepted 11-11;  T10 accepted 11-12, still open
   T11 A: created and dispatched 10-30 (October), signed on time, due 11-06, reply 11-03, callback 11-04 1 / 1
   T12 B: dispatch 11-28 09:00, sign 09:30, due 12-05: not due in November
@@ -26,7 +25,7 @@ Expected, department A (XC-CGJ): dispatched 5 (T1 T2 T3 T4 T5); signed on time 3
   score 100 x (0.30 x 0.6 + 0.35 x 0.8 + 0.35 x 1.0) = 81.0
 Department B (XC-STHJJ): dispatched 4 (T5 T6 T7 T12), signed on time 4 -> 1.0; rounds due 3 (T5 T6 T7),
   on time 2 -> 2/3; rated 0 (T7 excluded) -> null rates; callbacks 1 completed (T7) of 2 eligible (T6
-  unreachable) -> 0.5; returns 1 -> 0.25, rejected 1; closed 1 (T6), reopened 0 -> 0.0; score 100.0
+  unreachable) -> 0.5; returns 1 -> 0.25, rejected 1; closed 2 (T6 T7), reopened 0 -> 0.0; score 100.0
 Centre: accepted 10 created in November (T1-T10, T12, less T9), answered directly 1 (T8) -> 0.1.
 """
 
@@ -36,7 +35,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from hotline import actions
 from hotline.extensions import db
@@ -155,17 +154,12 @@ def build(clock: Clock) -> dict[str, int]:
     s.do("2025-11-07 12:00", actions.sign_ticket, t["T6"], "dept_sthjj")
     s.do("2025-11-11 09:00", actions.reply_ticket, t["T6"], "dept_sthjj", "已处理")
     s.do("2025-11-11 10:00", actions.approve_reply, t["T6"], "supervisor")
-    # Unreachable after three attempts (issue 7's action): closed, not rated.
-    db.session.execute(update(Ticket).where(Ticket.id == t["T6"]).values(
-        status="closed", close_reason="unreachable",
-        closed_at=dt.datetime(2025, 11, 12, 10, tzinfo=TZ).astimezone(dt.UTC)))
+    s.do("2025-11-12 10:00", actions.close_unreachable, t["T6"], "supervisor")  # not rated
 
     t["T7"] = s.create("2025-11-10 08:50")
     s.do("2025-11-10 09:00", actions.dispatch_ticket, t["T7"], "operator", b)
     s.handled(t["T7"], "dept_sthjj", "2025-11-10", "2025-11-11", (3, 3))
-    # A supervisor excludes the dissatisfaction (lawful enforcement outcome; issue 7's action).
-    db.session.execute(update(Ticket).where(Ticket.id == t["T7"]).values(satisfaction_excluded=True))
-    db.session.commit()
+    s.do("2025-11-12 11:00", actions.close_excluded, t["T7"], "supervisor", "依法执法结果，不满意不计入")
 
     t["T8"] = s.create("2025-11-11 09:00")
     s.do("2025-11-11 09:05", actions.answer_ticket, t["T8"], "operator", "已按政策解答")
@@ -208,7 +202,7 @@ def test_kpis_on_the_fixed_data_set(ctx, clock):
     assert (b["rated"], b["excluded"], b["resolution_rate"], b["satisfaction_rate"]) == (0, 1, None, None)
     assert (b["callbacks_completed"], b["callbacks_eligible"], b["callback_rate"]) == (1, 2, 0.5)
     assert (b["returns"], b["rejected_returns"], b["return_rate"]) == (1, 1, 0.25)
-    assert (b["closed"], b["reopened"], b["reopen_rate"]) == (1, 0, 0.0)
+    assert (b["closed"], b["reopened"], b["reopen_rate"]) == (2, 0, 0.0)
     assert b["score"] == 100.0
 
     assert direct_answer(month(2025, 11)) == {"accepted": 10, "answered_directly": 1, "direct_answer_rate": 0.1}
@@ -292,6 +286,7 @@ def test_daily_series_for_charts(api, app, clock):
     assert len(days) == 30
     assert days["2025-11-03"] == {"date": "2025-11-03", "created": 2, "answered": 0, "dispatched": 2, "closed": 0}
     assert days["2025-11-11"] == {"date": "2025-11-11", "created": 2, "answered": 1, "dispatched": 0, "closed": 2}
+    assert days["2025-11-12"]["closed"] == 2  # T6 unreachable, T7 excluded
     assert days["2025-11-06"]["dispatched"] == 2 and days["2025-11-04"]["closed"] == 1  # T5 twice; T11
     assert sum(d["dispatched"] for d in days.values()) == 9
     too_long = api.as_("supervisor").get("/reports/daily?from=2025-01-01&to=2025-11-30")

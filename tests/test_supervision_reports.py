@@ -189,3 +189,16 @@ def test_contact_reads_are_logged_for_departments(api, app, make_ticket):
         f"&department=XC-STHJJ").get_json() == []
     assert api.as_("leader").get("/reports/contact-reads").status_code == 403
     assert api.as_("dept_cgj").get("/reports/contact-reads").status_code == 403
+
+
+def test_contact_read_log_page(api, client, make_ticket):
+    t = make_ticket("in_progress")
+    api.as_("dept_cgj").get(f"/tickets/{t['id']}/contact")
+    client.post("/login", data={"username": "dept_cgj", "password": "demo-dept_cgj"})
+    assert client.get("/agents/reports/contact-reads").status_code == 403
+    assert client.get("/agents/reports/monthly").status_code == 403
+    client.post("/login", data={"username": "supervisor", "password": "demo-supervisor"})
+    page = client.get("/agents/reports/contact-reads")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "个人信息查看记录" in html and t["number"] in html and "dept_cgj" in html
+    assert "月度报告" in client.get("/agents/").get_data(as_text=True)  # the menu links the reports
