@@ -471,3 +471,27 @@ def test_calling_list_page(app, api, client, make_ticket, twilio, clock):
     row = ticket_row(app, t["id"])
     assert (row.status, row.callback_satisfaction) == ("closed", 1)
     assert t["number"] not in client.get("/agents/callbacks").get_data(as_text=True)
+
+
+def test_a_lost_job_is_replanned_by_the_sweep(app, api, make_ticket, twilio, clock, redis_url):
+    from hotline.tasks.callbacks import sweep
+    from hotline.tasks.schedule import SCHEDULE
+
+    assert "hotline.tasks.callbacks.sweep" in {p.func for p in SCHEDULE}
+    t = approve(api, make_ticket, clock)
+    with app.app_context():
+        relay_all()
+    get_redis(redis_url).flushdb()  # the scheduled job is gone with Redis's data
+    clock.run_until(WED_0830 + dt.timedelta(minutes=5))
+    assert twilio.calls() == []
+    with app.app_context():
+        assert sweep() == 0  # within the grace period: the job may just be late
+    clock.set(WED_0830 + dt.timedelta(minutes=15))
+    with app.app_context():
+        assert sweep() == 1
+    clock.run_until(WED_0830 + dt.timedelta(minutes=15))
+    assert len(twilio.calls()) == 1
+    with app.app_context():
+        assert sweep() == 0  # the call step moved on (its watchdog is 30 minutes away)
+    cb = callback_of(app, t["id"])
+    assert cb.status == "calling" and len(cb.attempts) == 1

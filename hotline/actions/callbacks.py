@@ -327,6 +327,26 @@ def advance(callback_id: int, seq: int) -> CallOrder | None:
         return None
 
 
+SWEEP_GRACE = dt.timedelta(minutes=10)
+
+
+def replan_lost_steps(limit: int = 1000) -> int:
+    """Callbacks whose step is well past due (its job was lost with Redis, or never delivered): enqueue the
+    same step again through the outbox. A step that did run moved `seq` on, so a duplicate does nothing."""
+    due = db.session.execute(
+        select(Callback.id, Callback.seq, Callback.next_attempt_at)
+        .where(Callback.status.in_(CALLBACK_OPEN), Callback.next_attempt_at <= now() - SWEEP_GRACE)
+        .order_by(Callback.next_attempt_at)
+        .limit(limit)
+    ).all()
+    for cb_id, seq, _at in due:
+        outbox.add_job(RUN_JOB, [cb_id, seq])
+    db.session.commit()
+    if due:
+        outbox.kick()
+    return len(due)
+
+
 def call_started(attempt_id: int, sid: str) -> None:
     """The provider accepted the call: keep its sid (status callbacks and answers name it)."""
     attempt = db.session.get(CallbackAttempt, attempt_id)

@@ -27,3 +27,9 @@ def run_callback(callback_id: int, seq: int) -> str | None:
         return f"error: {type(exc).__name__}: {exc}"[:500]
     callbacks.call_started(order.attempt_id, sid)
     return sid
+
+
+@job(queue="low", timeout=120)
+def sweep() -> int:
+    """Every 5 minutes: re-plan callback steps whose job was lost (they are idempotent by seq)."""
+    return callbacks.replan_lost_steps()

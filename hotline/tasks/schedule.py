@@ -18,6 +18,7 @@ class Periodic:
 SCHEDULE: tuple[Periodic, ...] = (
     Periodic("hotline.tasks.deadlines.sweep", 60),
     Periodic("hotline.tasks.reports.hotspot_scan", 900),
+    Periodic("hotline.tasks.callbacks.sweep", 300),
 )
 
 
