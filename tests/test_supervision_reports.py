@@ -202,3 +202,13 @@ def test_contact_read_log_page(api, client, make_ticket):
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "个人信息查看记录" in html and t["number"] in html and "dept_cgj" in html
     assert "月度报告" in client.get("/agents/").get_data(as_text=True)  # the menu links the reports
+
+
+def test_monthly_report_call_centre_section(api):
+    """The call-centre sheet carries issue 6's figures from the call records once that module is there."""
+    pytest.importorskip("hotline.reports.calls", reason="the call records (issue 6) are not merged yet")
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(api.as_("leader").get("/reports/monthly.xlsx?month=2025-11").data))
+    rows = {r[0]: r[1] for r in wb[wb.sheetnames[-1]].iter_rows(min_row=3, values_only=True)}
+    assert rows["calls"] == 0 and "answer_rate" in rows and rows["answer_rate"] is None
