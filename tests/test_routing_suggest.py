@@ -249,3 +249,18 @@ def test_repeat_complainer_is_flagged_on_the_third_ticket(api, app):
     assert r.status_code == 200 and r.get_json()["resolved_by"] == "supervisor"
     assert api.as_("supervisor").get("/routing/repeats").get_json()["items"] == []
     assert api.as_("operator").get("/routing/repeats").status_code == 403
+
+
+def test_retraining_is_queued_as_a_job_and_documented(api, app):
+    from hotline.models import OutboxMessage
+
+    assert api.as_("operator").post("/routing/models/train").status_code == 403
+    r = api.as_("admin").post("/routing/models/train")
+    assert r.status_code == 202
+    with app.app_context():
+        jobs = [m.payload["func"] for m in db.session.scalars(select(OutboxMessage))]
+    assert "hotline.tasks.routing.retrain" in jobs
+    models = api.as_("admin").get("/routing/models").get_json()["items"]
+    assert models[0]["active"] and models[0]["metrics"]["labels"] >= 500
+    doc = api.client.get("/api/v1/openapi.json").get_json()
+    assert {"/routing/suggest", "/routing/duplicates", "/routing/rules/import"} <= set(doc["paths"])

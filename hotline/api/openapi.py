@@ -201,9 +201,11 @@ def document() -> dict:
                 },
             }
         }
-    from hotline.api.reports import openapi_paths
+    from hotline.api.reports import openapi_paths as report_paths
+    from hotline.api.routing import openapi_paths as routing_paths
 
-    paths.update(openapi_paths())
+    paths.update(report_paths())
+    paths.update(routing_paths())
     return {
         "openapi": "3.0.3",
         "info": {"title": "12345 hotline API", "version": "1.0.0"},

@@ -51,10 +51,12 @@ class TicketSignature(db.Model):
     near-duplicates. Written in the intake transaction; looked up by the key index, never scanned."""
 
     __tablename__ = "ticket_signatures"
-    __table_args__ = (Index("ix_ticket_signatures_key", "band_key"),)
+    # The lookup reads (key, time window) from the index alone: the ticket id rides in the index.
+    __table_args__ = (Index("ix_ticket_signatures_key_created", "band_key", "created_at", "ticket_id"),)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
     band: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     band_key: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the ticket's, for the 30-day window
 
 
 class RepeatComplaint(db.Model):

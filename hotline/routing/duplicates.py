@@ -19,7 +19,7 @@ import re
 import zlib
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from hotline.extensions import db
 from hotline.models import Caller, RepeatComplaint, Ticket, TicketSignature, TimelineEvent
@@ -33,6 +33,7 @@ ADDRESS_BAND = 100
 NEAR_SIMILARITY = 0.6  # bigram Jaccard from which a text counts as near-identical
 REPEAT_SIMILARITY = 0.4  # looser: the same caller telling the same matter again in other words
 REPEAT_THRESHOLD = 3
+CANDIDATES = 200  # most-shared tickets read before the exact check
 _PRIME = (1 << 61) - 1
 _rng = np.random.default_rng(12345)
 _A = _rng.integers(1, 1 << 31, size=BANDS * ROWS, dtype=np.uint64)
@@ -80,17 +81,20 @@ def address_key(address: str | None, category: str | None) -> int | None:
     return _key("addr", category, a)
 
 
-def signature_rows(ticket_id: int, content: str | None, address: str | None, category: str | None) -> list[dict]:
-    rows = [{"ticket_id": ticket_id, "band": b, "band_key": k} for b, k in enumerate(band_keys(content))]
+def signature_rows(
+    ticket_id: int, content: str | None, address: str | None, category: str | None, created_at: dt.datetime
+) -> list[dict]:
+    rows = [{"ticket_id": ticket_id, "band": b, "band_key": k, "created_at": created_at}
+            for b, k in enumerate(band_keys(content))]
     ak = address_key(address, category)
     if ak is not None:
-        rows.append({"ticket_id": ticket_id, "band": ADDRESS_BAND, "band_key": ak})
+        rows.append({"ticket_id": ticket_id, "band": ADDRESS_BAND, "band_key": ak, "created_at": created_at})
     return rows
 
 
 def record(ticket: Ticket, now: dt.datetime | None = None) -> RepeatComplaint | None:
     """In the intake transaction: store the ticket's signature rows and flag a repeat complainer."""
-    rows = signature_rows(ticket.id, ticket.content, ticket.address, ticket.category_code)
+    rows = signature_rows(ticket.id, ticket.content, ticket.address, ticket.category_code, ticket.created_at)
     if rows:
         db.session.execute(insert(TicketSignature), rows)
     return flag_repeat(ticket, now or utcnow())
@@ -133,30 +137,42 @@ def find(
             ):
                 note(tid, "same_caller")
 
-    keys = band_keys(content)
     ak = address_key(address, category)
-    lookup = keys + ([ak] if ak is not None else [])
-    if lookup:
-        query_sh = shingles(content)
+    if ak is not None:
+        for tid in db.session.scalars(
+            select(Ticket.id)
+            .join(TicketSignature, TicketSignature.ticket_id == Ticket.id)
+            .where(TicketSignature.band_key == ak, TicketSignature.created_at >= since, Ticket.status.in_(_OPEN),
+                   Ticket.created_at >= since)
+            .order_by(Ticket.id.desc())
+            .limit(limit)
+        ):
+            note(tid, "same_address_category")
+
+    keys = band_keys(content)
+    if keys:
+        # The tickets sharing the most bands first (an estimate of similarity read from the index
+        # alone), then the open ones among them checked by their exact bigram similarity.
+        shared = (
+            select(TicketSignature.ticket_id, func.count().label("hits"))
+            .where(TicketSignature.band_key.in_(keys), TicketSignature.created_at >= since)
+            .group_by(TicketSignature.ticket_id)
+            .order_by(func.count().desc(), TicketSignature.ticket_id.desc())
+            .limit(CANDIDATES)
+            .subquery()
+        )
         rows = db.session.execute(
-            select(Ticket.id, Ticket.content, TicketSignature.band)
-            .join(Ticket, Ticket.id == TicketSignature.ticket_id)
-            .where(
-                TicketSignature.band_key.in_(lookup),
-                Ticket.created_at >= since,
-                Ticket.status.in_(_OPEN),
-            )
-            .limit(2000)
+            select(Ticket.id, Ticket.content)
+            .join(shared, shared.c.ticket_id == Ticket.id)
+            .where(Ticket.status.in_(_OPEN), Ticket.created_at >= since)
+            .order_by(shared.c.hits.desc(), Ticket.id.desc())
+            .limit(limit * 2)
         ).all()
-        scored: dict[int, float] = {}
-        for tid, text, band in rows:
-            if band == ADDRESS_BAND:
-                note(tid, "same_address_category")
-                continue
-            if tid not in scored:
-                scored[tid] = similarity(query_sh, shingles(text))
-                if scored[tid] >= NEAR_SIMILARITY:
-                    note(tid, "similar_text", scored[tid])
+        query_sh = shingles(content)
+        for tid, text in rows:
+            score = similarity(query_sh, shingles(text))
+            if score >= NEAR_SIMILARITY:
+                note(tid, "similar_text", score)
     found.pop(exclude_id, None)  # type: ignore[arg-type]
     if not found:
         return []
