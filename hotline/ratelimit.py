@@ -11,9 +11,10 @@ to limit are named here by endpoint and wrapped once the blueprints are register
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -48,14 +49,28 @@ LIMITED_VIEWS: dict[str, tuple[Callable[[], str], list[str] | None, Callable[[],
 }
 
 
+def _on_breach(limit) -> None:
+    """Only a refused request learns when to retry: the X-RateLimit-* headers on every response would cost
+    two more Redis round trips per lookup (RATELIMIT_HEADERS_ENABLED turns them on)."""
+    g.retry_after = max(1, int(limit.reset_at - time.time()))
+
+
+def _retry_after(response):
+    if response.status_code == 429 and "Retry-After" not in response.headers and "retry_after" in g:
+        response.headers["Retry-After"] = str(g.retry_after)
+    return response
+
+
 def init_app(app: Flask) -> Limiter:
     app.config.setdefault("RATELIMIT_STORAGE_URI", storage_uri(app.config.get("REDIS_URL")))
     app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "hotline-rl")
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
-    limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    limiter = Limiter(key_func=get_remote_address, default_limits=[], on_breach=_on_breach)
     limiter.init_app(app)
+    app.after_request(_retry_after)
     app.extensions["hotline.limiter"] = limiter
     for endpoint, (value, methods, exempt_when) in LIMITED_VIEWS.items():
         view = app.view_functions.get(endpoint)

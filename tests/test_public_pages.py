@@ -174,3 +174,18 @@ def test_monthly_hotspots_count_one_category_in_one_area(client, api, app):
     last_month = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     assert "城市公共设施" not in client.get(f"/published/hotspots?month={last_month}").get_data(as_text=True)
     assert client.get("/published/hotspots?month=bogus").status_code == 200
+
+
+def test_staff_who_see_the_ticket_can_open_its_photos(client, app, api):
+    form = message_form(client, photos=[("a.png", PNG)])
+    assert client.post("/message", data=form, content_type="multipart/form-data").status_code == 303
+    with app.app_context():
+        ticket_id = db.session.scalar(select(Ticket.id))
+    listed = api.as_("operator").get(f"/tickets/{ticket_id}/attachments")
+    assert listed.status_code == 200 and listed.get_json()[0]["content_type"] == "image/png"
+    url = listed.get_json()[0]["url"]
+    r = client.get(url, headers={"Authorization": f"Bearer {api.token('operator')}"})
+    assert r.status_code == 200 and r.data == PNG and r.mimetype == "image/png"
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get(url).status_code == 401  # the public never sees photos
+    assert api.as_("dept_cgj").get(f"/tickets/{ticket_id}/attachments").status_code == 404  # not its ticket

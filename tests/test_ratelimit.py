@@ -31,7 +31,7 @@ def test_api_lookups_over_the_limit_get_429_json(client, api, app, redis_url, lo
     r = client.get(url + t["retrieval_code"])  # even the right code: the client is over its limit
     assert r.status_code == 429
     assert r.is_json and r.get_json()["error"]["code"] == "too_many_requests"
-    assert int(r.headers["Retry-After"]) > 0 and r.headers["X-RateLimit-Limit"] == "3"
+    assert 0 < int(r.headers["Retry-After"]) <= 60
     # Another client is not affected.
     other = app.test_client()
     r = other.get(url + t["retrieval_code"], environ_base={"REMOTE_ADDR": "10.9.8.7"})

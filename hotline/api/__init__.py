@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from hotline.api import auth, callbacks, openapi, public_status, reports, routing, supervision, tickets  # noqa: E402,F401
+from hotline.api import attachments, auth, callbacks, openapi, public_status, reports, routing, supervision, tickets  # noqa: E402,F401
