@@ -184,6 +184,23 @@ def document() -> dict:
                 "responses": {"200": _resp("the public status"), **_errors(404, 429)},
             }
         },
+        "/tickets/{id}/attachments": {
+            "get": {
+                "summary": "Photos sent with the ticket's web message (staff who see the ticket)",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": _resp("a list of {id, content_type, size, created_at, url}"), **_errors(401, 404)},
+            }
+        },
+        "/tickets/{id}/attachments/{attachment_id}": {
+            "get": {
+                "summary": "One photo, with the type found from its bytes",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                    {"name": "attachment_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                ],
+                "responses": {"200": _resp("the image"), **_errors(401, 404)},
+            }
+        },
     }
     paths.update(_callback_paths())
     for action, props in ACTION_BODIES.items():
