@@ -189,3 +189,10 @@ def test_staff_who_see_the_ticket_can_open_its_photos(client, app, api):
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert client.get(url).status_code == 401  # the public never sees photos
     assert api.as_("dept_cgj").get(f"/tickets/{ticket_id}/attachments").status_code == 404  # not its ticket
+
+
+def test_an_api_body_over_the_limit_is_413_json(client, api, app):
+    blob = "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    r = api.as_("operator").post("/tickets", data=blob, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and r.is_json and r.get_json()["error"]["code"]
+    assert ticket_count(app) == 0
