@@ -11,7 +11,7 @@ LOCALES := zh_Hans_CN
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint fmt migrate i18n clean distclean
+.PHONY: help venv assets run test lint fmt migrate i18n clean distclean
 
 help:
 	@echo "make run       start web + worker on http://127.0.0.1:$${PORT:-5000} (embedded SQLite/Redis by default)"
@@ -20,6 +20,7 @@ help:
 	@echo "make fmt       ruff format + ruff check --fix"
 	@echo "make migrate   flask db upgrade on the configured database"
 	@echo "make i18n      extract, update and compile the translations"
+	@echo "make assets    npm ci and copy socket.io-client and chart.js into agents_ui/static/vendor (no CDN)"
 	@echo "make venv      create $(VENV) and install requirements-dev.txt (reruns when requirements change)"
 	@echo "make clean     remove caches and test artefacts; make distclean also removes $(VENV) and instance/"
 
@@ -35,11 +36,24 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	@touch $@
 
-run: venv
+# Front-end libraries come from npm (package-lock.json) and are served from our own static dir; node_modules
+# and the copies are not committed. Reruns when the lock file changes.
+VENDOR := agents_ui/static/vendor
+VENDOR_STAMP := $(VENDOR)/.installed
+assets: $(VENDOR_STAMP)
+
+$(VENDOR_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js 20) is needed for the consoles' libraries" >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp node_modules/socket.io-client/dist/socket.io.js node_modules/chart.js/dist/chart.umd.js $(VENDOR)/
+	@touch $@
+
+run: venv assets
 	$(BIN)/python -m hotline.devserver
 
 # pytest's exit status 5 means it collected no test at all: say so loudly, and fail.
-test: venv
+test: venv assets
 	@rc=0; $(BIN)/python -m pytest -q $(ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no test (exit status 5); failing" >&2; fi; \
 	exit $$rc

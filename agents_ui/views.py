@@ -1,23 +1,46 @@
-"""Staff pages: /login, /logout, /agents/ (the console of the user's role), a ticket page."""
+"""Staff pages: /login, /logout, /agents/ (the console of the user's role), the consoles, the ticket page.
+
+Pages are thin shells: they render the frame and the labels; the page scripts call the JSON API with the
+session cookie (plus the X-CSRF-Token header on writes) and listen on the /agents Socket.IO namespace."""
 
 from __future__ import annotations
 
+import functools
+import hmac
 import secrets
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
+from agents_ui.labels import all_labels
 from hotline import access
-from hotline.api.serialize import ticket_to_dict, tickets_to_dicts
+from hotline.api.serialize import tickets_to_dicts
 from hotline.errors import NotFound
 from hotline.extensions import db, login_manager
 from hotline.models import Ticket, User
-from hotline.workflow import OPEN, actions_available
+from hotline.models.base import utcnow
+from hotline.validation import HANDOFF_TARGETS, RETURN_REASONS, TYPES, URGENCIES
 
-bp = Blueprint("agents", __name__, template_folder="templates")
+DEPARTMENT_OPEN = ("dispatched", "in_progress", "return_pending", "reply_review", "callback_pending", "reopened")
+
+bp = Blueprint("agents", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/agents/static")
+
+# The console each role lands on, and the pages each role may open (role-based navigation).
+HOME = {"operator": "agents.operator", "department": "agents.department", "supervisor": "agents.wallboard",
+        "admin": "agents.wallboard", "leader": "agents.wallboard"}
+NAV = {
+    "operator": ["agents.operator", "agents.knowledge"],
+    "department": ["agents.department"],
+    "supervisor": ["agents.wallboard", "agents.operator", "agents.knowledge", "agents.callbacks_page",
+                   "agents.monthly_report", "agents.contact_reads_page"],
+    "admin": ["agents.wallboard", "agents.operator", "agents.knowledge", "agents.callbacks_page",
+              "agents.monthly_report", "agents.contact_reads_page"],
+    "leader": ["agents.wallboard", "agents.monthly_report"],
+}
 
 
 @login_manager.user_loader
@@ -32,20 +55,48 @@ def csrf_token() -> str:
     return session["csrf"]
 
 
+def nav_items() -> list[tuple[str, str]]:
+    titles = {"agents.operator": _("Operator console"), "agents.department": _("Department console"),
+              "agents.wallboard": _("Wallboard"), "agents.knowledge": _("Knowledge base"),
+              "agents.callbacks_page": _("Callbacks"), "agents.monthly_report": _("Monthly report"),
+              "agents.contact_reads_page": _("Personal data reads")}
+    if not current_user.is_authenticated:
+        return []
+    return [(url_for(e), titles[e]) for e in NAV.get(current_user.role, [])]
+
+
 @bp.app_context_processor
 def inject() -> dict:
-    return {"csrf_token": csrf_token, "get_locale": get_locale}
+    return {"csrf_token": csrf_token, "get_locale": get_locale, "nav_items": nav_items,
+            "server_now": lambda: utcnow().isoformat()}
 
 
 @bp.before_app_request
 def check_csrf() -> None:
-    """Every form POST from a page carries the session's token (the JSON API uses bearer tokens)."""
-    if (
-        request.method == "POST"
-        and request.blueprint == "agents"
-        and request.form.get("csrf") != session.get("csrf")
-    ):
-        abort(400, _("The form expired; please try again."))
+    """Every form POST from a page carries the session's token (API writes carry it in a header)."""
+    if request.method == "POST" and request.blueprint == "agents":
+        expected, sent = session.get("csrf"), request.form.get("csrf", "")
+        # No token in the session (no form was ever shown) is a failure too, not None == None.
+        if not expected or not hmac.compare_digest(sent, expected):
+            abort(400, _("The form expired; please try again."))
+
+
+def roles(*allowed: str):
+    def decorate(view):
+        @functools.wraps(view)
+        @login_required
+        def wrapper(*args, **kwargs):
+            if current_user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def page(template: str, **context):
+    return render_template(template, labels=all_labels(), **context)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -54,7 +105,7 @@ def login():
     if request.method == "POST":
         user = db.session.scalar(select(User).where(User.username == request.form.get("username", "")))
         if user and user.active and user.check_password(request.form.get("password", "")):
-            session.clear()
+            session.clear()  # a new session (and CSRF token) at login: no fixation
             login_user(user)
             return redirect(url_for("agents.home"))
         error = _("Wrong username or password.")
@@ -71,12 +122,34 @@ def logout():
 @bp.get("/agents/")
 @login_required
 def home():
-    g.user = current_user
-    query = access.visible_tickets(current_user, select(Ticket))
-    if current_user.role == "department":
-        query = query.where(Ticket.status.in_([s.value for s in OPEN]))
+    return redirect(url_for(HOME.get(current_user.role, "agents.login")))
+
+
+@bp.get("/agents/operator")
+@roles("operator", "supervisor", "admin")
+def operator():
+    return page("agents/operator.html", types=TYPES, urgencies=URGENCIES, handoff_targets=HANDOFF_TARGETS)
+
+
+@bp.get("/agents/department")
+@roles("department")
+def department():
+    # The first rows are rendered here (numbers visible as text without JavaScript); the script takes over.
+    query = access.visible_tickets(current_user, select(Ticket)).where(Ticket.status.in_(DEPARTMENT_OPEN))
     tickets = list(db.session.scalars(query.order_by(Ticket.id.desc()).limit(100)))
-    return render_template("agents/home.html", tickets=tickets_to_dicts(tickets, current_user))
+    return page("agents/department.html", tickets=tickets_to_dicts(tickets, current_user))
+
+
+@bp.get("/agents/wallboard")
+@roles("supervisor", "admin", "leader")
+def wallboard():
+    return page("agents/wallboard.html")
+
+
+@bp.get("/agents/knowledge")
+@roles("operator", "supervisor", "admin")
+def knowledge():
+    return page("agents/knowledge.html", can_edit=current_user.role in ("supervisor", "admin"))
 
 
 @bp.get("/agents/tickets/<int:ticket_id>")
@@ -86,8 +159,5 @@ def ticket_page(ticket_id: int):
         ticket = access.get_ticket(current_user, ticket_id)
     except NotFound:
         abort(404)
-    return render_template(
-        "agents/ticket.html",
-        t=ticket_to_dict(ticket, current_user),
-        available=actions_available(ticket.status, current_user.role),
-    )
+    return page("agents/ticket.html", ticket_id=ticket.id, number=ticket.number, return_reasons=RETURN_REASONS,
+                handoff_targets=HANDOFF_TARGETS)

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 
 from hotline.config import INSTANCE_DIR, Config
 
 
-def socket_queue(url: str | None, write_only: bool = False) -> dict:
-    """The Socket.IO message queue on Redis (redis://, rediss:// or unix:// for the embedded one)."""
+def socket_queue(url: str | None, write_only: bool = False, channel: str | None = None) -> dict:
+    """The Socket.IO message queue on Redis (redis://, rediss:// or unix:// for the embedded one).
+
+    Redis pub/sub channels ignore the database number, so deployments (or test runs) sharing one Redis server
+    keep apart by channel: HOTLINE_SOCKETIO_CHANNEL, default "flask-socketio"."""
     if not url:
         return {}
-    import socketio as python_socketio
+    from hotline.socketqueue import BatchingRedisManager
 
-    return {
-        "client_manager": python_socketio.RedisManager(url, channel="flask-socketio", write_only=write_only)
-    }
+    channel = channel or os.environ.get("HOTLINE_SOCKETIO_CHANNEL", "").strip() or "flask-socketio"
+    return {"client_manager": BatchingRedisManager(url, channel=channel, write_only=write_only)}
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -38,7 +42,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     socketio.init_app(
-        app, async_mode="threading", cors_allowed_origins=[], **socket_queue(app.config.get("REDIS_URL"))
+        app,
+        async_mode="threading",
+        cors_allowed_origins=[],
+        **socket_queue(app.config.get("REDIS_URL"), channel=app.config.get("SOCKETIO_CHANNEL")),
     )
 
     from hotline.api import bp as api_bp

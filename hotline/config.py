@@ -52,6 +52,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL = os.environ.get("REDIS_URL", "").strip() or None
+    # The Socket.IO message queue's pub/sub channel (channels are server-wide in Redis, whatever the db number).
+    # Unset: HOTLINE_SOCKETIO_CHANNEL as it is when the app is created, else "flask-socketio".
+    SOCKETIO_CHANNEL: str | None = None
     PUBLIC_URL = os.environ.get("HOTLINE_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
     TELEPHONY = os.environ.get("HOTLINE_TELEPHONY", "console")
     TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")

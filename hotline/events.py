@@ -27,6 +27,8 @@ def ticket_event(
         "action": action,
         "sign_due_at": ticket.sign_due_at.isoformat() if ticket.sign_due_at else None,
         "due_at": ticket.due_at.isoformat() if ticket.due_at else None,
+        # A console that reconnects asks for everything updated since the last event it saw.
+        "updated_at": ticket.updated_at.isoformat() if ticket.updated_at else None,
     }
 
 
@@ -48,3 +50,15 @@ def emit_now(event: dict, rooms: list[str]) -> None:
 
     # One publish for all the rooms: a client in several of them still gets the event once.
     socketio.emit("event", event, namespace=NAMESPACE, to=list(rooms))
+
+
+def emit_batch(items: list[tuple[dict, list[str]]]) -> None:
+    """Publish many (event, rooms) at once (the socket relay); raises if the message queue is unavailable."""
+    from hotline.extensions import socketio
+
+    manager = socketio.server.manager if socketio.server else None
+    if manager is not None and hasattr(manager, "publish_batch"):
+        manager.publish_batch([("event", event, NAMESPACE, list(rooms)) for event, rooms in items])
+        return
+    for event, rooms in items:  # no Redis queue configured: this process's own clients only
+        emit_now(event, rooms)

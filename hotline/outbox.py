@@ -77,8 +77,10 @@ def _deliver(message: OutboxMessage, redis) -> None:
         raise ValueError(f"unknown outbox kind {message.kind!r}")
 
 
-def relay_once(limit: int = 200) -> int:
-    """Deliver what is due; returns how many were delivered. Safe to run in several processes."""
+def relay_once(limit: int = 200, kinds: tuple[str, ...] | None = None,
+               exclude: tuple[str, ...] | None = None) -> int:
+    """Deliver what is due (of `kinds`, or all but `exclude`, or all); returns how many were delivered.
+    Safe to run in several processes and threads at once (rows are claimed with SKIP LOCKED)."""
     now = utcnow()
     query = (
         select(OutboxMessage)
@@ -87,6 +89,10 @@ def relay_once(limit: int = 200) -> int:
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    if kinds:
+        query = query.where(OutboxMessage.kind.in_(kinds))
+    if exclude:
+        query = query.where(OutboxMessage.kind.not_in(exclude))
     delivered: list[int] = []
     try:
         messages = db.session.scalars(query).all()
@@ -118,11 +124,50 @@ def relay_once(limit: int = 200) -> int:
     return len(delivered)
 
 
-def relay_all(limit: int = 200, rounds: int = 1000) -> int:
+def relay_sockets_once(limit: int = 500) -> int:
+    """Deliver due socket events in one batch: one query, one pipelined publish, one update. On failure the
+    rows stay for the next attempt (the first one records the error and backs off)."""
+    from hotline.events import emit_batch
+
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.kind == "socket", OutboxMessage.delivered_at.is_(None),
+               OutboxMessage.next_attempt_at <= utcnow())
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    try:
+        messages = db.session.scalars(query).all()
+        if not messages:
+            db.session.commit()
+            return 0
+        try:
+            emit_batch([(m.payload["event"], m.payload["rooms"]) for m in messages])
+        except Exception as exc:  # noqa: BLE001 - recorded on the row and retried
+            first = messages[0]
+            first.attempts += 1
+            first.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            for m in messages:
+                m.next_attempt_at = utcnow() + _backoff(first.attempts)
+            log.warning("socket events not delivered (attempt %s): %s", first.attempts, first.last_error)
+            db.session.commit()
+            return 0
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_([m.id for m in messages]))
+                           .values(delivered_at=utcnow()))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return len(messages)
+
+
+def relay_all(limit: int = 200, rounds: int = 1000, kinds: tuple[str, ...] | None = None,
+              exclude: tuple[str, ...] | None = None) -> int:
     """Deliver until nothing due is left (or a delivery fails)."""
     total = 0
     for _ in range(rounds):
-        n = relay_once(limit)
+        n = relay_once(limit, kinds, exclude)
         total += n
         if n < limit:
             break
@@ -132,7 +177,8 @@ def relay_all(limit: int = 200, rounds: int = 1000) -> int:
 class _Relay:
     """A background thread in the web process that drains the outbox right after commits."""
 
-    def __init__(self) -> None:
+    def __init__(self, kinds: tuple[str, ...] | None = None, exclude: tuple[str, ...] | None = None) -> None:
+        self.kinds, self.exclude = kinds, exclude
         self.wake = threading.Event()
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
@@ -142,7 +188,8 @@ class _Relay:
             with self.lock:
                 if self.thread is None or not self.thread.is_alive():
                     self.thread = threading.Thread(
-                        target=self._run, args=(app,), name="outbox-relay", daemon=True
+                        target=self._run, args=(app,), name=f"outbox-relay-{'-'.join(self.kinds or ('rest',))}",
+                        daemon=True,
                     )
                     self.thread.start()
         self.wake.set()
@@ -153,18 +200,26 @@ class _Relay:
             self.wake.clear()
             with app.app_context():
                 try:
-                    relay_all()
+                    if self.kinds == ("socket",):
+                        while relay_sockets_once() > 0:
+                            pass
+                    else:
+                        relay_all(kinds=self.kinds, exclude=self.exclude)
                 except Exception:  # noqa: BLE001 - the relay must survive a database blip
                     log.exception("outbox relay pass failed")
                 finally:
                     db.session.remove()
 
 
-_relay = _Relay()
+# Socket events have their own relay thread: people wait for them, and they must not queue behind the
+# deadline jobs an action schedules (several RQ calls each). Everything else takes the other thread.
+_socket_relay = _Relay(kinds=("socket",))
+_relay = _Relay(exclude=("socket",))
 
 
 def kick() -> None:
-    """Ask the background relay to deliver now (called after each commit that wrote rows)."""
+    """Ask the background relays to deliver now (called after each commit that wrote rows)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config.get("OUTBOX_RELAY_THREAD") and app.config.get("REDIS_URL"):
+        _socket_relay.kick(app)
         _relay.kick(app)

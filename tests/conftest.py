@@ -22,6 +22,7 @@ TICKET_TABLES = (
     "callbacks",
     "attachments",
     "public_submissions",
+    "knowledge_articles",
     "supervision_notices",
     "timeline_events",
     "ticket_signatures",
@@ -92,6 +93,9 @@ def app(database_uri, redis_url, tmp_path_factory):
             "CONSOLE_OUTBOX_PATH": str(tmp_path_factory.mktemp("console") / "outbox.jsonl"),
             "SECRET_KEY": "test-secret",
             "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
+            # Redis pub/sub is server-wide: keep this run's socket events apart from other runs on the machine
+            # (set in the environment too, so any other app this run creates uses the same channel).
+            "SOCKETIO_CHANNEL": os.environ.setdefault("HOTLINE_SOCKETIO_CHANNEL", f"hotline-test-{os.getpid()}"),
         }
     )
     with app.app_context():

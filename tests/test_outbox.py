@@ -24,7 +24,7 @@ def pending(app) -> int:
 def test_relay_publishes_socket_events_and_enqueues_jobs(app, api, make_ticket, redis_url):
     redis = get_redis(redis_url)
     pubsub = redis.pubsub()
-    pubsub.subscribe("flask-socketio")
+    pubsub.subscribe(app.config["SOCKETIO_CHANNEL"])
     pubsub.get_message(timeout=1)  # the subscribe confirmation
     t = make_ticket("dispatched")
     with app.app_context():

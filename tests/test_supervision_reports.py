@@ -71,7 +71,7 @@ def test_hotspot_job_alerts_supervisors_once_per_episode(app, clock, redis_url):
     with app.app_context():
         _hotspot_data(clock, utcnow())
         pubsub = redis.pubsub()
-        pubsub.subscribe("flask-socketio")
+        pubsub.subscribe(app.config["SOCKETIO_CHANNEL"])  # this test run's channel (see conftest)
         pubsub.get_message(timeout=1)
         for _ in range(2):  # the periodic job twice (two slots): one alert
             enqueue_due(redis, reconcile=True)
@@ -152,7 +152,10 @@ def test_monthly_report_xlsx_csv_and_page(api, app, client, clock):
 
     page = client.get("/agents/reports/monthly?month=2025-11")
     assert page.status_code == 302  # login first
-    client.post("/login", data={"username": "leader", "password": "demo-leader"})
+    import re
+
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    client.post("/login", data={"username": "leader", "password": "demo-leader", "csrf": token})
     page = client.get("/agents/reports/monthly?month=2025-11")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "月度报告" in html and "XC-CGJ" in html and "81.0" in html
@@ -194,14 +197,21 @@ def test_contact_reads_are_logged_for_departments(api, app, make_ticket):
 def test_contact_read_log_page(api, client, make_ticket):
     t = make_ticket("in_progress")
     api.as_("dept_cgj").get(f"/tickets/{t['id']}/contact")
-    client.post("/login", data={"username": "dept_cgj", "password": "demo-dept_cgj"})
+    import re
+
+    def login(username: str) -> None:  # the login form carries the CSRF token of its page
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+        client.post("/login", data={"username": username, "password": f"demo-{username}", "csrf": token})
+
+    login("dept_cgj")
     assert client.get("/agents/reports/contact-reads").status_code == 403
     assert client.get("/agents/reports/monthly").status_code == 403
-    client.post("/login", data={"username": "supervisor", "password": "demo-supervisor"})
+    login("supervisor")
     page = client.get("/agents/reports/contact-reads")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "个人信息查看记录" in html and t["number"] in html and "dept_cgj" in html
-    assert "月度报告" in client.get("/agents/").get_data(as_text=True)  # the menu links the reports
+    # the menu links the reports
+    assert "月度报告" in client.get("/agents/", follow_redirects=True).get_data(as_text=True)
 
 
 def test_monthly_report_call_centre_section(api):

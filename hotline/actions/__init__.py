@@ -1,6 +1,7 @@
 """The only code that changes a ticket's state. One function per domain action."""
 
 from hotline.actions._core import SYSTEM, SystemActor, ticket_action
+from hotline.actions.attachments import attach_photo
 from hotline.actions.callbacks import (
     close_excluded,
     close_unreachable,
@@ -39,6 +40,7 @@ __all__ = [
     "IntakeData",
     "SystemActor",
     "add_note",
+    "attach_photo",
     "answer_supervision",
     "answer_ticket",
     "close_excluded",

@@ -4,4 +4,17 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from hotline.api import attachments, auth, callbacks, openapi, public_status, reports, routing, supervision, tickets  # noqa: E402,F401
+from hotline.api import (  # noqa: E402,F401
+    attachments,
+    auth,
+    callbacks,
+    catalogue,
+    consoles,
+    knowledge,
+    openapi,
+    public_status,
+    reports,
+    routing,
+    supervision,
+    tickets,
+)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import hmac
 import secrets
 import time
 from dataclasses import dataclass
 
-from flask import current_app, g, jsonify, request
+from flask import current_app, g, jsonify, request, session
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -114,8 +115,23 @@ def authenticate() -> User | Principal:
             raise DomainError("invalid or expired token", code="unauthorized", status=401)
         return user
     if current_user.is_authenticated:  # the consoles call the API with their session
+        check_csrf_header()
         return current_user._get_current_object()  # type: ignore[attr-defined]
     raise DomainError("authentication required", code="unauthorized", status=401)
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def check_csrf_header() -> None:
+    """A page's write through the API with the session cookie must echo the session's CSRF token in a header
+    (another site can make the browser send the cookie, but cannot read the token)."""
+    if request.method in SAFE_METHODS:
+        return
+    expected = session.get("csrf")
+    sent = request.headers.get("X-CSRF-Token", "")
+    if not expected or not hmac.compare_digest(sent, expected):
+        raise DomainError("missing or wrong X-CSRF-Token header", code="csrf", status=403)
 
 
 def login_required(roles: tuple[str, ...] | None = None):

@@ -110,6 +110,53 @@ def _callback_paths() -> dict:
     }
 
 
+def _console_paths(paths: dict) -> dict:
+    """What the agents' consoles call besides tickets (issue 5)."""
+    idp = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    q = [{"name": "q", "in": "query", "schema": {"type": "string"}},
+         {"name": "category", "in": "query", "schema": {"type": "string"}}]
+    article = {"type": "object", "properties": {k: {"type": "string"} for k in ("title", "body", "category",
+                                                                                   "keywords")}}
+    body = {"required": True, "content": {"application/json": {"schema": article}}}
+    attach = dict(paths.get("/tickets/{id}/attachments", {}))
+    attach["post"] = {
+        "summary": "Add a photo (multipart field 'file'; JPEG/PNG/GIF/WebP/HEIC by its bytes; at most 5 MB)",
+        "parameters": idp,
+        "requestBody": {"required": True, "content": {"multipart/form-data": {
+            "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+        "responses": {"201": _resp("the attachment"), **_errors(401, 403, 404, 409, 413, 422)},
+    }
+    return {
+        "/catalogue/categories": {"get": {"summary": "The category tree, flat, parents first",
+                                          "responses": {"200": _resp("[{code, name, parent, level, path}]")}}},
+        "/catalogue/regions": {"get": {"summary": "Regions",
+                                       "responses": {"200": _resp("[{code, name, parent, level}]")}}},
+        "/catalogue/departments": {"get": {"summary": "Active departments",
+                                           "responses": {"200": _resp("[{code, name, kind, region, dispatchable}]")}}},
+        "/callers/history": {"get": {
+            "summary": "Screen-pop: the caller's tickets (open first) and the repeat-caller flag",
+            "parameters": [{"name": "phone", "in": "query", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": _resp("{phone, name, known, open, recent, repeat, tickets}"), **_errors(403, 422)}}},
+        "/knowledge": {
+            "get": {"summary": "Search the knowledge base (Chinese bigrams)", "parameters": q,
+                    "responses": {"200": _resp("{items, tokens}")}},
+            "post": {"summary": "Add an article (supervisor)", "requestBody": body,
+                     "responses": {"201": _resp("the article"), **_errors(403, 422)}},
+        },
+        "/knowledge/{id}": {
+            "get": {"summary": "One article", "parameters": idp, "responses": {"200": _resp("the article"),
+                                                                                **_errors(404)}},
+            "put": {"summary": "Change an article (supervisor)", "parameters": idp, "requestBody": body,
+                    "responses": {"200": _resp("the article"), **_errors(403, 404, 422)}},
+            "delete": {"summary": "Withdraw an article (supervisor)", "parameters": idp,
+                       "responses": {"204": {"description": "withdrawn"}, **_errors(403, 404)}},
+        },
+        "/wallboard": {"get": {"summary": "Wallboard figures: today by state, open, overdue, callback queue, charts",
+                               "responses": {"200": _resp("the figures"), **_errors(403)}}},
+        "/tickets/{id}/attachments": attach,
+    }
+
+
 def document() -> dict:
     ticket_ref = {"$ref": "#/components/schemas/Ticket"}
     paths: dict = {
@@ -203,6 +250,7 @@ def document() -> dict:
         },
     }
     paths.update(_callback_paths())
+    paths.update(_console_paths(paths))
     for action, props in ACTION_BODIES.items():
         paths[f"/tickets/{{id}}/actions/{action}"] = {
             "post": {

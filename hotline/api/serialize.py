@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from hotline import access
+from hotline import access, workflow
 from hotline.extensions import db
 from hotline.models import Assignment, Caller, Department, Ticket, TimelineEvent, User
 from hotline.models.base import utcnow
@@ -89,6 +89,7 @@ def tickets_to_dicts(tickets: list[Ticket], viewer: User, known_callers: dict | 
                 "dispatch_rounds": t.dispatch_rounds,
                 "designated": t.designated,
                 "sign_due_at": iso(t.sign_due_at),
+                "dispatched_at": iso(t.dispatched_at),
                 "signed_at": iso(t.signed_at),
                 "due_at": iso(t.due_at),
                 "overdue": is_overdue(t, now),
@@ -136,8 +137,30 @@ def timeline(ticket_id: int) -> list[dict]:
     ]
 
 
+def available_actions(ticket: Ticket, viewer: User) -> list[str]:
+    """What this viewer could try now (the action itself still checks its guards)."""
+    names = workflow.actions_available(ticket.status, viewer.role)
+    if viewer.role != "department":
+        return names
+    part = access.department_role(viewer, ticket.id)
+    return [n for n in names if workflow.TRANSITIONS[n].party == "party" and part
+            or workflow.TRANSITIONS[n].party == "lead" and part == "lead"]
+
+
+def may_see_contact(ticket: Ticket, viewer: User) -> bool:
+    """Whether GET /tickets/<id>/contact would show this viewer the caller's full contact (see contact_log)."""
+    from hotline.reports.contact_log import HANDLING
+
+    if access.sees_full_phone(viewer):
+        return True
+    return ticket.status in HANDLING and access.department_role(viewer, ticket.id) == "lead"
+
+
 def ticket_to_dict(ticket: Ticket, viewer: User, with_timeline: bool = True) -> dict:
     out = tickets_to_dicts([ticket], viewer)[0]
+    out["contact_visible"] = access.sees_full_phone(viewer)
+    out["contact_available"] = may_see_contact(ticket, viewer)
+    out["available_actions"] = available_actions(ticket, viewer)
     if with_timeline:
         out["timeline"] = timeline(ticket.id)
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -81,9 +82,20 @@ def list_tickets():
             raise ValidationError("overdue must be true or false", fields={"overdue": "true or false"})
         marked = (Ticket.overdue_at.is_not(None)) | (Ticket.sign_overdue_at.is_not(None))
         query = query.where(marked if overdue == "true" else ~marked)
+    order = Ticket.id.desc()
+    if since := request.args.get("updated_since"):
+        # What a console missed while disconnected: everything changed since its last event, oldest first.
+        try:
+            since_at = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError("not an ISO time", fields={"updated_since": "an ISO 8601 time"}) from None
+        if since_at.tzinfo is None:
+            raise ValidationError("give a time zone", fields={"updated_since": "an ISO 8601 time with zone"})
+        query = query.where(Ticket.updated_at >= since_at)
+        order = Ticket.updated_at.asc()
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     items = list(
-        db.session.scalars(query.order_by(Ticket.id.desc()).limit(per_page).offset((page - 1) * per_page))
+        db.session.scalars(query.order_by(order, Ticket.id).limit(per_page).offset((page - 1) * per_page))
     )
     return jsonify(
         {"items": tickets_to_dicts(items, g.user), "page": page, "per_page": per_page, "total": total}

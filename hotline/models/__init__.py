@@ -1,5 +1,6 @@
 """All models, importable from one place (Alembic sees them through this module)."""
 
+from hotline.models.agents import KnowledgeArticle
 from hotline.models.callbacks import Callback, CallbackAttempt
 from hotline.models.catalogue import (
     CalendarOverride,
@@ -40,6 +41,7 @@ __all__ = [
     "ExtensionRequest",
     "HotlineLine",
     "HotspotAlert",
+    "KnowledgeArticle",
     "OutboxMessage",
     "PublicSubmission",
     "Region",

@@ -1,0 +1,104 @@
+"""Display names for the codes the consoles show, translated (passed to the page scripts as JSON)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+STATUS = {
+    "accepted": _l("Accepted"),
+    "dispatched": _l("Awaiting signature"),
+    "in_progress": _l("In progress"),
+    "return_pending": _l("Return pending"),
+    "reply_review": _l("Reply under review"),
+    "callback_pending": _l("Awaiting callback"),
+    "reopened": _l("Reopened"),
+    "closed": _l("Closed"),
+    "merged": _l("Merged"),
+    "not_accepted": _l("Not accepted"),
+    "handed_off": _l("Handed off"),
+}
+TYPE = {
+    "consult": _l("Consultation"),
+    "help": _l("Help request"),
+    "complaint": _l("Complaint"),
+    "report": _l("Report"),
+    "suggestion": _l("Suggestion"),
+    "praise": _l("Praise"),
+}
+URGENCY = {"normal": _l("Normal"), "urgent": _l("Urgent"), "critical": _l("Critical")}
+ACTION = {
+    "create": _l("Created"),
+    "answer": _l("Answer directly"),
+    "dispatch": _l("Dispatch"),
+    "merge": _l("Merge"),
+    "not-accept": _l("Not accept"),
+    "hand-off": _l("Hand off"),
+    "sign": _l("Sign for"),
+    "return": _l("Return"),
+    "approve-return": _l("Approve return"),
+    "reject-return": _l("Reject return"),
+    "request-extension": _l("Request extension"),
+    "approve-extension": _l("Approve extension"),
+    "reject-extension": _l("Reject extension"),
+    "reply": _l("Reply"),
+    "approve-reply": _l("Approve reply"),
+    "reject-reply": _l("Reject reply"),
+    "record-callback": _l("Record callback"),
+    "reopen": _l("Reopen"),
+    "urge": _l("Urge"),
+    "supervise": _l("Supervise"),
+    "answer-supervision": _l("Answer supervision"),
+    "note": _l("Note"),
+    "attach": _l("Photo attached"),
+    "deadline": _l("Deadline"),
+}
+RETURN_REASON = {
+    "wrong_area": _l("Wrong area"),
+    "ownership_unclear": _l("Ownership unclear"),
+    "overlapping_duties": _l("Overlapping duties"),
+    "not_government": _l("Not government's remit"),
+}
+UI = {
+    "left": _l("left"),
+    "overdue": _l("Overdue"),
+    "saved": _l("Saved"),
+    "failed": _l("Failed"),
+    "none": _l("None"),
+    "no_suggestions": _l("No suggestions yet"),
+    "suggestions_unavailable": _l("Routing suggestions are not available"),
+    "no_duplicates": _l("No possible duplicates"),
+    "repeat_caller": _l("Repeat caller"),
+    "new_caller": _l("First call"),
+    "ringing": _l("Incoming call"),
+    "reconnecting": _l("Reconnecting…"),
+    "live": _l("Live"),
+    "created": _l("Ticket created"),
+    "use": _l("Use"),
+    "merge_into": _l("Merge into this"),
+    "confirm_delete": _l("Delete this article?"),
+    "needs_review": _l("Low confidence: please check"),
+    "emergency": _l("Emergency: hand off to 110/119/120/122"),
+    "days": _l("d"),
+    "hours": _l("h"),
+    "minutes": _l("min"),
+    "new_ticket": _l("New ticket"),
+    "open": _l("open"),
+    "show_contact": _l("Show contact"),
+    "dispatched_to": _l("Dispatched to"),
+    "answered": _l("Answered and closed"),
+    "merged": _l("Merged"),
+    "handed_off": _l("Handed off"),
+    "confidence": _l("confidence"),
+    "history": _l("Earlier tickets"),
+    "approve": _l("Approve"),
+    "catalogue_rule": _l("Dispatch catalogue"),
+    "reject": _l("Reject"),
+}
+
+
+def all_labels() -> dict:
+    def plain(d: dict) -> dict:
+        return {k: str(v) for k, v in d.items()}
+
+    return {"status": plain(STATUS), "type": plain(TYPE), "urgency": plain(URGENCY), "action": plain(ACTION),
+            "return_reason": plain(RETURN_REASON), "ui": plain(UI)}

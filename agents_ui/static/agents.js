@@ -1,0 +1,168 @@
+/* Shared by the consoles: the API client (session cookie + CSRF header), the live connection with catch-up
+   after a reconnect, clocks, and small DOM helpers. No framework; the libraries come from npm (vendor/). */
+"use strict";
+
+const L = JSON.parse(document.getElementById("labels").textContent);
+const CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
+function esc(value) {
+  return String(value == null ? "" : value).replace(/[&<>"']/g, (c) => (
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+}
+
+function $(sel, root) { return (root || document).querySelector(sel); }
+function $$(sel, root) { return Array.from((root || document).querySelectorAll(sel)); }
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.error && body.error.message) || ("HTTP " + status));
+    this.status = status;
+    this.body = body;
+  }
+}
+
+async function api(method, path, body, isForm) {
+  const opts = {method, credentials: "same-origin", headers: {"Accept": "application/json"}};
+  if (method !== "GET") opts.headers["X-CSRF-Token"] = CSRF;
+  if (body !== undefined) {
+    if (isForm) { opts.body = body; } else {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+  }
+  const r = await fetch("/api/v1" + path, opts);
+  const text = await r.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+  if (!r.ok) throw new ApiError(r.status, data);
+  return data;
+}
+
+function errorText(err) {
+  if (err && err.body && err.body.error) {
+    const e = err.body.error;
+    const fields = e.fields ? " (" + Object.entries(e.fields).map(([k, v]) => k + ": " + v).join("; ") + ")" : "";
+    return e.message + fields;
+  }
+  return String(err && err.message || err);
+}
+
+function flash(message, kind) {
+  let box = $("#flash");
+  if (!box) {
+    box = document.createElement("div");
+    box.id = "flash";
+    document.body.appendChild(box);
+  }
+  box.textContent = message;
+  box.className = "flash " + (kind || "ok");
+  clearTimeout(flash.timer);
+  flash.timer = setTimeout(() => { box.className = "flash hidden"; }, 4000);
+}
+
+function debounce(fn, ms) {
+  let t = null;
+  return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
+}
+
+const fmtTime = (iso) => iso ? new Date(iso).toLocaleString("zh-CN", {timeZone: "Asia/Shanghai", hour12: false}) : "";
+const statusLabel = (s) => L.status[s] || s;
+const urgencyLabel = (u) => L.urgency[u] || u;
+const typeLabel = (t) => L.type[t] || t;
+
+function duration(ms) {
+  const neg = ms < 0;
+  let m = Math.floor(Math.abs(ms) / 60000);
+  const d = Math.floor(m / 1440); m -= d * 1440;
+  const h = Math.floor(m / 60); m -= h * 60;
+  const parts = [];
+  if (d) parts.push(d + L.ui.days);
+  if (h || d) parts.push(h + L.ui.hours);
+  parts.push(m + L.ui.minutes);
+  return (neg ? "-" : "") + parts.join(" ");
+}
+
+/* The clock that runs now: signing (from dispatch to sign_due_at) or handling (from signing to due_at).
+   Yellow from 80% of the allowed time (DOMAIN.md's warning), red when overdue. */
+function clockOf(t, now) {
+  now = now || Date.now();
+  let start = null, due = null;
+  if ((t.status === "dispatched" || t.status === "reopened") && !t.signed_at && t.sign_due_at) {
+    start = t.dispatched_at; due = t.sign_due_at;
+  } else if (t.status === "in_progress" && t.due_at) {
+    start = t.signed_at || t.dispatched_at; due = t.due_at;
+  }
+  if (!due) return null;
+  const dueMs = Date.parse(due), startMs = start ? Date.parse(start) : dueMs - 86400000;
+  const left = dueMs - now;
+  let level = "green";
+  if (t.overdue || left < 0) level = "red";
+  else if (t.warning || (now - startMs) >= 0.8 * (dueMs - startMs)) level = "yellow";
+  if (t.paused) level = "paused";
+  return {left, level, text: left < 0 ? L.ui.overdue + " " + duration(-left) : duration(left) + " " + L.ui.left};
+}
+
+function clockHtml(t) {
+  const c = clockOf(t);
+  if (!c) return "";
+  return `<span class="clock ${c.level}" data-clock>${esc(c.text)}</span>`;
+}
+
+/* The live connection. `onEvent(event)` gets every event; after a reconnect, `catchUp(sinceIso)` is called so the
+   page fetches what changed while it was away (events carry the ticket's updated_at). */
+function connectLive(onEvent, catchUp) {
+  const badge = $("#live");
+  // Start from the server's clock at page render, not the browser's (which may be off).
+  const serverNow = (document.querySelector('meta[name="server-now"]') || {}).content;
+  let lastSeen = serverNow || new Date().toISOString();
+  let connectedOnce = false;
+  const socket = io("/agents", {transports: ["websocket", "polling"], reconnectionDelayMax: 3000});
+  window.hotlineSocket = socket;
+  socket.on("connect", () => {
+    if (badge) { badge.textContent = L.ui.live; badge.className = "live on"; }
+    document.body.dataset.live = "on";
+    if (connectedOnce && catchUp) {
+      // A little overlap: an event committed just before the drop may carry an earlier time.
+      const since = new Date(Date.parse(lastSeen) - 5000).toISOString();
+      Promise.resolve(catchUp(since)).catch((e) => console.warn("catch-up failed", e));
+    }
+    connectedOnce = true;
+    if (window.onLiveConnect) window.onLiveConnect(socket);
+  });
+  socket.on("disconnect", () => {
+    if (badge) { badge.textContent = L.ui.reconnecting; badge.className = "live off"; }
+    document.body.dataset.live = "off";
+  });
+  socket.on("event", (ev) => {
+    if (ev && ev.updated_at && Date.parse(ev.updated_at) > Date.parse(lastSeen)) {
+      lastSeen = new Date(Date.parse(ev.updated_at)).toISOString();
+    }
+    onEvent(ev);
+  });
+  return socket;
+}
+
+/* Tickets changed since `since` (the catch-up after a reconnect), all pages. */
+async function ticketsSince(since, extra) {
+  const out = [];
+  for (let page = 1; page <= 20; page++) {
+    const q = new URLSearchParams({updated_since: since, per_page: "100", page: String(page), ...(extra || {})});
+    const r = await api("GET", "/tickets?" + q.toString());
+    out.push(...r.items);
+    if (r.items.length < 100) break;
+  }
+  return out;
+}
+
+/* Refresh the text and colour of every clock once a minute (and right away). */
+function tickClocks(getTicket) {
+  const run = () => $$("[data-ticket-id]").forEach((row) => {
+    const t = getTicket(Number(row.dataset.ticketId));
+    const el = $("[data-clock]", row);
+    if (!t || !el) return;
+    const c = clockOf(t);
+    if (c) { el.textContent = c.text; el.className = "clock " + c.level; }
+  });
+  setInterval(run, 30000);
+  return run;
+}

@@ -1,0 +1,81 @@
+/* Supervisor wallboard: live counts, review queues with approve/reject, the callback queue, and charts of the
+   day and the month (Chart.js from npm, served locally). Refetches (debounced) on every ticket event. */
+"use strict";
+
+const CAN_DECIDE = document.body.dataset.role !== "leader";
+let dayChart = null, monthChart = null;
+
+function setText(id, v) { $(id).textContent = v == null ? "—" : v; }
+
+function queueHtml(items, box, extra) {
+  if (!items.length) return `<p class="muted">${esc(L.ui.none)}</p>`;
+  return `<ul class="queue">${items.map((t) => `
+    <li data-ticket-id="${t.id}"><a href="/agents/tickets/${t.id}">${esc(t.number)}</a> ${esc(t.department || "")}
+      ${extra ? extra(t) : ""}
+      ${CAN_DECIDE && box.dataset.approve ? `
+        <button type="button" class="small" data-act="${box.dataset.approve}" data-id="${t.id}">${esc(L.ui.approve)}</button>
+        <button type="button" class="small" data-act="${box.dataset.reject}" data-id="${t.id}">${esc(L.ui.reject)}</button>` : ""}
+      <div class="muted">${esc((t.reply || t.content || "").slice(0, 60))}</div></li>`).join("")}</ul>`;
+}
+
+function chart(existing, canvas, labels, created, closed, type) {
+  const data = {labels, datasets: [
+    {label: L.ui.new_ticket, data: created, backgroundColor: "#b71c1c", borderColor: "#b71c1c"},
+    {label: L.status.closed, data: closed, backgroundColor: "#2e7d32", borderColor: "#2e7d32"}]};
+  if (existing) { existing.data = data; existing.update("none"); return existing; }
+  return new Chart(canvas, {type, data, options: {animation: false, responsive: true,
+    scales: {y: {beginAtZero: true, ticks: {precision: 0}}}}});
+}
+
+async function loadKpis() {
+  const now = new Date(), pad = (n) => String(n).padStart(2, "0");
+  const from = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-01`, to = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+  try {
+    const rows = await api("GET", `/reports/kpis?from=${from}&to=${to}`);
+    const pct = (v) => v == null ? "—" : Math.round(v * 1000) / 10 + "%";
+    $("#kpis").innerHTML = `<table><tr><th></th><th>派单</th><th>及时签收率</th><th>按时办结率</th><th>满意率</th></tr>
+      ${(Array.isArray(rows) ? rows : rows.items || []).filter((r) => r.dispatched).map((r) => `<tr><td>${esc(r.department)}</td>
+      <td>${esc(r.dispatched)}</td><td>${pct(r.signed_on_time_rate)}</td><td>${pct(r.resolved_on_time_rate)}</td>
+      <td>${pct(r.satisfaction_rate)}</td></tr>`).join("")}</table>`;
+    $("#kpi-card").classList.remove("hidden");
+  } catch (e) { /* reports not installed yet: the card stays hidden */ }
+}
+
+async function load() {
+  const [w, q] = await Promise.all([api("GET", "/wallboard"), api("GET", "/queues/supervisor")]);
+  setText("#c-calls", w.calls_waiting);
+  setText("#c-free", w.operators_free);
+  setText("#c-today", w.today.created);
+  setText("#c-open", w.open.total);
+  setText("#c-overdue", w.overdue);
+  $("#by-status").innerHTML = Object.entries(w.today.by_status).map(([s, n]) =>
+    `<span class="pill s-${esc(s)}" data-status="${esc(s)}">${esc(statusLabel(s))} <b>${n}</b></span>`).join("")
+    || `<span class="muted">${esc(L.ui.none)}</span>`;
+  for (const [key, id] of [["returns", "#q-returns"], ["extensions", "#q-extensions"], ["replies", "#q-replies"],
+    ["escalated", "#q-escalated"]]) {
+    $(id).innerHTML = queueHtml(q[key] || [], $(id));
+  }
+  $("#q-callbacks").innerHTML = queueHtml(w.callback_queue, $("#q-callbacks"),
+    (t) => `<span class="muted">${esc(fmtTime(t.updated_at))}</span>`);
+  const c = w.charts;
+  dayChart = chart(dayChart, $("#chart-day"), c.hours, c.created_by_hour, c.closed_by_hour, "bar");
+  monthChart = chart(monthChart, $("#chart-month"), c.days, c.created_by_day, c.closed_by_day, "line");
+  document.body.dataset.loadedAt = w.at;
+}
+
+document.addEventListener("click", async (e) => {
+  const b = e.target.closest("[data-act]");
+  if (!b) return;
+  b.disabled = true;
+  try {
+    await api("POST", `/tickets/${b.dataset.id}/actions/${b.dataset.act}`, {});
+    flash(L.action[b.dataset.act] + " ✓");
+    await load();
+  } catch (err) { flash(errorText(err), "error"); b.disabled = false; }
+});
+
+const reload = debounce(() => load().catch((e) => console.warn(e)), 300);
+connectLive(() => reload(), () => load());
+setInterval(reload, 60000);
+load().catch((e) => flash(errorText(e), "error"));
+loadKpis();
