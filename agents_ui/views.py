@@ -36,9 +36,9 @@ NAV = {
     "operator": ["agents.operator", "agents.knowledge"],
     "department": ["agents.department"],
     "supervisor": ["agents.wallboard", "agents.operator", "agents.knowledge", "agents.callbacks_page",
-                   "agents.monthly_report", "agents.contact_reads_page"],
+                   "agents.monthly_report", "agents.contact_reads_page", "agents.rules_page"],
     "admin": ["agents.wallboard", "agents.operator", "agents.knowledge", "agents.callbacks_page",
-              "agents.monthly_report", "agents.contact_reads_page"],
+              "agents.monthly_report", "agents.contact_reads_page", "agents.rules_page"],
     "leader": ["agents.wallboard", "agents.monthly_report"],
 }
 
@@ -59,7 +59,7 @@ def nav_items() -> list[tuple[str, str]]:
     titles = {"agents.operator": _("Operator console"), "agents.department": _("Department console"),
               "agents.wallboard": _("Wallboard"), "agents.knowledge": _("Knowledge base"),
               "agents.callbacks_page": _("Callbacks"), "agents.monthly_report": _("Monthly report"),
-              "agents.contact_reads_page": _("Personal data reads")}
+              "agents.contact_reads_page": _("Personal data reads"), "agents.rules_page": _("Dispatch catalogue")}
     if not current_user.is_authenticated:
         return []
     return [(url_for(e), titles[e]) for e in NAV.get(current_user.role, [])]

@@ -20,7 +20,9 @@ def restore_catalogue(app):
 
 
 def login(client, username: str) -> str:
-    client.post("/login", data={"username": username, "password": f"demo-{username}"})
+    # The login form carries the CSRF token its page put in the session.
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    client.post("/login", data={"username": username, "password": f"demo-{username}", "csrf": token})
     page = client.get("/agents/admin/rules")
     assert page.status_code == 200
     return re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True)).group(1)
@@ -63,5 +65,6 @@ def test_supervisor_reads_operator_may_not(client):
     html = client.get("/agents/admin/rules").get_data(as_text=True)
     assert 'action="/agents/admin/rules/import"' not in html  # no editing forms
     client.post("/logout", data={"csrf": re.search(r'name="csrf" value="([^"]+)"', html).group(1)})
-    client.post("/login", data={"username": "operator", "password": "demo-operator"})
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    client.post("/login", data={"username": "operator", "password": "demo-operator", "csrf": token})
     assert client.get("/agents/admin/rules").status_code == 403

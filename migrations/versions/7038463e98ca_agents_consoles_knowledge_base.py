@@ -1,7 +1,7 @@
 """agents consoles: knowledge base
 
 Revision ID: 7038463e98ca
-Revises: 6ee41ad0ef74
+Revises: c18438d14e3b
 Create Date: 2026-11-26 09:08:10.528021
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7038463e98ca'
-down_revision = '6ee41ad0ef74'
+down_revision = 'c18438d14e3b'
 branch_labels = None
 depends_on = None
 
