@@ -19,7 +19,7 @@ import re
 import zlib
 
 import numpy as np
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from hotline.extensions import db
 from hotline.models import Caller, RepeatComplaint, Ticket, TicketSignature, TimelineEvent
@@ -33,7 +33,8 @@ ADDRESS_BAND = 100
 NEAR_SIMILARITY = 0.6  # bigram Jaccard from which a text counts as near-identical
 REPEAT_SIMILARITY = 0.4  # looser: the same caller telling the same matter again in other words
 REPEAT_THRESHOLD = 3
-CANDIDATES = 200  # most-shared tickets read before the exact check
+CANDIDATES = 100  # most-shared tickets read before the exact check
+PER_KEY = 200  # newest entries read per band key
 _PRIME = (1 << 61) - 1
 _rng = np.random.default_rng(12345)
 _A = _rng.integers(1, 1 << 31, size=BANDS * ROWS, dtype=np.uint64)
@@ -151,23 +152,26 @@ def find(
 
     keys = band_keys(content)
     if keys:
-        # The tickets sharing the most bands first (an estimate of similarity read from the index
-        # alone), then the open ones among them checked by their exact bigram similarity.
-        shared = (
-            select(TicketSignature.ticket_id, func.count().label("hits"))
-            .where(TicketSignature.band_key.in_(keys), TicketSignature.created_at >= since)
-            .group_by(TicketSignature.ticket_id)
-            .order_by(func.count().desc(), TicketSignature.ticket_id.desc())
-            .limit(CANDIDATES)
-            .subquery()
-        )
+        # Per band, the newest PER_KEY tickets of the window, read from the (key, time, ticket) index
+        # alone: a bucket that common phrases fill up cannot make a lookup slow. The tickets sharing
+        # the most bands (an estimate of similarity) are then checked by their exact similarity.
+        hits: dict[int, int] = {}
+        for key in keys:
+            for tid in db.session.scalars(
+                select(TicketSignature.ticket_id)
+                .where(TicketSignature.band_key == key, TicketSignature.created_at >= since)
+                .order_by(TicketSignature.created_at.desc())
+                .limit(PER_KEY)
+            ):
+                hits[tid] = hits.get(tid, 0) + 1
+        best = sorted(hits, key=lambda t: (-hits[t], -t))[:CANDIDATES]
         rows = db.session.execute(
-            select(Ticket.id, Ticket.content)
-            .join(shared, shared.c.ticket_id == Ticket.id)
-            .where(Ticket.status.in_(_OPEN), Ticket.created_at >= since)
-            .order_by(shared.c.hits.desc(), Ticket.id.desc())
-            .limit(limit * 2)
-        ).all()
+            select(Ticket.id, Ticket.content).where(
+                Ticket.id.in_(best), Ticket.status.in_(_OPEN), Ticket.created_at >= since
+            )
+        ).all() if best else []
+        rows.sort(key=lambda r: (-hits[r[0]], -r[0]))
+        rows = rows[: limit * 2]
         query_sh = shingles(content)
         for tid, text in rows:
             score = similarity(query_sh, shingles(text))
