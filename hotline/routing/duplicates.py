@@ -19,10 +19,10 @@ import re
 import zlib
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, union_all
 
 from hotline.extensions import db
-from hotline.models import Caller, RepeatComplaint, Ticket, TicketSignature, TimelineEvent
+from hotline.models import Caller, Department, RepeatComplaint, Ticket, TicketSignature, TimelineEvent
 from hotline.models.base import utcnow
 from hotline.validation import normalize_phone
 from hotline.workflow import OPEN
@@ -34,7 +34,7 @@ NEAR_SIMILARITY = 0.6  # bigram Jaccard from which a text counts as near-identic
 REPEAT_SIMILARITY = 0.4  # looser: the same caller telling the same matter again in other words
 REPEAT_THRESHOLD = 3
 CANDIDATES = 100  # most-shared tickets read before the exact check
-PER_KEY = 200  # newest entries read per band key
+PER_KEY = 400  # newest entries read per band key
 _PRIME = (1 << 61) - 1
 _rng = np.random.default_rng(12345)
 _A = _rng.integers(1, 1 << 31, size=BANDS * ROWS, dtype=np.uint64)
@@ -156,13 +156,19 @@ def find(
         # alone: a bucket that common phrases fill up cannot make a lookup slow. The tickets sharing
         # the most bands (an estimate of similarity) are then checked by their exact similarity.
         hits: dict[int, int] = {}
-        for key in keys:
-            for tid in db.session.scalars(
-                select(TicketSignature.ticket_id)
-                .where(TicketSignature.band_key == key, TicketSignature.created_at >= since)
-                .order_by(TicketSignature.created_at.desc())
-                .limit(PER_KEY)
-            ):
+        per_key = [
+            select(TicketSignature.ticket_id)
+            .where(TicketSignature.band_key == key, TicketSignature.created_at >= since)
+            .order_by(TicketSignature.created_at.desc())
+            .limit(PER_KEY)
+            for key in keys
+        ]
+        if db.session.get_bind().dialect.name == "postgresql":  # one round trip
+            batches = [db.session.scalars(union_all(*per_key))]
+        else:  # SQLite allows no LIMIT inside a compound select
+            batches = [db.session.scalars(q) for q in per_key]
+        for batch in batches:
+            for tid in batch:
                 hits[tid] = hits.get(tid, 0) + 1
         best = sorted(hits, key=lambda t: (-hits[t], -t))[:CANDIDATES]
         rows = db.session.execute(
@@ -181,8 +187,13 @@ def find(
     if not found:
         return []
     tickets = {
-        t.id: t
-        for t in db.session.scalars(select(Ticket).where(Ticket.id.in_(list(found))))
+        r.id: r
+        for r in db.session.execute(
+            select(Ticket.id, Ticket.number, Ticket.status, Ticket.category_code, Ticket.address, Ticket.content,
+                   Ticket.created_at, Department.code.label("department"))
+            .outerjoin(Department, Department.id == Ticket.department_id)
+            .where(Ticket.id.in_(list(found)))
+        )
     }
     order = sorted(found, key=lambda i: (-len(found[i]["reasons"]), -(found[i]["similarity"] or 0), -i))
     out = []
@@ -197,7 +208,7 @@ def find(
                 "address": t.address,
                 "content": t.content[:200],
                 "created_at": t.created_at.isoformat().replace("+00:00", "Z"),
-                "department": t.department.code if t.department else None,
+                "department": t.department,
                 "reasons": found[tid]["reasons"],
                 "similarity": found[tid]["similarity"],
             }
