@@ -73,6 +73,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_twilio(app)
 
+    from integrations import init_app as init_integrations
+
+    init_integrations(app)
+
     from hotline.cli import register_commands
 
     register_commands(app)

@@ -70,6 +70,14 @@ class Config:
     CALLBACK_RETRY_GAPS_MINUTES = (240, 1440)
     CALLBACK_CALL_TIMEOUT_MINUTES = 30
     CALLBACK_SMS_WAIT_MINUTES = 1440
+    TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
+    # The call centre (issue 6). 12345 answers 7x24 by national rule (国办发〔2020〕53号); a smaller centre sets
+    # its operator hours (local time, Asia/Shanghai) and takes voice messages outside them.
+    OPERATOR_HOURS = os.environ.get("HOTLINE_OPERATOR_HOURS", "00:00-24:00")
+    # A caller on hold this long (or finding this many callers ahead) is offered a voice message instead.
+    MAX_QUEUE_WAIT_SECONDS = int(os.environ.get("HOTLINE_MAX_QUEUE_WAIT_SECONDS", "120"))
+    MAX_QUEUE_LENGTH = int(os.environ.get("HOTLINE_MAX_QUEUE_LENGTH", "30"))
+    OPERATOR_RING_SECONDS = int(os.environ.get("HOTLINE_OPERATOR_RING_SECONDS", "20"))
     TIMEZONE = "Asia/Shanghai"
     TICKET_PREFIX = os.environ.get("HOTLINE_TICKET_PREFIX", "XC")
     TIME_LIMITS = DEFAULT_TIME_LIMITS

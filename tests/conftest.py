@@ -15,6 +15,10 @@ from sqlalchemy import create_engine, make_url, text
 from hotline.config import database_url
 
 TICKET_TABLES = (
+    "operator_presence",
+    "leader_slots",
+    "sms_messages",
+    "calls",
     "contact_reads",
     "hotspot_alerts",
     "outbox",

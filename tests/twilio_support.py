@@ -10,7 +10,10 @@ import json
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs
+
+from twilio.request_validator import RequestValidator
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "12345678901234567890123456789012"
@@ -71,6 +74,50 @@ def twilio_config(app, base: str) -> dict:
         "TWILIO_API_BASE": base,
         "TWILIO_FROM_NUMBER": "+8656312345",
     }
+    old = {k: app.config.get(k) for k in new}
+    app.config.update(new)
+    return old
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "twilio"
+PUBLIC_URL = "https://hotline.example.gov.cn"
+
+
+def payload(name: str, **over: str) -> dict:
+    """A recorded Twilio webhook form (tests/fixtures/twilio/NAME.json) with some fields replaced."""
+    data = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    data.update(over)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def new_call_sid() -> str:
+    return "CA" + uuid.uuid4().hex
+
+
+def new_message_sid() -> str:
+    return "SM" + uuid.uuid4().hex
+
+
+class SignedWebhooks:
+    """Posts webhook forms the way Twilio does: signed over PUBLIC_URL + path (+ query) and the form."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def signature(self, path: str, form: dict) -> str:
+        return RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + path, form)
+
+    def post(self, path: str, form: dict, signature: str | None = None):
+        if not path.startswith("/integrations/"):
+            path = "/integrations/twilio" + path
+        sig = self.signature(path, form) if signature is None else signature
+        return self.client.post(path, data=form, headers={"X-Twilio-Signature": sig})
+
+
+def twilio_mode(app) -> dict:
+    """Twilio (signatures checked) with this module's credentials; returns the old values to restore."""
+    new = {"TELEPHONY": "twilio", "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+           "PUBLIC_URL": PUBLIC_URL}
     old = {k: app.config.get(k) for k in new}
     app.config.update(new)
     return old

@@ -154,12 +154,17 @@ def line_category(line: str | None) -> str | None:
 
 
 def create_ticket(
-    data: IntakeData, actor: Actor | None, attach: Callable[[Ticket], None] | None = None
+    data: IntakeData,
+    actor: Actor | None,
+    attach: Callable[[Ticket], None] | None = None,
+    before_commit: Callable[[Ticket, str], None] | None = None,
 ) -> tuple[Ticket, str]:
     """Create the ticket in `accepted`; returns it with the plain retrieval code (shown once).
 
     `attach(ticket)` adds rows that belong to the intake (photos, a public channel's details) in the same
-    transaction, so a ticket never exists without them nor they without it.
+    transaction, so a ticket never exists without them nor they without it. `before_commit(ticket, code)` also
+    runs in that transaction, for a channel that links its record and tells the caller the code (a voice
+    message's SMS receipt).
     """
     now = utcnow()
     try:
@@ -220,6 +225,8 @@ def create_ticket(
                 f"【12345】您的诉求已受理，工单号{number}，提取码{code}，可凭此查询办理进度。",
                 ticket.id,
             )
+        if before_commit is not None:
+            before_commit(ticket, code)
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -8,6 +8,7 @@ from hotline.api import (  # noqa: E402,F401
     attachments,
     auth,
     callbacks,
+    calls,
     catalogue,
     consoles,
     knowledge,

@@ -2,6 +2,7 @@
 
 from hotline.models.agents import KnowledgeArticle
 from hotline.models.callbacks import Callback, CallbackAttempt
+from hotline.models.calls import Call, LeaderSlot, OperatorPresence, SmsMessage
 from hotline.models.catalogue import (
     CalendarOverride,
     Category,
@@ -31,6 +32,7 @@ __all__ = [
     "CallbackAttempt",
     "Assignment",
     "Attachment",
+    "Call",
     "CalendarOverride",
     "Caller",
     "ContactRead",
@@ -42,11 +44,14 @@ __all__ = [
     "HotlineLine",
     "HotspotAlert",
     "KnowledgeArticle",
+    "LeaderSlot",
+    "OperatorPresence",
     "OutboxMessage",
     "PublicSubmission",
     "Region",
     "RepeatComplaint",
     "ReturnRequest",
+    "SmsMessage",
     "SuggestionModel",
     "SupervisionNotice",
     "Ticket",

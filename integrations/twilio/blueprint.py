@@ -8,7 +8,7 @@ from flask import Blueprint, Flask
 bp = Blueprint("twilio", __name__, url_prefix="/integrations/twilio")
 
 # Modules that define routes on `bp` (add yours here).
-WEBHOOK_MODULES = ("integrations.twilio.survey",)
+WEBHOOK_MODULES = ("integrations.twilio.survey", "integrations.twilio.webhooks")
 
 
 def register(app: Flask) -> None:
