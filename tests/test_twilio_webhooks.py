@@ -438,3 +438,29 @@ def test_sms_opt_out_is_not_a_ticket(app, twilio):
     assert "<Message>" in xml
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Ticket)) == 0
+
+
+def test_concurrent_calls_never_share_an_operator(app, twilio, api):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("needs PostgreSQL row locks (SKIP LOCKED); SQLite is the single-user demo database")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hotline.cli import create_or_update_user
+
+    with app.app_context():
+        create_or_update_user("operator2", "demo-operator2", "operator", None, "话务员小李")
+    set_available(api, "operator")
+    set_available(api, "operator2")
+    sids = [new_call_sid() for _ in range(8)]
+    for sid in sids:
+        start_call(twilio, sid)
+
+    def press_one(sid: str) -> str:
+        hooks = SignedWebhooks(app.test_client())
+        return hooks.post("/voice/menu", payload("gather_digits", CallSid=sid, Digits="1")).data.decode()
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(press_one, sids))
+    dialled = [re.search(r"operator-(\d+)</Client>", a).group(1) for a in answers if "<Dial" in a]
+    assert sorted(dialled) == sorted({str(user_id(app, "operator")), str(user_id(app, "operator2"))})
+    assert sum("<Enqueue" in a for a in answers) == 6
