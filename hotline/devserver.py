@@ -176,6 +176,7 @@ def print_banner(port: int, env: dict[str, str]) -> None:
         f"    staff login      {base}/login",
         f"    citizen pages    {base}/   {base}/track",
         f"    JSON API         {base}/api/v1/openapi.json",
+        f"    call simulator   {base}/integrations/console/simulator   (staff login; HOTLINE_TELEPHONY=console)",
         f"    database         {env.get('DATABASE_URL') or INSTANCE_DIR / 'hotline.db'}",
         f"    Redis            {env['REDIS_URL']}",
         "",
