@@ -220,7 +220,7 @@ def sms():
     body = param("Body", max_len=1600) or ""
     # The callback survey's replies (two-digit codes) and TD (opt-out) come first (issue 7's handler).
     with force_locale("zh_Hans_CN"):
-        survey_reply = handle_survey_sms(from_number, body)
+        survey_reply = handle_survey_sms(from_number, body, message_sid=sid)
     if survey_reply is not None:
         return xml(twiml.sms_reply(survey_reply))
     result = call_actions.incoming_sms(sid, from_number, to_number, body)
