@@ -85,7 +85,8 @@ def test_call_centre_figures_in_sql(app, ctx):
     assert empty["calls"] == 0 and empty["answer_rate"] is None and empty["average_wait_seconds"] is None
 
 
-def test_call_report_api(api):
+def test_call_report_api(api, client):
+    assert "/reports/calls" in client.get("/api/v1/openapi.json").get_json()["paths"]
     assert api.as_("operator").get("/reports/calls?from=2026-11-01&to=2026-11-30").status_code == 403
     r = api.as_("supervisor").get("/reports/calls?from=2026-11-01&to=2026-11-30")
     assert r.status_code == 200 and r.get_json()["calls"] == 0

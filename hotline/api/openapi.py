@@ -157,6 +157,62 @@ def _console_paths(paths: dict) -> dict:
     }
 
 
+def _call_centre_paths() -> dict:
+    """The call centre (issue 6): presence, calls and the call-back list, leader slots, figures."""
+    call_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+    def body(required: list[str], props: dict) -> dict:
+        return {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": required, "properties": props}}}}
+
+    presence = {"status": {"type": "string", "enum": ["available", "busy", "away"]}}
+    return {
+        "/operators/presence": {"get": {"summary": "Centre staff's presence, longest idle first",
+                                        "responses": {"200": _resp("[presence]"), **_errors(401, 403)}}},
+        "/operators/me/presence": {
+            "get": {"summary": "My presence", "responses": {"200": _resp("presence"), **_errors(401, 403)}},
+            "put": {"summary": "Set my presence (available / busy / away)", "requestBody": body(["status"], presence),
+                    "responses": {"200": _resp("presence"), **_errors(400, 401, 403, 422)}},
+        },
+        "/calls": {"get": {
+            "summary": "Call records, newest first; callback=1 gives the call-back list",
+            "parameters": [{"name": "callback", "in": "query", "schema": {"type": "string", "enum": ["1"]}},
+                           {"name": "outcome", "in": "query", "schema": {"type": "string"}},
+                           {"name": "page", "in": "query", "schema": {"type": "integer"}}],
+            "responses": {"200": _resp("[call]"), **_errors(401, 403, 422)}}},
+        "/calls/{id}": {"get": {"summary": "One call record", "parameters": [call_id],
+                                "responses": {"200": _resp("call"), **_errors(401, 403, 404)}}},
+        "/calls/{id}/ticket": {"post": {
+            "summary": "Link the call to the ticket made from it", "parameters": [call_id],
+            "requestBody": body(["ticket"], {"ticket": {"type": "integer"}}),
+            "responses": {"200": _resp("call"), **_errors(400, 401, 403, 404, 409, 422)}}},
+        "/calls/{id}/call-back": {"post": {
+            "summary": "Call the missed caller back (placed by a worker through Twilio)", "parameters": [call_id],
+            "responses": {"202": _resp("call"), **_errors(401, 403, 404, 409)}}},
+        "/calls/{id}/called-back": {"post": {
+            "summary": "Record that the caller was called back from a desk phone", "parameters": [call_id],
+            "responses": {"200": _resp("call"), **_errors(401, 403, 404, 409)}}},
+        "/leader-slots": {
+            "get": {"summary": "Leader answering slots (领导接听)", "responses": {"200": _resp("[slot]")}},
+            "post": {"summary": "Schedule a leader to answer calls first in a period",
+                     "requestBody": body(["leader", "starts_at", "ends_at"], {
+                         "leader": {"type": "string"}, "starts_at": {"type": "string", "format": "date-time"},
+                         "ends_at": {"type": "string", "format": "date-time"}, "note": {"type": "string"}}),
+                     "responses": {"201": _resp("slot"), **_errors(400, 401, 403, 409, 422)}},
+        },
+        "/leader-slots/{id}": {"delete": {"summary": "Remove a leader slot", "parameters": [call_id],
+                                          "responses": {"204": _resp("removed"), **_errors(401, 403, 404)}}},
+        "/reports/calls": {"get": {
+            "summary": "Call-centre figures: answer rate, answered within 15 s, average wait and talk, abandon rate, "
+                       "missed calls called back",
+            "parameters": [{"name": "from", "in": "query", "required": True, "schema": {"type": "string",
+                                                                                         "format": "date"}},
+                           {"name": "to", "in": "query", "required": True, "schema": {"type": "string",
+                                                                                       "format": "date"}}],
+            "responses": {"200": _resp("figures"), **_errors(401, 403, 422)}}},
+    }
+
+
 def document() -> dict:
     ticket_ref = {"$ref": "#/components/schemas/Ticket"}
     paths: dict = {
@@ -251,6 +307,7 @@ def document() -> dict:
     }
     paths.update(_callback_paths())
     paths.update(_console_paths(paths))
+    paths.update(_call_centre_paths())
     for action, props in ACTION_BODIES.items():
         paths[f"/tickets/{{id}}/actions/{action}"] = {
             "post": {
