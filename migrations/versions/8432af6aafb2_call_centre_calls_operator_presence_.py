@@ -1,7 +1,7 @@
 """call centre: calls, operator presence, leader slots, incoming SMS
 
 Revision ID: 8432af6aafb2
-Revises: c18438d14e3b
+Revises: 7038463e98ca
 Create Date: 2026-11-26 08:31:01.056656
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8432af6aafb2'
-down_revision = 'c18438d14e3b'
+down_revision = '7038463e98ca'
 branch_labels = None
 depends_on = None
 
