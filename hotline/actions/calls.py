@@ -144,20 +144,21 @@ def _commit() -> None:
 # ---- incoming calls and the menu ------------------------------------------------------------
 
 
-def incoming_call(call_sid: str, from_number: str, to_number: str, direction: str = "inbound") -> Call:
-    """来电: the call record, once per CallSid (a retried webhook finds the same record)."""
+def incoming_call(call_sid: str, from_number: str, to_number: str, direction: str = "inbound") -> str | None:
+    """来电: the call record, once per CallSid (a retried webhook finds the same record); returns its line.
+
+    One statement: the no-op update on conflict makes RETURNING answer for a retried webhook as well."""
     try:
         now = utcnow()
         stmt = _insert(Call).values(
             call_sid=call_sid, direction=direction, from_number=from_number, to_number=to_number,
             line=line_for(to_number) or None, status="ringing", started_at=now, updated_at=now,
             queued=False, callback_needed=False, status_check_failures=0,
-        ).on_conflict_do_nothing(index_elements=["call_sid"])
-        db.session.execute(stmt)
-        call = db.session.scalar(select(Call).where(Call.call_sid == call_sid))
-        assert call is not None
-        _commit()
-        return call
+        )
+        stmt = stmt.on_conflict_do_update(index_elements=["call_sid"], set_={"call_sid": stmt.excluded.call_sid})
+        line = db.session.execute(stmt.returning(Call.line)).scalar_one()
+        db.session.commit()  # no outbox rows: no relay pass to wake
+        return line
     except BaseException:
         db.session.rollback()
         raise

@@ -109,11 +109,21 @@ def voice():
     sid = call_sid()
     from_number = param("From", ADDRESS, required=True)
     to_number = param("To", ADDRESS, required=True)
-    call = call_actions.incoming_call(sid, from_number or "", to_number or "")
-    line_name = None
-    if call.line and call.line != "12345":
-        line_name = db.session.scalar(select(HotlineLine.name).where(HotlineLine.number == call.line))
-    return zh(twiml.greeting, line_name)
+    line = call_actions.incoming_call(sid, from_number or "", to_number or "")
+    return greeting(line)
+
+
+def greeting(line: str | None) -> Response:
+    """The greeting is the same for every call on a line: rendered once per line and public URL."""
+    cache = current_app.extensions.setdefault("twilio_greetings", {})
+    key = (line, current_app.config["PUBLIC_URL"])
+    if key not in cache:
+        line_name = None
+        if line and line != "12345":
+            line_name = db.session.scalar(select(HotlineLine.name).where(HotlineLine.number == line))
+        with force_locale("zh_Hans_CN"):
+            cache[key] = str(twiml.greeting(line_name))
+    return Response(cache[key], mimetype="text/xml")
 
 
 @bp.post("/voice/menu")
