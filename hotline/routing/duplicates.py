@@ -19,7 +19,7 @@ import re
 import zlib
 
 import numpy as np
-from sqlalchemy import insert, select, union_all
+from sqlalchemy import select, union_all
 
 from hotline.extensions import db
 from hotline.models import Caller, Department, RepeatComplaint, Ticket, TicketSignature, TimelineEvent
@@ -97,7 +97,8 @@ def record(ticket: Ticket, now: dt.datetime | None = None) -> RepeatComplaint | 
     """In the intake transaction: store the ticket's signature rows and flag a repeat complainer."""
     rows = signature_rows(ticket.id, ticket.content, ticket.address, ticket.category_code, ticket.created_at)
     if rows:
-        db.session.execute(insert(TicketSignature), rows)
+        # Core executemany on the table (psycopg pipelines it): less work than the ORM's bulk path.
+        db.session.connection().execute(TicketSignature.__table__.insert(), rows)
     return flag_repeat(ticket, now or utcnow())
 
 
