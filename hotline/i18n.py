@@ -1,4 +1,8 @@
-"""Locale choice: ?lang=, then the cookie, then Accept-Language; Simplified Chinese by default."""
+"""Locale choice: ?lang=, then the cookie it leaves; otherwise Simplified Chinese.
+
+The browser's Accept-Language is not followed: the users are Chinese city staff and citizens, and a browser
+installed in English (as many are) should not turn the hotline's pages English. English is one click away.
+"""
 
 from __future__ import annotations
 
@@ -10,5 +14,4 @@ def select_locale() -> str:
     wanted = request.args.get("lang") or request.cookies.get("lang")
     if wanted in supported:
         return wanted
-    best = request.accept_languages.best_match(["zh", "en"])
-    return "en" if best == "en" else supported[0]
+    return supported[0]
