@@ -81,6 +81,22 @@ def _start_handle_clock(ctx: ActionContext) -> None:
     _set_handle_due(ctx, ctx.now, limits.due(ctx.now, lim))
 
 
+def _end_assignments(ticket: Ticket) -> None:
+    """The departments of the current round lose the ticket (a re-dispatch or an approved return)."""
+    db.session.execute(
+        update(Assignment)
+        .where(Assignment.ticket_id == ticket.id, Assignment.active.is_(True))
+        .values(active=False)
+    )
+
+
+def _close(ctx: ActionContext, status: Status, reason: str) -> None:
+    """Any ending: the status, when, and why (answered, merged, rated, not_accepted ...)."""
+    ctx.ticket.closed_at = ctx.now
+    ctx.ticket.close_reason = reason
+    ctx.set_status(status)
+
+
 def _clear_clocks(ticket: Ticket) -> None:
     ticket.sign_due_at = ticket.sign_warn_at = ticket.due_at = ticket.warn_at = ticket.notice_at = None
     ticket.sign_warned_at = ticket.sign_overdue_at = ticket.warned_at = ticket.overdue_at = None
@@ -137,9 +153,7 @@ def answer_ticket(ticket_id: int, actor: Actor, text: str) -> Ticket:
     text = _text(text, "text")
     with ticket_action(ticket_id, "answer", actor) as ctx:
         ctx.ticket.answer_text = text
-        ctx.ticket.closed_at = ctx.now
-        ctx.ticket.close_reason = "answered"
-        ctx.set_status(Status.CLOSED)
+        _close(ctx, Status.CLOSED, "answered")
         ctx.event(note=text)
         if callback_rules.sampled(ctx.ticket):  # a sample of direct answers is surveyed too
             callback_rules.schedule_callback(ctx, "direct")
@@ -169,31 +183,17 @@ def dispatch_ticket(
                 "after 3 dispatch rounds a supervisor designates the department (职责界定)",
                 code="arbitration_required",
             )
-        db.session.execute(
-            update(Assignment)
-            .where(Assignment.ticket_id == t.id, Assignment.active.is_(True))
-            .values(active=False)
-        )
+        _end_assignments(t)
         t.dispatch_rounds += 1
         t.designated = designated
         t.department_id = lead.id
         t.department = lead
-        db.session.add(
-            Assignment(
-                ticket_id=t.id,
-                department_id=lead.id,
-                role="lead",
-                round=t.dispatch_rounds,
-                active=True,
-                created_at=ctx.now,
-            )
-        )
-        for h in helpers:
+        for dept, role in [(lead, "lead"), *((h, "assist") for h in helpers)]:
             db.session.add(
                 Assignment(
                     ticket_id=t.id,
-                    department_id=h.id,
-                    role="assist",
+                    department_id=dept.id,
+                    role=role,
                     round=t.dispatch_rounds,
                     active=True,
                     created_at=ctx.now,
@@ -236,9 +236,7 @@ def merge_ticket(ticket_id: int, actor: Actor, into: object) -> Ticket:
         assert other is not None
         require(other.status in OPEN, "can only merge into an open ticket", "target_not_open")
         ctx.ticket.merged_into_id = other.id
-        ctx.ticket.closed_at = ctx.now
-        ctx.ticket.close_reason = "merged"
-        ctx.set_status(Status.MERGED)
+        _close(ctx, Status.MERGED, "merged")
         ctx.event(note=f"merged into {other.number}", data={"into": other.number})
         db.session.add(
             TimelineEvent(
@@ -263,9 +261,7 @@ def not_accept_ticket(ticket_id: int, actor: Actor, reason: str) -> Ticket:
     reason = _text(reason, "reason")
     with ticket_action(ticket_id, "not-accept", actor) as ctx:
         ctx.ticket.status_reason = reason
-        ctx.ticket.closed_at = ctx.now
-        ctx.ticket.close_reason = "not_accepted"
-        ctx.set_status(Status.NOT_ACCEPTED)
+        _close(ctx, Status.NOT_ACCEPTED, "not_accepted")
         ctx.event(note=reason)
     return ctx.ticket
 
@@ -279,9 +275,7 @@ def hand_off_ticket(ticket_id: int, actor: Actor, to: str, note: str | None = No
     note = _text(note, "note", required=False)
     with ticket_action(ticket_id, "hand-off", actor) as ctx:
         ctx.ticket.status_reason = f"handed off to {to}"
-        ctx.ticket.closed_at = ctx.now
-        ctx.ticket.close_reason = "handed_off"
-        ctx.set_status(Status.HANDED_OFF)
+        _close(ctx, Status.HANDED_OFF, "handed_off")
         ctx.event(note=note, data={"to": to})
     return ctx.ticket
 
@@ -356,11 +350,7 @@ def approve_return(ticket_id: int, actor: Actor, note: str | None = None) -> Tic
         req.status, req.decided_by_id, req.decided_at = "approved", actor.id, ctx.now
         ctx.notify_departments(ctx.active_dept_codes())
         old = t.department
-        db.session.execute(
-            update(Assignment)
-            .where(Assignment.ticket_id == t.id, Assignment.active.is_(True))
-            .values(active=False)
-        )
+        _end_assignments(t)
         t.department_id = None
         t.department = None
         _clear_clocks(t)
@@ -517,9 +507,7 @@ def record_callback(
         t.callback_resolved, t.callback_satisfaction, t.callback_at = resolved, satisfaction, ctx.now
         cb = callback_rules.on_recorded(ctx, resolved, satisfaction, **(survey or {}))  # type: ignore[arg-type]
         if satisfaction in (1, 2):
-            t.closed_at = ctx.now
-            t.close_reason = "rated"
-            ctx.set_status(Status.CLOSED)
+            _close(ctx, Status.CLOSED, "rated")
         ctx.event(note=note, data={"resolved": resolved, "satisfaction": satisfaction, "callback": cb.id,
                                    "via": cb.answered_via})
     return ctx.ticket
