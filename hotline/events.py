@@ -40,8 +40,19 @@ def publish_ticket(
     centre_rooms: tuple[str, ...] = ("supervisors",),
 ) -> None:
     """Write the event to the outbox: the ticket's room, its departments' rooms, and centre rooms."""
+    outbox.add(ticket_row(ticket, op, action, dept_codes, centre_rooms))
+
+
+def ticket_row(
+    ticket: Ticket,
+    op: str,
+    action: str | None,
+    dept_codes: list[str],
+    centre_rooms: tuple[str, ...] = ("supervisors",),
+) -> dict:
+    """The outbox row of a ticket event (for a caller that writes its rows itself)."""
     rooms = [f"ticket:{ticket.id}", *centre_rooms, *(dept_room(c) for c in dept_codes)]
-    outbox.add_socket_event(ticket_event(ticket, op, action), rooms)
+    return outbox.socket_row(ticket_event(ticket, op, action), rooms)
 
 
 def emit_now(event: dict, rooms: list[str]) -> None:

@@ -5,19 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hotline import events, outbox, validation
 from hotline.actions._core import Actor
 from hotline.deadlines.calendar import TZ
 from hotline.extensions import db
-from hotline.models import Category, HotlineLine, Ticket, TimelineEvent
+from hotline.models import Category, HotlineLine, Ticket, TicketSignature, TimelineEvent
 from hotline.models.base import utcnow
 from hotline.routing import duplicates
 from hotline.workflow import Status
@@ -89,7 +92,7 @@ _UPSERT_CALLER = text(
 
 
 class _NumberBlocks:
-    """Sequence numbers reserved from the daily counter a block at a time, handed out in memory.
+    """Sequence numbers (and, on PostgreSQL, ticket ids) reserved a block at a time, handed out in memory.
 
     One short transaction per block instead of one per ticket. Unused numbers of a block are lost when the
     process stops, leaving a gap, never a duplicate (the counter only grows; `number` is also unique).
@@ -97,26 +100,33 @@ class _NumberBlocks:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.blocks: dict[tuple[str, str], tuple[int, int]] = {}  # (database, day) -> (next, last)
+        # (database, day) -> (next sequence number, last sequence number, ticket ids for them)
+        self.blocks: dict[tuple[str, str], tuple[int, int, list[int]]] = {}
 
-    def take(self, day: str, size: int) -> int:
+    def take(self, day: str, size: int) -> tuple[int, int | None]:
+        """The next sequence number of `day`, and the ticket id reserved with it (None: the insert assigns one)."""
         key = (current_app.config["SQLALCHEMY_DATABASE_URI"], day)
         with self.lock:
-            nxt, last = self.blocks.get(key, (1, 0))
+            nxt, last, ids = self.blocks.get(key, (1, 0, []))
             if nxt > last:
-                last = _reserve(day, size)
+                last, ids = _reserve(day, size)
                 nxt = last - size + 1
                 self.blocks = {k: v for k, v in self.blocks.items() if k[1] >= day}  # drop past days
-            self.blocks[key] = (nxt + 1, last)
-            return nxt
+            self.blocks[key] = (nxt + 1, last, ids[1:])
+            return nxt, (ids[0] if ids else None)
 
     def reset(self) -> None:
         with self.lock:
             self.blocks.clear()
 
 
-def _reserve(day: str, size: int) -> int:
-    """Bump the day's counter by `size` in its own short transaction; returns the block's last number.
+_TAKE_IDS = text("SELECT nextval(pg_get_serial_sequence('tickets', 'id')) FROM generate_series(1, :n)")
+
+
+def _reserve(day: str, size: int) -> tuple[int, list[int]]:
+    """Bump the day's counter by `size` in its own short transaction; returns the block's last number and,
+    on PostgreSQL, `size` ticket ids taken from the tickets' sequence (so that every row of an intake can be
+    written in one statement).
 
     Its commit need not wait for the disk: the first ticket using the block commits durably later, which
     flushes the write-ahead log past this change.
@@ -125,22 +135,24 @@ def _reserve(day: str, size: int) -> int:
         with db.engine.connect() as conn:
             conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             last = conn.execute(_BUMP_COUNTER, {"day": day, "n": size}).scalar_one()
+            ids = list(conn.execute(_TAKE_IDS, {"n": size}).scalars())
             conn.commit()
-        return last
-    return db.session.execute(_BUMP_COUNTER, {"day": day, "n": size}).scalar_one()
+        return last, ids
+    return db.session.execute(_BUMP_COUNTER, {"day": day, "n": size}).scalar_one(), []
 
 
 number_blocks = _NumberBlocks()
 
 
-def next_ticket_number(now: dt.datetime) -> str:
-    """XC + local date + a 5-digit daily sequence, unique under concurrent intake in any number of processes."""
+def next_ticket_number(now: dt.datetime) -> tuple[str, int | None]:
+    """XC + local date + a 5-digit daily sequence, unique under concurrent intake in any number of processes;
+    with the ticket id reserved for it on PostgreSQL (None elsewhere)."""
     day = now.astimezone(TZ).strftime("%Y%m%d")
     size = int(current_app.config.get("TICKET_NUMBER_BLOCK", 20))
     if db.session.get_bind().dialect.name != "postgresql":
         size = 1  # SQLite: one writer at a time, in the ticket's own transaction
-    seq = number_blocks.take(day, size)
-    return f"{current_app.config['TICKET_PREFIX']}{day}{seq:05d}"
+    seq, ticket_id = number_blocks.take(day, size)
+    return f"{current_app.config['TICKET_PREFIX']}{day}{seq:05d}", ticket_id
 
 
 def line_category(line: str | None) -> str | None:
@@ -153,6 +165,42 @@ def line_category(line: str | None) -> str | None:
     return db.session.scalar(select(Category.code).where(Category.path == path))
 
 
+# The columns an intake sets; the rest of a new ticket's columns are empty.
+_TICKET_COLUMNS = (
+    "id", "number", "retrieval_code_hash", "channel", "type", "urgency", "status", "category_code", "region_code",
+    "line", "title", "content", "address", "caller_id", "publishable", "confidential", "created_by_id",
+    "dispatch_rounds", "designated", "reopen_count", "satisfaction_excluded", "created_at", "updated_at",
+)
+_EVENT_COLUMNS = ("ticket_id", "at", "action", "actor_id", "actor_label", "from_status", "to_status", "note", "data")
+
+# PostgreSQL: every row of an intake in one statement (one round trip, one plan, prepared after a few uses):
+# the caller, the ticket, its first timeline event, its signature rows and its outbox rows; it answers with the
+# caller's id and how many tickets that caller opened in the repeat-complaint window before this one.
+_INTAKE_PG = text(
+    "WITH c AS ("
+    " INSERT INTO callers (phone, name, do_not_call, created_at)"
+    " SELECT CAST(:phone AS varchar), CAST(:caller_name AS varchar), false, :now"
+    " WHERE CAST(:phone AS varchar) IS NOT NULL"
+    " ON CONFLICT (phone) DO UPDATE SET name = COALESCE(EXCLUDED.name, callers.name) RETURNING id"
+    "), t AS ("
+    f" INSERT INTO tickets ({', '.join(_TICKET_COLUMNS)}) VALUES ("
+    + ", ".join("(SELECT id FROM c)" if col == "caller_id" else f":{col}" for col in _TICKET_COLUMNS)
+    + ")), e AS ("
+    f" INSERT INTO timeline_events ({', '.join(_EVENT_COLUMNS)}) VALUES ("
+    " :id, :now, :ev_action, :actor_id, :actor_label, NULL, :status, NULL, CAST(:ev_data AS json))"
+    "), s AS ("
+    " INSERT INTO ticket_signatures (ticket_id, band, band_key, created_at)"
+    " SELECT :id, u.band, u.band_key, :now"
+    " FROM unnest(CAST(:bands AS integer[]), CAST(:band_keys AS bigint[])) AS u(band, band_key)"
+    "), o AS ("
+    " INSERT INTO outbox (kind, payload, created_at, next_attempt_at, attempts)"
+    " SELECT u.kind, CAST(u.payload AS json), :now, :now, 0"
+    " FROM unnest(CAST(:outbox_kinds AS varchar[]), CAST(:outbox_payloads AS text[])) AS u(kind, payload)"
+    ") SELECT (SELECT id FROM c) AS caller_id,"
+    " (SELECT count(*) FROM tickets WHERE caller_id = (SELECT id FROM c) AND created_at >= :since) AS earlier"
+)
+
+
 def create_ticket(
     data: IntakeData,
     actor: Actor | None,
@@ -161,70 +209,96 @@ def create_ticket(
 ) -> tuple[Ticket, str]:
     """Create the ticket in `accepted`; returns it with the plain retrieval code (shown once).
 
-    `attach(ticket)` adds rows that belong to the intake (photos, a public channel's details) in the same
-    transaction, so a ticket never exists without them nor they without it. `before_commit(ticket, code)` also
-    runs in that transaction, for a channel that links its record and tells the caller the code (a voice
-    message's SMS receipt).
+    The ticket, its first timeline event, its near-duplicate signature rows and its outbox rows are written
+    with Core statements (on PostgreSQL one statement in all), then the repeat-complainer check runs when the
+    caller has written before. `attach(ticket)` adds rows that belong to the intake (photos, a public channel's
+    details) in the same transaction, so a ticket never exists without them nor they without it.
+    `before_commit(ticket, code)` also runs in that transaction, for a channel that links its record and tells
+    the caller the code (a voice message's SMS receipt).
     """
     now = utcnow()
     try:
-        number = next_ticket_number(now)
+        number, ticket_id = next_ticket_number(now)
         code = f"{secrets.randbelow(1_000_000):06d}"
-        caller_id = None
-        if data.caller_phone:
-            caller_id = db.session.execute(
-                _UPSERT_CALLER, {"phone": data.caller_phone, "name": data.caller_name, "now": now}
+        values = {
+            "id": ticket_id,
+            "number": number,
+            "retrieval_code_hash": hash_retrieval_code(number, code),
+            "channel": data.channel,
+            "type": data.type,
+            "urgency": data.urgency,
+            "status": Status.ACCEPTED.value,
+            "category_code": data.category_code or line_category(data.line),
+            "region_code": data.region_code,
+            "line": data.line,
+            "title": data.title,
+            "content": data.content,
+            "address": data.address,
+            "caller_id": None,
+            "publishable": data.publishable,
+            "confidential": data.confidential,
+            "created_by_id": actor.id if actor else None,
+            "dispatch_rounds": 0,
+            "designated": False,
+            "reopen_count": 0,
+            "satisfaction_excluded": False,
+            "created_at": now,
+            "updated_at": now,
+        }
+        event = {
+            "ticket_id": ticket_id,
+            "at": now,
+            "action": "create",
+            "actor_id": actor.id if actor else None,
+            "actor_label": actor.label if actor else f"citizen:{data.channel}",
+            "from_status": None,
+            "to_status": values["status"],
+            "note": None,
+            "data": {"channel": data.channel, "line": data.line} if data.line else None,
+        }
+        keys = duplicates.signature_keys(data.content, data.address, values["category_code"])
+        if ticket_id is not None:
+            ticket = _persistent_ticket(values)
+            out = _outbox_rows(ticket, data, code)
+            row = db.session.execute(_INTAKE_PG, {
+                **values,
+                "phone": data.caller_phone,
+                "caller_name": data.caller_name,
+                "now": now,
+                "ev_action": event["action"],
+                "actor_id": event["actor_id"],
+                "actor_label": event["actor_label"],
+                "ev_data": json.dumps(event["data"], ensure_ascii=False) if event["data"] else None,
+                "bands": [band for band, _ in keys],
+                "band_keys": [key for _, key in keys],
+                "outbox_kinds": [r["kind"] for r in out],
+                "outbox_payloads": [json.dumps(r["payload"], ensure_ascii=False) for r in out],
+                "since": now - dt.timedelta(days=duplicates.WINDOW_DAYS),
+            }).one()
+            set_committed_value(ticket, "caller_id", row.caller_id)
+            outbox.note_kinds(r["kind"] for r in out)
+            if row.caller_id is not None and row.earlier + 1 >= duplicates.REPEAT_THRESHOLD:
+                duplicates.flag_repeat(ticket, now)
+        else:  # SQLite: the same rows, one statement per table
+            if data.caller_phone:
+                values["caller_id"] = db.session.execute(
+                    _UPSERT_CALLER, {"phone": data.caller_phone, "name": data.caller_name, "now": now}
+                ).scalar_one()
+            conn = db.session.connection()
+            tickets = Ticket.__table__
+            values["id"] = conn.execute(
+                tickets.insert().returning(tickets.c.id), {k: v for k, v in values.items() if k != "id"}
             ).scalar_one()
-        ticket = Ticket(
-            number=number,
-            retrieval_code_hash=hash_retrieval_code(number, code),
-            channel=data.channel,
-            type=data.type,
-            urgency=data.urgency,
-            status=Status.ACCEPTED.value,
-            category_code=data.category_code or line_category(data.line),
-            region_code=data.region_code,
-            line=data.line,
-            title=data.title,
-            content=data.content,
-            address=data.address,
-            caller_id=caller_id,
-            publishable=data.publishable,
-            confidential=data.confidential,
-            created_by_id=actor.id if actor else None,
-            dispatch_rounds=0,
-            designated=False,
-            reopen_count=0,
-            satisfaction_excluded=False,
-            created_at=now,
-            updated_at=now,
-        )
-        db.session.add(ticket)
-        db.session.flush()
-        db.session.add(
-            TimelineEvent(
-                ticket_id=ticket.id,
-                at=now,
-                action="create",
-                actor_id=actor.id if actor else None,
-                actor_label=actor.label if actor else f"citizen:{data.channel}",
-                from_status=None,
-                to_status=ticket.status,
-                note=None,
-                data={"channel": data.channel, "line": data.line} if data.line else None,
-            )
-        )
-        # Near-duplicate signature rows and the repeat-complainer flag, in the same transaction.
-        duplicates.record(ticket, now)
+            ticket = _persistent_ticket(values)
+            conn.execute(TimelineEvent.__table__.insert(), {**event, "ticket_id": ticket.id})
+            if keys:
+                conn.execute(TicketSignature.__table__.insert(), [
+                    {"ticket_id": ticket.id, "band": band, "band_key": key, "created_at": now} for band, key in keys
+                ])
+            outbox.add_rows(_outbox_rows(ticket, data, code))
+            duplicates.flag_repeat(ticket, now)
         if attach is not None:
             attach(ticket)
-        events.publish_ticket(ticket, "created", "create", [], ("operators", "supervisors"))
-        if data.caller_phone and data.channel != "phone":
-            outbox.add_sms(
-                data.caller_phone,
-                f"【12345】您的诉求已受理，工单号{number}，提取码{code}，可凭此查询办理进度。",
-                ticket.id,
-            )
         if before_commit is not None:
             before_commit(ticket, code)
         db.session.commit()
@@ -233,3 +307,29 @@ def create_ticket(
         raise
     outbox.kick()
     return ticket, code
+
+
+def _persistent_ticket(values: dict) -> Ticket:
+    """The Ticket for rows written with Core, in the session as if loaded: nothing is inserted again and
+    reading its columns asks the database nothing."""
+    ticket = _TICKET_MANAGER.new_instance()  # as a query's loader makes one: no constructor, no change events
+    ticket.__dict__.update(_EMPTY_TICKET, **values)
+    make_transient_to_detached(ticket)  # every column is loaded: none is expired
+    db.session.add(ticket)
+    return ticket
+
+
+_TICKET_MANAGER = inspect(Ticket).class_manager
+_EMPTY_TICKET = dict.fromkeys(attr.key for attr in inspect(Ticket).column_attrs)
+
+
+def _outbox_rows(ticket: Ticket, data: IntakeData, code: str) -> list[dict]:
+    """What the intake tells: the consoles (a socket event) and, for written channels, the citizen (SMS)."""
+    rows = [events.ticket_row(ticket, "created", "create", [], ("operators", "supervisors"))]
+    if data.caller_phone and data.channel != "phone":
+        rows.append(outbox.sms_row(
+            data.caller_phone,
+            f"【12345】您的诉求已受理，工单号{ticket.number}，提取码{code}，可凭此查询办理进度。",
+            ticket.id,
+        ))
+    return rows

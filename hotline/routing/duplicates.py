@@ -82,24 +82,20 @@ def address_key(address: str | None, category: str | None) -> int | None:
     return _key("addr", category, a)
 
 
+def signature_keys(content: str | None, address: str | None, category: str | None) -> list[tuple[int, int]]:
+    """(band, key) pairs of a ticket's signature: its MinHash bands and its address band."""
+    keys = list(enumerate(band_keys(content)))
+    ak = address_key(address, category)
+    if ak is not None:
+        keys.append((ADDRESS_BAND, ak))
+    return keys
+
+
 def signature_rows(
     ticket_id: int, content: str | None, address: str | None, category: str | None, created_at: dt.datetime
 ) -> list[dict]:
-    rows = [{"ticket_id": ticket_id, "band": b, "band_key": k, "created_at": created_at}
-            for b, k in enumerate(band_keys(content))]
-    ak = address_key(address, category)
-    if ak is not None:
-        rows.append({"ticket_id": ticket_id, "band": ADDRESS_BAND, "band_key": ak, "created_at": created_at})
-    return rows
-
-
-def record(ticket: Ticket, now: dt.datetime | None = None) -> RepeatComplaint | None:
-    """In the intake transaction: store the ticket's signature rows and flag a repeat complainer."""
-    rows = signature_rows(ticket.id, ticket.content, ticket.address, ticket.category_code, ticket.created_at)
-    if rows:
-        # Core executemany on the table (psycopg pipelines it): less work than the ORM's bulk path.
-        db.session.connection().execute(TicketSignature.__table__.insert(), rows)
-    return flag_repeat(ticket, now or utcnow())
+    return [{"ticket_id": ticket_id, "band": b, "band_key": k, "created_at": created_at}
+            for b, k in signature_keys(content, address, category)]
 
 
 # ---- lookup --------------------------------------------------------------------------------
