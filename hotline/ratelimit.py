@@ -70,6 +70,9 @@ def init_app(app: Flask) -> Limiter:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter = Limiter(key_func=get_remote_address, default_limits=[], on_breach=_on_breach)
     limiter.init_app(app)
+    # There are no default or application-wide limits: the limited views check in their own wrappers, so the
+    # limiter's before-request pass (work on every request, the intake API's included) is dropped.
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
     app.after_request(_retry_after)
     app.extensions["hotline.limiter"] = limiter
     for endpoint, (value, methods, exempt_when) in LIMITED_VIEWS.items():
