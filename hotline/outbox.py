@@ -76,7 +76,8 @@ def _backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
 
 
-def _deliver(message: OutboxMessage, redis) -> None:
+def _deliver(message, redis) -> None:
+    """One claimed row (id, kind, payload) to Redis: a socket event or an RQ job."""
     from hotline import tasks
 
     if message.kind == "socket":
@@ -90,107 +91,98 @@ def _deliver(message: OutboxMessage, redis) -> None:
         raise ValueError(f"unknown outbox kind {message.kind!r}")
 
 
-def relay_once(limit: int = 200, kinds: tuple[str, ...] | None = None,
-               exclude: tuple[str, ...] | None = None) -> int:
-    """Deliver what is due (of `kinds`, or all but `exclude`, or all); returns how many were delivered.
-    Safe to run in several processes and threads at once (rows are claimed with SKIP LOCKED)."""
+_OUTBOX = OutboxMessage.__table__
+
+
+def _claim(limit: int, kinds: tuple[str, ...] | None = None, exclude: tuple[str, ...] | None = None) -> list:
+    """Claim due rows in one statement: marked delivered and locked until this transaction ends, so that a relay
+    in another process or thread skips them; (id, kind, payload, attempts) in id order."""
     now = utcnow()
-    query = (
-        select(OutboxMessage)
-        .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id)
+    due = (
+        select(_OUTBOX.c.id)
+        .where(_OUTBOX.c.delivered_at.is_(None), _OUTBOX.c.next_attempt_at <= now)
+        .order_by(_OUTBOX.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     if kinds:
-        query = query.where(OutboxMessage.kind.in_(kinds))
+        due = due.where(_OUTBOX.c.kind.in_(kinds))
     if exclude:
-        query = query.where(OutboxMessage.kind.not_in(exclude))
-    delivered: list[int] = []
+        due = due.where(_OUTBOX.c.kind.not_in(exclude))
+    claim = (
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id.in_(due.scalar_subquery()))
+        .values(delivered_at=now)
+        .returning(_OUTBOX.c.id, _OUTBOX.c.kind, _OUTBOX.c.payload, _OUTBOX.c.attempts)
+    )
+    return sorted(db.session.execute(claim).all())
+
+
+def _release(claimed: list, done: int, exc: Exception, hold_rest: bool) -> None:
+    """After a failed delivery, in the claiming transaction: the first `done` rows stay delivered; the failed one
+    counts an attempt, keeps the error and waits its back-off; the rest wait for the next pass (or, with
+    `hold_rest`, the same back-off: they went out in the same failed publish)."""
+    failed = claimed[done]
+    attempts = failed.attempts + 1
+    retry_at = utcnow() + _backoff(attempts)
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    db.session.execute(
+        update(_OUTBOX).where(_OUTBOX.c.id == failed.id)
+        .values(delivered_at=None, attempts=attempts, last_error=error, next_attempt_at=retry_at)
+    )
+    rest = [row.id for row in claimed[done + 1:]]
+    if rest:
+        values: dict[str, Any] = {"delivered_at": None}
+        if hold_rest:
+            values["next_attempt_at"] = retry_at
+        db.session.execute(update(_OUTBOX).where(_OUTBOX.c.id.in_(rest)).values(**values))
+    log.warning("outbox %s not delivered (attempt %s): %s", failed.id, attempts, error)
+
+
+def relay_once(limit: int = 200, kinds: tuple[str, ...] | None = None,
+               exclude: tuple[str, ...] | None = None) -> int:
+    """Deliver what is due (of `kinds`, or all but `exclude`, or all); returns how many were delivered.
+    Safe to run in several processes and threads at once (rows are claimed with SKIP LOCKED)."""
     try:
-        messages = db.session.scalars(query).all()
-        if messages:
+        claimed = _claim(limit, kinds, exclude)
+        done = 0
+        if claimed:
             redis = get_redis()
             try:
                 # python-socketio's Redis manager logs and drops a publish when Redis is down, so
                 # ask Redis first: a failure here keeps the rows for the next attempt.
                 redis.ping()
-                for message in messages:
-                    _deliver(message, redis)
-                    delivered.append(message.id)
+                for row in claimed:
+                    _deliver(row, redis)
+                    done += 1
             except Exception as exc:  # noqa: BLE001 - any failure is recorded on the row and retried
-                failed = messages[len(delivered)]
-                failed.attempts += 1
-                failed.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                failed.next_attempt_at = utcnow() + _backoff(failed.attempts)
-                log.warning("outbox %s not delivered (attempt %s): %s", failed.id, failed.attempts,
-                            failed.last_error)
-                # the transport is likely down: leave the rest for the next pass
-            if delivered:
-                db.session.execute(
-                    update(OutboxMessage).where(OutboxMessage.id.in_(delivered)).values(delivered_at=utcnow())
-                )
+                _release(claimed, done, exc, hold_rest=False)  # the transport is likely down
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    return len(delivered)
+    return done
 
 
 def relay_sockets_once(limit: int = 500) -> int:
-    """Deliver due socket events in one batch: one statement claims them (marked delivered, rows locked until
-    commit), one pipelined publish, one commit. If the publish fails the claim is rolled back and the rows stay
-    for the next attempt (the first one records the error and backs off)."""
+    """Deliver due socket events in one batch: one claim, one pipelined publish, one commit. If the publish
+    fails the rows stay for the next attempt (the first one records the error; all back off)."""
     from hotline.events import emit_batch
 
-    now = utcnow()
-    due = (
-        select(OutboxMessage.id)
-        .where(OutboxMessage.kind == "socket", OutboxMessage.delivered_at.is_(None),
-               OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    claim = (
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due.scalar_subquery()))
-        .values(delivered_at=now)
-        .returning(OutboxMessage.id, OutboxMessage.payload)
-        .execution_options(synchronize_session=False)
-    )
     try:
-        claimed = sorted(db.session.execute(claim).all())
-        if not claimed:
-            db.session.commit()
-            return 0
-        try:
-            emit_batch([(payload["event"], payload["rooms"]) for _, payload in claimed])
-        except Exception as exc:  # noqa: BLE001 - recorded on the row and retried
-            db.session.rollback()
-            _socket_backoff([row_id for row_id, _ in claimed], f"{type(exc).__name__}: {exc}"[:2000])
-            return 0
+        claimed = _claim(limit, kinds=("socket",))
+        done = 0
+        if claimed:
+            try:
+                emit_batch([(row.payload["event"], row.payload["rooms"]) for row in claimed])
+                done = len(claimed)
+            except Exception as exc:  # noqa: BLE001 - recorded on the row and retried
+                _release(claimed, 0, exc, hold_rest=True)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    return len(claimed)
-
-
-def _socket_backoff(ids: list[int], error: str) -> None:
-    """After a failed publish: the first row counts the attempt and keeps the error; all wait the back-off."""
-    first = db.session.get(OutboxMessage, ids[0])
-    if first is None:
-        return
-    first.attempts += 1
-    first.last_error = error
-    db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.delivered_at.is_(None))
-        .values(next_attempt_at=utcnow() + _backoff(first.attempts))
-        .execution_options(synchronize_session=False)
-    )
-    log.warning("socket events not delivered (attempt %s): %s", first.attempts, error)
-    db.session.commit()
+    return done
 
 
 def relay_all(limit: int = 200, rounds: int = 1000, kinds: tuple[str, ...] | None = None,
@@ -251,8 +243,8 @@ class _Relay:
 SOCKET_BATCH = 500
 # Socket events have their own relay thread: people wait for them, and they must not queue behind the
 # deadline jobs an action schedules (several RQ calls each). Everything else takes the other thread.
-# Gathering: 5 ms on what people watch, 50 ms on jobs (an SMS or a deadline job does not mind).
-_socket_relay = _Relay(kinds=("socket",), gather=0.005)
+# Gathering: 10 ms on what people watch, 50 ms on jobs (an SMS or a deadline job does not mind).
+_socket_relay = _Relay(kinds=("socket",), gather=0.01)
 _relay = _Relay(exclude=("socket",), gather=0.05)
 
 
