@@ -66,3 +66,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - sq
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+
+
+_autocommit_engines: dict[int, Engine] = {}
+
+
+def autocommit_engine() -> Engine:
+    """The app's engine (same pool) in autocommit: for a lone read outside the request's session, one round trip
+    instead of BEGIN, the query and ROLLBACK."""
+    engine = db.engine
+    view = _autocommit_engines.get(id(engine))
+    if view is None:
+        view = _autocommit_engines[id(engine)] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return view

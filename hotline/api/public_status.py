@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import jsonify, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from hotline.actions.intake import hash_retrieval_code
 from hotline.api import bp
 from hotline.api.serialize import iso
 from hotline.errors import NotFound
-from hotline.extensions import db
+from hotline.extensions import autocommit_engine
 from hotline.models import Ticket
 from hotline.workflow import PUBLIC_STATUS, Status
 
@@ -24,12 +24,14 @@ _COLUMNS = (
     Ticket.answer_text,
     Ticket.closed_at,
 )
+_BY_NUMBER = select(*_COLUMNS).where(Ticket.number == bindparam("number"))
 
 
 def public_status(number: str, code: str) -> dict:
     import hmac
 
-    row = db.session.execute(select(*_COLUMNS).where(Ticket.number == number)).first()
+    with autocommit_engine().connect() as conn:
+        row = conn.execute(_BY_NUMBER, {"number": number}).first()
     expected = hash_retrieval_code(number, code or "")
     if row is None or not hmac.compare_digest(row.retrieval_code_hash, expected):
         raise NotFound("no ticket with this number and code")
