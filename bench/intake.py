@@ -42,6 +42,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -549,6 +550,12 @@ class Server:
         self.seen_children: set[int] = set()
 
     def start(self, timeout: float = 60.0) -> None:
+        try:  # something already answering on the port would be measured instead of this server
+            socket.create_connection((self.host, self.port), timeout=1).close()
+        except OSError:
+            pass
+        else:
+            raise SystemExit(f"port {self.port} is already in use: stop what listens there or pass --port")
         self.proc = subprocess.Popen(
             self.cmd,
             cwd=SRC,
