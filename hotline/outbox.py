@@ -243,7 +243,7 @@ class _Relay:
 SOCKET_BATCH = 500
 # Socket events have their own relay thread: people wait for them, and they must not queue behind the
 # deadline jobs an action schedules (several RQ calls each). Everything else takes the other thread.
-# Gathering: 25 ms on what people watch (issue 5 allows 100 ms at p99), 100 ms on jobs (an SMS or a deadline job does not mind).
+# Gathering: 25 ms on what people watch (issue 5 allows 100 ms at p99), 100 ms on jobs (an SMS does not mind).
 _socket_relay = _Relay(kinds=("socket",), gather=0.025)
 _relay = _Relay(exclude=("socket",), gather=0.1)
 

@@ -14,14 +14,14 @@ import re
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hotline import access, outbox
 from hotline.actions.intake import IntakeData, create_ticket
 from hotline.deadlines.calendar import TZ
 from hotline.errors import Conflict, NotFound, ValidationError
-from hotline.extensions import db
+from hotline.extensions import autocommit_engine, db
 from hotline.models import (
     Call,
     Caller,
@@ -32,7 +32,7 @@ from hotline.models import (
     Ticket,
     User,
 )
-from hotline.models.base import utcnow
+from hotline.models.base import UTCDateTime, utcnow
 from hotline.models.calls import CALL_STATUS_RANK, PRESENCE
 
 TERMINAL = frozenset(s for s, rank in CALL_STATUS_RANK.items() if rank == 3)
@@ -144,24 +144,25 @@ def _commit() -> None:
 # ---- incoming calls and the menu ------------------------------------------------------------
 
 
+# One statement (valid on PostgreSQL and SQLite 3.35+): the no-op update on conflict makes RETURNING answer for a
+# retried webhook as well. Plain text, so that it is compiled once and prepared by the driver.
+_UPSERT_CALL = text(
+    "INSERT INTO calls (call_sid, direction, from_number, to_number, line, status, started_at, updated_at, queued,"
+    " callback_needed, status_check_failures)"
+    " VALUES (:call_sid, :direction, :from_number, :to_number, :line, 'ringing', :now, :now, false, false, 0)"
+    " ON CONFLICT (call_sid) DO UPDATE SET call_sid = excluded.call_sid RETURNING line"
+).bindparams(bindparam("now", type_=UTCDateTime()))
+
+
 def incoming_call(call_sid: str, from_number: str, to_number: str, direction: str = "inbound") -> str | None:
     """来电: the call record, once per CallSid (a retried webhook finds the same record); returns its line.
 
-    One statement: the no-op update on conflict makes RETURNING answer for a retried webhook as well."""
-    try:
-        now = utcnow()
-        stmt = _insert(Call).values(
-            call_sid=call_sid, direction=direction, from_number=from_number, to_number=to_number,
-            line=line_for(to_number) or None, status="ringing", started_at=now, updated_at=now,
-            queued=False, callback_needed=False, status_check_failures=0,
-        )
-        stmt = stmt.on_conflict_do_update(index_elements=["call_sid"], set_={"call_sid": stmt.excluded.call_sid})
-        line = db.session.execute(stmt.returning(Call.line)).scalar_one()
-        db.session.commit()  # no outbox rows: no relay pass to wake
-        return line
-    except BaseException:
-        db.session.rollback()
-        raise
+    A single statement is its own transaction: it runs in autocommit, one round trip (no BEGIN, no COMMIT), and
+    writes no outbox rows (no relay pass to wake)."""
+    params = {"call_sid": call_sid, "direction": direction, "from_number": from_number, "to_number": to_number,
+              "line": line_for(to_number) or None, "now": utcnow()}
+    with autocommit_engine().connect() as conn:
+        return conn.execute(_UPSERT_CALL, params).scalar_one()
 
 
 def record_menu_choice(call_sid: str, choice: str) -> Call:
