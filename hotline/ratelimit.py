@@ -72,7 +72,10 @@ def init_app(app: Flask) -> Limiter:
     limiter.init_app(app)
     # There are no default or application-wide limits: the limited views check in their own wrappers, so the
     # limiter's before-request pass (work on every request, the intake API's included) is dropped.
-    app.before_request_funcs[None].remove(limiter._check_request_limit)
+    # (Not registered at all when RATELIMIT_ENABLED is off.)
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:
+        hooks.remove(limiter._check_request_limit)
     app.after_request(_retry_after)
     app.extensions["hotline.limiter"] = limiter
     for endpoint, (value, methods, exempt_when) in LIMITED_VIEWS.items():
