@@ -3,7 +3,7 @@
 
 Prints figures, not pass/fail. Run from the repository root with the project's venv:
 
-    .venv/bin/python bench/intake.py [--n 2000] [--concurrency 8] [--workers 1] [--threads 32]
+    .venv/bin/python bench/intake.py [--n 2000] [--concurrency 8] [--workers 2] [--threads 4]
                                      [--keep] [--json] [--ref HEAD] [--py-spy FILE]
 
 --ref REF serves a `git archive` snapshot of REF instead of the working tree (useful while the
@@ -531,7 +531,7 @@ def pg_settings(url: str) -> dict:
 
 
 class Server:
-    def __init__(self, workers: int, threads: int, host: str, port: int, env: dict):
+    def __init__(self, workers: int, threads: int, host: str, port: int, env: dict, extra: list[str] | None = None):
         self.cmd = [
             str(VENV_BIN / "gunicorn"),
             "--no-control-socket",
@@ -541,6 +541,7 @@ class Server:
             str(threads),
             "-b",
             f"{host}:{port}",
+            *(extra or []),
             "wsgi:app",
         ]
         self.host, self.port, self.env = host, port, env
@@ -893,8 +894,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=2000, help="tickets to create (default 2000)")
     ap.add_argument("--concurrency", type=int, default=8, help="client threads (default 8)")
-    ap.add_argument("--workers", type=int, default=1, help="gunicorn workers (default 1)")
-    ap.add_argument("--threads", type=int, default=32, help="gunicorn threads per worker (default 32)")
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2: one per core)")
+    ap.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (default 4: 8 in all)")
+    ap.add_argument(
+        "--worker-connections",
+        type=int,
+        default=0,
+        help="gunicorn --worker-connections: the most keep-alive clients one process holds. The 8 client"
+        " connections are otherwise spread by accept() races, and 6 of them on one process (one interpreter"
+        " lock) leave a core idle; with -w 2 --threads 4, 4 evens them out. Default: gunicorn's own.",
+    )
     ap.add_argument(
         "--warmup",
         type=int,
@@ -1040,7 +1049,8 @@ def run(args: argparse.Namespace, source: str) -> int:
             say(fmt_cpu(s, s["requests"]))
 
         # 3. server
-        server = Server(args.workers, args.threads, host, port, env)
+        extra = ["--worker-connections", str(args.worker_connections)] if args.worker_connections else []
+        server = Server(args.workers, args.threads, host, port, env, extra)
         t = time.perf_counter()
         server.start()
         meter = CpuMeter(server.proc.pid if server.proc else None)

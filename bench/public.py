@@ -319,7 +319,9 @@ def main() -> None:
     results = [
         run_phase("baseline: raw SELECT by number (psycopg)", _sql_client, keys, args.seconds, args.concurrency, (dsn,))
     ]
-    for workers, threads, limiter in ((1, 32, True), (2, 16, True), (2, 16, False)):
+    # -w 2 --threads 4: one thread per client connection across the two processes (more threads per process only
+    # contend for its interpreter lock); -w 1 for comparison.
+    for workers, threads, limiter in ((1, 8, True), (2, 4, True), (2, 4, False)):
         env_phase = {**env, "HOTLINE_RATELIMIT_ENABLED": "1" if limiter else "0"}
         with Server(workers, threads, env_phase):
             label = f"gunicorn -w {workers} --threads {threads}, limiter {'on' if limiter else 'off'}"
