@@ -635,16 +635,22 @@ def link_call_ticket(call_id: int, ticket_id: int, actor: User) -> Call:
         raise
 
 
+def _lock_call_back(call_id: int) -> Call:
+    """The inbound call on the call-back list, locked; 404 / 409 otherwise."""
+    call = db.session.get(Call, call_id, with_for_update=True)
+    if call is None or call.direction != "inbound":
+        raise NotFound("no such call")
+    if not call.callback_needed:
+        raise Conflict("this call is not on the call-back list")
+    return call
+
+
 def request_call_back(call_id: int, actor: User) -> Call:
     """回拨: place the call-back through the outbox; the call's answer marks the missed call called back."""
     from hotline.validation import normalize_phone
 
     try:
-        call = db.session.get(Call, call_id, with_for_update=True)
-        if call is None or call.direction != "inbound":
-            raise NotFound("no such call")
-        if not call.callback_needed:
-            raise Conflict("this call is not on the call-back list")
+        call = _lock_call_back(call_id)
         if call.called_back_at is not None:
             raise Conflict("already called back")
         phone = normalize_phone(call.from_number)
@@ -668,11 +674,7 @@ def request_call_back(call_id: int, actor: User) -> Call:
 def mark_called_back(call_id: int, actor: User) -> Call:
     """The operator called the citizen back from a desk phone: record it (first time wins)."""
     try:
-        call = db.session.get(Call, call_id, with_for_update=True)
-        if call is None or call.direction != "inbound":
-            raise NotFound("no such call")
-        if not call.callback_needed:
-            raise Conflict("this call is not on the call-back list")
+        call = _lock_call_back(call_id)
         call.called_back_at = call.called_back_at or utcnow()
         _commit()
         return call
