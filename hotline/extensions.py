@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 
 from flask import current_app
 from flask_babel import Babel
@@ -69,6 +70,35 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - sq
 
 
 _autocommit_engines: dict[int, Engine] = {}
+
+
+def on_postgresql() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def pg_cursor(**kwargs):
+    """PostgreSQL only: a psycopg cursor on the request session's connection, inside its transaction (the
+    session commits or rolls it back). For the few hot statements where SQLAlchemy's execution machinery costs
+    more than the statement; parameters are psycopg's `%(name)s`."""
+    return db.session.connection().connection.driver_connection.cursor(**kwargs)
+
+
+@contextmanager
+def pg_autocommit_cursor(**kwargs):
+    """PostgreSQL only: a psycopg cursor on a pooled connection in autocommit, for a lone read (one round trip,
+    no BEGIN/ROLLBACK)."""
+    pooled = db.engine.raw_connection()
+    try:
+        conn = pooled.driver_connection
+        conn.autocommit = True
+        with conn.cursor(**kwargs) as cur:
+            yield cur
+        conn.autocommit = False
+    except BaseException:
+        pooled.invalidate()  # a broken connection (or one in an unknown state) does not go back to the pool
+        raise
+    finally:
+        pooled.close()  # back to the pool
 
 
 def autocommit_engine() -> Engine:
