@@ -90,3 +90,26 @@ def test_jobs_run_twice_act_once(app, api, redis_url):
             SimpleWorker([Queue("default", connection=redis)], connection=redis).work(burst=True)
         sent = [m for m in ConsoleProvider.from_config(app.config).sent() if m["ticket_id"] == row.payload["args"][2]]
     assert len(sent) == 1 and "提取码" in sent[0]["body"]
+
+
+def test_a_bad_job_row_waits_alone_while_the_others_go_out(app, redis_url):
+    """The jobs of a pass go out in one Redis pipeline; a row that cannot be enqueued keeps its error and backs
+    off without holding back the rows around it."""
+    from hotline import outbox
+
+    with app.app_context():
+        relay_all()  # whatever earlier tests left
+        outbox.add(outbox.job_row("hotline.tasks.notify.send_sms", ["+8613800000001", "一", None]))
+        outbox.add(outbox.job_row("os.system", ["true"]))  # not a job
+        outbox.add(outbox.job_row("hotline.tasks.notify.send_sms", ["+8613800000002", "二", None]))
+        db.session.commit()
+        ids = [m.id for m in db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(3))]
+        assert relay_all() == 2
+        rows = {m.id: m for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))}
+        good, bad, good2 = (rows[i] for i in sorted(ids))
+        assert good.delivered_at is not None and good2.delivered_at is not None
+        assert bad.delivered_at is None and bad.attempts == 1 and "not a job" in bad.last_error
+        queued = set(Queue("default", connection=get_redis(redis_url)).job_ids) | set(
+            Queue("high", connection=get_redis(redis_url)).job_ids
+        )
+        assert {f"outbox-{good.id}", f"outbox-{good2.id}"} <= queued

@@ -63,19 +63,46 @@ def resolve(name: str) -> Callable[..., Any]:
     return _registry[name]
 
 
+class JobBatch:
+    """Jobs described by outbox rows ({"func", "args", "at"?, "job_id"?}), sent to RQ in one Redis pipeline:
+    due ones to their queue, later ones to RQ's scheduler (`at`)."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self.now: dict[str, list[Any]] = {}  # queue name -> RQ's EnqueueData
+        self.later: list[tuple[Callable[..., Any], dt.datetime, list[Any], str | None]] = []
+
+    def add(self, payload: dict[str, Any]) -> None:
+        """Check one job and keep it for send(); a bad payload raises here and joins nothing."""
+        fn = resolve(payload["func"])
+        args = payload["args"]
+        if not isinstance(args, list):
+            raise ValueError(f"job args must be a list, not {type(args).__name__}")
+        job_id = payload.get("job_id")
+        at = payload.get("at")
+        when = dt.datetime.fromisoformat(at) if at else None
+        if when is not None and when > dt.datetime.now(dt.UTC):
+            self.later.append((fn, when, args, job_id))
+        else:
+            self.now.setdefault(fn.queue, []).append(Queue.prepare_data(  # type: ignore[attr-defined]
+                fn, args=args, timeout=fn.timeout, result_ttl=fn.result_ttl, job_id=job_id,  # type: ignore[attr-defined]
+            ))
+
+    def send(self) -> None:
+        """Everything added, in one round trip (MULTI/EXEC): all of it is queued or none."""
+        pipe = self.redis.pipeline()
+        for name, datas in self.now.items():
+            Queue(name, connection=self.redis).enqueue_many(datas, pipeline=pipe)
+        for fn, when, args, job_id in self.later:
+            Queue(fn.queue, connection=self.redis).enqueue_at(  # type: ignore[attr-defined]
+                when, fn, *args, job_timeout=fn.timeout, result_ttl=fn.result_ttl,  # type: ignore[attr-defined]
+                job_id=job_id, pipeline=pipe,
+            )
+        pipe.execute()
+
+
 def enqueue_payload(redis: Redis, payload: dict[str, Any]) -> None:
-    """Enqueue a job described by an outbox row (now, or at `at` through RQ's scheduler)."""
-    fn = resolve(payload["func"])
-    queue = Queue(fn.queue, connection=redis)  # type: ignore[attr-defined]
-    options = {
-        "job_timeout": fn.timeout,  # type: ignore[attr-defined]
-        "result_ttl": fn.result_ttl,  # type: ignore[attr-defined]
-        "job_id": payload.get("job_id"),
-    }
-    at = payload.get("at")
-    if at:
-        when = dt.datetime.fromisoformat(at)
-        if when > dt.datetime.now(dt.UTC):
-            queue.enqueue_at(when, fn, *payload["args"], **options)
-            return
-    queue.enqueue(fn, *payload["args"], **options)
+    """Enqueue one job described by an outbox row (now, or at `at` through RQ's scheduler)."""
+    batch = JobBatch(redis)
+    batch.add(payload)
+    batch.send()
