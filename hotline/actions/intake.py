@@ -224,6 +224,9 @@ def create_ticket(
     details) in the same transaction, so a ticket never exists without them nor they without it.
     `before_commit(ticket, code)` also runs in that transaction, for a channel that links its record and tells
     the caller the code (a voice message's SMS receipt).
+
+    The returned Ticket has every column loaded and is detached (see _persistent_ticket): read it freely; to
+    change it later, load it again (the actions lock the row) or `db.session.add` it.
     """
     now = utcnow()
     try:
@@ -319,17 +322,22 @@ def create_ticket(
 
 
 def _persistent_ticket(values: dict) -> Ticket:
-    """The Ticket for rows written with Core, in the session as if loaded: nothing is inserted again and
-    reading its columns asks the database nothing."""
+    """The Ticket for rows written with Core, as if loaded and then detached: reading its columns asks the
+    database nothing, and a row that refers to it (an attachment, a call record) or a later `session.add`
+    makes it persistent without inserting it again. It stays out of the session until then, which spares the
+    session's bookkeeping on the busiest write path."""
     ticket = _TICKET_MANAGER.new_instance()  # as a query's loader makes one: no constructor, no change events
     ticket.__dict__.update(_EMPTY_TICKET, **values)
+    # A reference whose key is empty is loaded too: it is None (a new ticket has no department yet).
+    ticket.__dict__.update((key, None) for key, column in _REFERENCES if values.get(column) is None)
     make_transient_to_detached(ticket)  # every column is loaded: none is expired
-    db.session.add(ticket)
     return ticket
 
 
 _TICKET_MANAGER = inspect(Ticket).class_manager
 _EMPTY_TICKET = dict.fromkeys(attr.key for attr in inspect(Ticket).column_attrs)
+_REFERENCES = [(rel.key, next(iter(rel.local_columns)).key) for rel in inspect(Ticket).relationships
+               if rel.direction.name == "MANYTOONE" and len(rel.local_columns) == 1]
 
 
 def _outbox_rows(ticket: Ticket, data: IntakeData, code: str) -> list[dict]:
