@@ -32,6 +32,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
     }
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    from hotline.extensions import CookieSessionInterface
+
+    app.session_interface = CookieSessionInterface()
 
     from hotline import models  # noqa: F401 - register the mappings
     from hotline.extensions import babel, db, login_manager, migrate, socketio

@@ -6,6 +6,7 @@ import threading
 from contextlib import contextmanager
 
 from flask import current_app
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -36,6 +37,16 @@ migrate = Migrate()
 socketio = SocketIO()
 babel = Babel()
 login_manager = LoginManager()
+
+class CookieSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, whose signer is built only for a request that carries a session cookie:
+    API clients, Open311 and status lookups send none, and pay nothing for the session."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
 
 _redis_lock = threading.Lock()
 _redis_clients: dict[str, Redis] = {}
