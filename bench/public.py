@@ -215,6 +215,10 @@ class Server:
             str(workers),
             "--threads",
             str(threads),
+            # as many connections per process as it has threads (the README's API group): the client's
+            # keep-alive connections spread evenly instead of by accept() races
+            "--worker-connections",
+            str(threads),
             "-b",
             f"{HOST}:{PORT}",
             "wsgi:app",
@@ -324,7 +328,7 @@ def main() -> None:
     for workers, threads, limiter in ((1, 8, True), (2, 4, True), (2, 4, False)):
         env_phase = {**env, "HOTLINE_RATELIMIT_ENABLED": "1" if limiter else "0"}
         with Server(workers, threads, env_phase):
-            label = f"gunicorn -w {workers} --threads {threads}, limiter {'on' if limiter else 'off'}"
+            label = f"gunicorn -w {workers} --threads {threads} --worker-connections {threads}, limiter {'on' if limiter else 'off'}"
             results.append(run_phase(label, _http_client, keys, args.seconds, args.concurrency))
             if workers == 1:
                 continue
