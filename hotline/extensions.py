@@ -47,6 +47,11 @@ class CookieSessionInterface(SecureCookieSessionInterface):
             return self.session_class()
         return super().open_session(app, request)
 
+    def save_session(self, app, session, response) -> None:
+        if not session and not session.modified and not session.accessed:
+            return  # nothing to set, delete or vary on (Flask's own method would reach the same)
+        super().save_session(app, session, response)
+
 
 _redis_lock = threading.Lock()
 _redis_clients: dict[str, Redis] = {}
