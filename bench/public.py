@@ -10,14 +10,16 @@ What it does, in one run:
   2. baseline: the same lookup as raw SQL (psycopg, SELECT ... WHERE number = %s) from --concurrency processes;
   3. starts gunicorn (gthread) on 127.0.0.1:8781 and runs GET /api/v1/public/tickets/<number>?code=<code> from
      --concurrency client processes, each with one keep-alive connection, for --seconds, picking random tickets
-     with their right codes; once with 1 worker (as ARCHITECTURE.md deploys the web process) and once with 2;
+     with their right codes; once with 1 worker (as ARCHITECTURE.md deploys the web process) and once as the
+     README's API group (-w 2 --threads 2, the client's connections divided among the processes);
   4. times Open311 GET requests.json (the default: last 90 days, up to 1,000 consented requests, desensitised),
      a filtered listing and a list of ids, sequentially, against raw SQL for the same rows.
 
 The rate limiter: every client here is 127.0.0.1, so the production default (10 lookups a minute per client)
 would make this a benchmark of 429s. The server therefore runs with HOTLINE_PUBLIC_LOOKUP_RATE_LIMIT set to
 "1000000000 per minute;1000000000 per hour": the limiter stays on and counts every lookup in both windows in
-Redis, as the production default does (its cost is in the figures), but never refuses. One more phase runs with HOTLINE_RATELIMIT_ENABLED=0 to show what the limiter costs.
+Redis, as the production default does (its cost is in the figures), but never refuses. One more phase runs with
+HOTLINE_RATELIMIT_ENABLED=0 to show what the limiter costs.
 Client, server, PostgreSQL and Redis share the machine's cores.
 """
 
@@ -207,7 +209,7 @@ def run_phase(label: str, target, keys, seconds: int, concurrency: int, extra=()
 
 
 class Server:
-    def __init__(self, workers: int, threads: int, env: dict):
+    def __init__(self, workers: int, threads: int, env: dict, connections: int):
         self.cmd = [
             str(Path(sys.executable).parent / "gunicorn"),
             "--no-control-socket",
@@ -215,10 +217,10 @@ class Server:
             str(workers),
             "--threads",
             str(threads),
-            # as many connections per process as it has threads (the README's API group): the client's
-            # keep-alive connections spread evenly instead of by accept() races
+            # the client's connections divided among the processes (the README's API group): they spread
+            # evenly instead of by accept() races
             "--worker-connections",
-            str(threads),
+            str(connections),
             "-b",
             f"{HOST}:{PORT}",
             "wsgi:app",
@@ -314,7 +316,8 @@ def main() -> None:
         "REDIS_URL": args.redis_url,
         "SECRET_KEY": SECRET,
         "HOTLINE_OUTBOX_RELAY_THREAD": "0",
-        "HOTLINE_PUBLIC_LOOKUP_RATE_LIMIT": "1000000000 per minute;1000000000 per hour",  # two windows, as in production
+        # two windows, as in production
+        "HOTLINE_PUBLIC_LOOKUP_RATE_LIMIT": "1000000000 per minute;1000000000 per hour",
     }
     print(
         f"\npublic status lookups, {args.tickets:,} tickets, concurrency {args.concurrency}, {args.seconds} s each"
@@ -323,12 +326,14 @@ def main() -> None:
     results = [
         run_phase("baseline: raw SELECT by number (psycopg)", _sql_client, keys, args.seconds, args.concurrency, (dsn,))
     ]
-    # -w 2 --threads 4: one thread per client connection across the two processes (more threads per process only
-    # contend for its interpreter lock); -w 1 for comparison.
-    for workers, threads, limiter in ((1, 8, True), (2, 4, True), (2, 4, False)):
+    # -w 2 --threads 2 (the README's API group): a process per core, two threads each (one computes while the
+    # other waits for the database; more only contend for the interpreter lock); -w 1 --threads 8 for comparison.
+    for workers, threads, limiter in ((1, 8, True), (2, 2, True), (2, 2, False)):
         env_phase = {**env, "HOTLINE_RATELIMIT_ENABLED": "1" if limiter else "0"}
-        with Server(workers, threads, env_phase):
-            label = f"gunicorn -w {workers} --threads {threads} --worker-connections {threads}, limiter {'on' if limiter else 'off'}"
+        connections = -(-args.concurrency // workers)  # the client's connections spread evenly over the processes
+        with Server(workers, threads, env_phase, connections):
+            label = (f"gunicorn -w {workers} --threads {threads} --worker-connections {connections}, "
+                     f"limiter {'on' if limiter else 'off'}")
             results.append(run_phase(label, _http_client, keys, args.seconds, args.concurrency))
             if workers == 1:
                 continue
