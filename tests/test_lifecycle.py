@@ -221,3 +221,21 @@ def test_each_action_writes_one_event_and_its_outbox_rows_in_one_transaction(api
     assert kinds == ["job", "job", "job", "socket"]
     socket = next(r for r in rows if r.kind == "socket").payload
     assert "dept:XC-CGJ" in socket["rooms"] and socket["event"]["type"] == "ticket"
+
+
+def test_the_ticket_create_ticket_returns_reads_its_columns_and_joins_a_session_as_loaded(app):
+    """create_ticket writes with Core and returns the Ticket detached with every column loaded: reading it asks
+    nothing, its empty references are None, and added to a session it loads its caller and inserts nothing."""
+    from hotline import actions
+    from hotline.models import Ticket, User
+
+    with app.app_context():
+        op = db.session.scalar(select(User).where(User.username == "operator"))
+        data = actions.parse_intake(new_ticket_body(caller_phone="13900001234"))
+        ticket, _code = actions.create_ticket(data, op)
+        assert ticket.number.startswith("XC") and ticket.caller_id and ticket.department is None
+        db.session.add(ticket)
+        assert ticket.caller.phone == "+8613900001234"
+        db.session.commit()  # nothing to insert again
+        assert db.session.scalar(select(func.count()).select_from(Ticket).where(Ticket.number == ticket.number)) == 1
+        db.session.remove()

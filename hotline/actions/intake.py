@@ -288,6 +288,7 @@ def create_ticket(
                     "since": now - dt.timedelta(days=duplicates.WINDOW_DAYS),
                 }).fetchone()
             set_committed_value(ticket, "caller_id", caller_id)
+            ticket.__dict__.pop("caller", None)  # loaded as None while the key was unknown: unloaded again
             outbox.note_kinds(r["kind"] for r in out)
             if caller_id is not None and earlier + 1 >= duplicates.REPEAT_THRESHOLD:
                 duplicates.flag_repeat(ticket, now)
