@@ -225,7 +225,7 @@ def create_ticket(
     `before_commit(ticket, code)` also runs in that transaction, for a channel that links its record and tells
     the caller the code (a voice message's SMS receipt).
 
-    The returned Ticket has every column loaded and is detached (see _persistent_ticket): read it freely; to
+    The returned Ticket has every column loaded and is detached (see _loaded_ticket): read it freely; to
     change it later, load it again (the actions lock the row) or `db.session.add` it.
     """
     now = utcnow()
@@ -270,7 +270,7 @@ def create_ticket(
         }
         keys = duplicates.signature_keys(data.content, data.address, values["category_code"])
         if ticket_id is not None:
-            ticket = _persistent_ticket(values)
+            ticket = _loaded_ticket(values)
             out = _outbox_rows(ticket, data, code)
             with pg_cursor() as cur:
                 caller_id, earlier = cur.execute(_INTAKE_PG, {
@@ -302,12 +302,10 @@ def create_ticket(
             values["id"] = conn.execute(
                 tickets.insert().returning(tickets.c.id), {k: v for k, v in values.items() if k != "id"}
             ).scalar_one()
-            ticket = _persistent_ticket(values)
+            ticket = _loaded_ticket(values)
             conn.execute(TimelineEvent.__table__.insert(), {**event, "ticket_id": ticket.id})
             if keys:
-                conn.execute(TicketSignature.__table__.insert(), [
-                    {"ticket_id": ticket.id, "band": band, "band_key": key, "created_at": now} for band, key in keys
-                ])
+                conn.execute(TicketSignature.__table__.insert(), duplicates.rows_for_keys(ticket.id, keys, now))
             outbox.add_rows(_outbox_rows(ticket, data, code))
             duplicates.flag_repeat(ticket, now)
         if attach is not None:
@@ -322,7 +320,7 @@ def create_ticket(
     return ticket, code
 
 
-def _persistent_ticket(values: dict) -> Ticket:
+def _loaded_ticket(values: dict) -> Ticket:
     """The Ticket for rows written with Core, as if loaded and then detached: reading its columns asks the
     database nothing, and a row that refers to it (an attachment, a call record) or a later `session.add`
     makes it persistent without inserting it again. It stays out of the session until then, which spares the

@@ -94,8 +94,12 @@ def signature_keys(content: str | None, address: str | None, category: str | Non
 def signature_rows(
     ticket_id: int, content: str | None, address: str | None, category: str | None, created_at: dt.datetime
 ) -> list[dict]:
-    return [{"ticket_id": ticket_id, "band": b, "band_key": k, "created_at": created_at}
-            for b, k in signature_keys(content, address, category)]
+    return rows_for_keys(ticket_id, signature_keys(content, address, category), created_at)
+
+
+def rows_for_keys(ticket_id: int, keys: list[tuple[int, int]], created_at: dt.datetime) -> list[dict]:
+    """The `ticket_signatures` rows of (band, key) pairs already computed."""
+    return [{"ticket_id": ticket_id, "band": b, "band_key": k, "created_at": created_at} for b, k in keys]
 
 
 # ---- lookup --------------------------------------------------------------------------------
