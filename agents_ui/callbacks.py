@@ -53,8 +53,14 @@ def callbacks_record(callback_id: int):
     form = request.form
     answers = {k: int(form[k]) if form.get(k, "").isdigit() else None for k in ("resolved", "satisfaction")}
     try:
-        actions.record_manual_attempt(callback_id, current_user, form.get("outcome"), answers["resolved"],
-                                      answers["satisfaction"], form.get("note") or None)
+        actions.record_manual_attempt(
+            callback_id,
+            current_user,
+            form.get("outcome"),
+            answers["resolved"],
+            answers["satisfaction"],
+            form.get("note") or None,
+        )
     except DomainError as exc:
         db.session.rollback()
         fields = "; ".join(f"{k}: {v}" for k, v in (exc.fields or {}).items())

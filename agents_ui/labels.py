@@ -100,5 +100,11 @@ def all_labels() -> dict:
     def plain(d: dict) -> dict:
         return {k: str(v) for k, v in d.items()}
 
-    return {"status": plain(STATUS), "type": plain(TYPE), "urgency": plain(URGENCY), "action": plain(ACTION),
-            "return_reason": plain(RETURN_REASON), "ui": plain(UI)}
+    return {
+        "status": plain(STATUS),
+        "type": plain(TYPE),
+        "urgency": plain(URGENCY),
+        "action": plain(ACTION),
+        "return_reason": plain(RETURN_REASON),
+        "ui": plain(UI),
+    }

@@ -23,8 +23,12 @@ def monthly_report():
     """月度报告: server-rendered, printable (the browser's print gives the paper copy)."""
     _require(READERS)
     period = parse_month(request.args.get("month"))
-    return render_template("agents/reports/monthly.html", period=period, sections=monthly.build(period),
-                           month=period.first.strftime("%Y-%m"))
+    return render_template(
+        "agents/reports/monthly.html",
+        period=period,
+        sections=monthly.build(period),
+        month=period.first.strftime("%Y-%m"),
+    )
 
 
 @bp.get("/agents/reports/contact-reads")

@@ -71,8 +71,16 @@ def _run(fn, *args, ok: str):
 def rules_create():
     _require(EDITORS)
     f = request.form
-    return _run(rules.create_rule, current_user.username, f.get("category"), f.get("region") or "",
-                f.get("department"), f.get("note"), f.get("reason"), ok=_("Rule added."))
+    return _run(
+        rules.create_rule,
+        current_user.username,
+        f.get("category"),
+        f.get("region") or "",
+        f.get("department"),
+        f.get("note"),
+        f.get("reason"),
+        ok=_("Rule added."),
+    )
 
 
 @bp.post("/agents/admin/rules/<int:rule_id>")
@@ -80,16 +88,22 @@ def rules_create():
 def rules_update(rule_id: int):
     _require(EDITORS)
     f = request.form
-    return _run(rules.update_rule, current_user.username, rule_id, f.get("department"), f.get("note"),
-                f.get("reason"), ok=_("Rule changed."))
+    return _run(
+        rules.update_rule,
+        current_user.username,
+        rule_id,
+        f.get("department"),
+        f.get("note"),
+        f.get("reason"),
+        ok=_("Rule changed."),
+    )
 
 
 @bp.post("/agents/admin/rules/<int:rule_id>/delete")
 @login_required
 def rules_delete(rule_id: int):
     _require(EDITORS)
-    return _run(rules.delete_rule, current_user.username, rule_id, request.form.get("reason"),
-                ok=_("Rule deleted."))
+    return _run(rules.delete_rule, current_user.username, rule_id, request.form.get("reason"), ok=_("Rule deleted."))
 
 
 @bp.post("/agents/admin/rules/import")
@@ -101,8 +115,9 @@ def rules_import():
         flash(_("Choose a CSV or XLSX file."), "error")
         return _back()
     try:
-        counts = rules.import_rules(upload.read(), upload.filename, current_user.username,
-                                    request.form.get("reason", ""))
+        counts = rules.import_rules(
+            upload.read(), upload.filename, current_user.username, request.form.get("reason", "")
+        )
     except DomainError as exc:
         db.session.rollback()
         flash(_("Import rejected, the catalogue is unchanged: %(error)s", error=exc.message), "error")
@@ -117,7 +132,13 @@ def rules_export(fmt: str):
     _require(READERS)
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    mime = "text/csv; charset=utf-8" if fmt == "csv" else (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return Response(rules.export_rules(fmt), mimetype=mime,
-                    headers={"Content-Disposition": f"attachment; filename=dispatch_catalog.{fmt}"})
+    mime = (
+        "text/csv; charset=utf-8"
+        if fmt == "csv"
+        else ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )
+    return Response(
+        rules.export_rules(fmt),
+        mimetype=mime,
+        headers={"Content-Disposition": f"attachment; filename=dispatch_catalog.{fmt}"},
+    )

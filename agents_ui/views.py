@@ -26,19 +26,39 @@ from hotline.validation import HANDOFF_TARGETS, RETURN_REASONS, TYPES, URGENCIES
 
 DEPARTMENT_OPEN = ("dispatched", "in_progress", "return_pending", "reply_review", "callback_pending", "reopened")
 
-bp = Blueprint("agents", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/agents/static")
+bp = Blueprint(
+    "agents", __name__, template_folder="templates", static_folder="static", static_url_path="/agents/static"
+)
 
 # The console each role lands on, and the pages each role may open (role-based navigation).
-HOME = {"operator": "agents.operator", "department": "agents.department", "supervisor": "agents.wallboard",
-        "admin": "agents.wallboard", "leader": "agents.wallboard"}
+HOME = {
+    "operator": "agents.operator",
+    "department": "agents.department",
+    "supervisor": "agents.wallboard",
+    "admin": "agents.wallboard",
+    "leader": "agents.wallboard",
+}
 NAV = {
     "operator": ["agents.operator", "agents.knowledge"],
     "department": ["agents.department"],
-    "supervisor": ["agents.wallboard", "agents.operator", "agents.knowledge", "agents.callbacks_page",
-                   "agents.monthly_report", "agents.contact_reads_page", "agents.rules_page"],
-    "admin": ["agents.wallboard", "agents.operator", "agents.knowledge", "agents.callbacks_page",
-              "agents.monthly_report", "agents.contact_reads_page", "agents.rules_page"],
+    "supervisor": [
+        "agents.wallboard",
+        "agents.operator",
+        "agents.knowledge",
+        "agents.callbacks_page",
+        "agents.monthly_report",
+        "agents.contact_reads_page",
+        "agents.rules_page",
+    ],
+    "admin": [
+        "agents.wallboard",
+        "agents.operator",
+        "agents.knowledge",
+        "agents.callbacks_page",
+        "agents.monthly_report",
+        "agents.contact_reads_page",
+        "agents.rules_page",
+    ],
     "leader": ["agents.wallboard", "agents.monthly_report"],
 }
 
@@ -56,10 +76,16 @@ def csrf_token() -> str:
 
 
 def nav_items() -> list[tuple[str, str]]:
-    titles = {"agents.operator": _("Operator console"), "agents.department": _("Department console"),
-              "agents.wallboard": _("Wallboard"), "agents.knowledge": _("Knowledge base"),
-              "agents.callbacks_page": _("Callbacks"), "agents.monthly_report": _("Monthly report"),
-              "agents.contact_reads_page": _("Personal data reads"), "agents.rules_page": _("Dispatch catalogue")}
+    titles = {
+        "agents.operator": _("Operator console"),
+        "agents.department": _("Department console"),
+        "agents.wallboard": _("Wallboard"),
+        "agents.knowledge": _("Knowledge base"),
+        "agents.callbacks_page": _("Callbacks"),
+        "agents.monthly_report": _("Monthly report"),
+        "agents.contact_reads_page": _("Personal data reads"),
+        "agents.rules_page": _("Dispatch catalogue"),
+    }
     if not current_user.is_authenticated:
         return []
     return [(url_for(e), titles[e]) for e in NAV.get(current_user.role, [])]
@@ -67,8 +93,12 @@ def nav_items() -> list[tuple[str, str]]:
 
 @bp.app_context_processor
 def inject() -> dict:
-    return {"csrf_token": csrf_token, "get_locale": get_locale, "nav_items": nav_items,
-            "server_now": lambda: utcnow().isoformat()}
+    return {
+        "csrf_token": csrf_token,
+        "get_locale": get_locale,
+        "nav_items": nav_items,
+        "server_now": lambda: utcnow().isoformat(),
+    }
 
 
 @bp.before_app_request
@@ -159,5 +189,10 @@ def ticket_page(ticket_id: int):
         ticket = access.get_ticket(current_user, ticket_id)
     except NotFound:
         abort(404)
-    return page("agents/ticket.html", ticket_id=ticket.id, number=ticket.number, return_reasons=RETURN_REASONS,
-                handoff_targets=HANDOFF_TARGETS)
+    return page(
+        "agents/ticket.html",
+        ticket_id=ticket.id,
+        number=ticket.number,
+        return_reasons=RETURN_REASONS,
+        handoff_targets=HANDOFF_TARGETS,
+    )

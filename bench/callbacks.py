@@ -62,17 +62,32 @@ def main() -> None:
     from hotline.models import Callback, User
 
     inside = dt.datetime(2030, 3, 6, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(dt.UTC)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": args.redis_url, "OUTBOX_RELAY_THREAD": False,
-                      "TELEPHONY": "console", "CONSOLE_OUTBOX_PATH": "/dev/null", "CALLBACK_DIRECT_SAMPLE": 0.0})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "REDIS_URL": args.redis_url,
+            "OUTBOX_RELAY_THREAD": False,
+            "TELEPHONY": "console",
+            "CONSOLE_OUTBOX_PATH": "/dev/null",
+            "CALLBACK_DIRECT_SAMPLE": 0.0,
+        }
+    )
     try:
         with app.app_context():
             upgrade()
             seed_demo()
             users = {u.username: u for u in db.session.scalars(select(User))}
             op, sup, dept = users["operator"], users["supervisor"], users["dept_cgj"]
-            body = {"channel": "phone", "type": "complaint", "urgency": "normal", "category": "010204",
-                    "region": "341802001", "address": "澄江街道梅园路12号", "caller_phone": "13812345678",
-                    "content": "小区门口路灯连续一周不亮，晚上出行很不安全，请尽快维修。"}
+            body = {
+                "channel": "phone",
+                "type": "complaint",
+                "urgency": "normal",
+                "category": "010204",
+                "region": "341802001",
+                "address": "澄江街道梅园路12号",
+                "caller_phone": "13812345678",
+                "content": "小区门口路灯连续一周不亮，晚上出行很不安全，请尽快维修。",
+            }
             t0 = time.perf_counter()
             ids = []
             for _ in range(2 * n):
@@ -124,8 +139,10 @@ def main() -> None:
 
             # (3) the survey webhook: three requests per call; answers recorded on the last
             app.config["CALLBACK_CLOCK"] = lambda: inside + dt.timedelta(hours=4)
-            orders = [callbacks.advance(cb_id, seq) for cb_id, seq in
-                      db.session.execute(select(Callback.id, Callback.seq)).all()]
+            orders = [
+                callbacks.advance(cb_id, seq)
+                for cb_id, seq in db.session.execute(select(Callback.id, Callback.seq)).all()
+            ]
             db.session.rollback()
         client = app.test_client()
         timings: list[float] = []

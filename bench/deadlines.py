@@ -58,7 +58,8 @@ def main() -> None:
         get_redis().flushdb()
         t0 = time.perf_counter()
         # 1M open tickets spread over dispatched and in_progress, with planned instants in the future.
-        db.session.execute(text("""
+        db.session.execute(
+            text("""
             INSERT INTO tickets (number, retrieval_code_hash, channel, type, urgency, status, content,
                 publishable, confidential, department_id, dispatch_rounds, designated, dispatched_at,
                 sign_due_at, sign_warn_at, signed_at, due_at, warn_at, notice_at, reopen_count,
@@ -75,7 +76,9 @@ def main() -> None:
                    CASE WHEN g % 4 = 0 THEN NULL ELSE now() + interval '12 days' END,
                    0, false, now() - interval '2 hours', now()
             FROM generate_series(1, :n) AS g
-        """), {"n": args.tickets})
+        """),
+            {"n": args.tickets},
+        )
         db.session.commit()
         db.session.execute(text("ANALYZE tickets"))
         db.session.commit()
@@ -83,9 +86,12 @@ def main() -> None:
 
         # Baseline: what reading every open ticket costs (a sweep without partial indexes).
         t0 = time.perf_counter()
-        db.session.execute(text(
-            "SELECT count(*) FROM tickets WHERE status IN ('dispatched','in_progress','reopened') "
-            "AND (due_at <= now() OR sign_due_at <= now())")).scalar()
+        db.session.execute(
+            text(
+                "SELECT count(*) FROM tickets WHERE status IN ('dispatched','in_progress','reopened') "
+                "AND (due_at <= now() OR sign_due_at <= now())"
+            )
+        ).scalar()
         db.session.rollback()
         baseline_ms = (time.perf_counter() - t0) * 1000
 
@@ -98,10 +104,13 @@ def main() -> None:
         idle_ms = statistics.median(idle)
 
         # 10,000 in-progress tickets fall due at once.
-        db.session.execute(text("""
+        db.session.execute(
+            text("""
             UPDATE tickets SET due_at = now() - interval '1 second', warn_at = now() - interval '2 seconds'
             WHERE id IN (SELECT id FROM tickets WHERE status = 'in_progress' ORDER BY id LIMIT :n)
-        """), {"n": args.due})
+        """),
+            {"n": args.due},
+        )
         db.session.commit()
         t0 = time.perf_counter()
         marked = sweep_due()
@@ -120,11 +129,15 @@ def main() -> None:
     print("deadline sweep, PostgreSQL, one worker process (2-core machine)")
     print(f"  open tickets                        {args.tickets:>12,}")
     print(f"  baseline: scan of open tickets      {baseline_ms:>10.1f} ms")
-    print(f"  sweep, nothing due (median of 7)    {idle_ms:>10.1f} ms   target < 200 ms  "
-          f"{'OK' if idle_ms < 200 else 'MISS'}")
-    print(f"  {args.due:,} due at once: marked          {due_s:>10.2f} s    target < 10 s    "
-          f"{'OK' if due_s < 10 and overdue == args.due else 'MISS'}  "
-          f"({marked:,} marks, {overdue:,} overdue, {events:,} events, {marked / due_s:,.0f} marks/s)")
+    print(
+        f"  sweep, nothing due (median of 7)    {idle_ms:>10.1f} ms   target < 200 ms  "
+        f"{'OK' if idle_ms < 200 else 'MISS'}"
+    )
+    print(
+        f"  {args.due:,} due at once: marked          {due_s:>10.2f} s    target < 10 s    "
+        f"{'OK' if due_s < 10 and overdue == args.due else 'MISS'}  "
+        f"({marked:,} marks, {overdue:,} overdue, {events:,} events, {marked / due_s:,.0f} marks/s)"
+    )
     print(f"  outbox relay of what it produced    {relay_s:>10.2f} s    ({delivered:,} messages to Redis)")
     print(f"  sweep right after (nothing new)     {again_ms:>10.1f} ms   ({again} marks)")
     if not args.keep:

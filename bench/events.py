@@ -73,8 +73,9 @@ class Client:
             self.received.append((data, now))
 
     def connect(self) -> None:
-        self.sio.connect(self.url, namespaces=["/agents"], auth={"token": self.token}, transports=["websocket"],
-                         wait_timeout=20)
+        self.sio.connect(
+            self.url, namespaces=["/agents"], auth={"token": self.token}, transports=["websocket"], wait_timeout=20
+        )
 
 
 def client_process(assignments: list[tuple[str, str, str]], conn) -> None:
@@ -174,8 +175,14 @@ def main() -> None:
         upgrade()
         seed_demo()
         get_redis().flushdb()
-        codes = list(db.session.scalars(select(Department.code).where(Department.kind != "center")
-                                        .order_by(Department.code).limit(args.departments)))
+        codes = list(
+            db.session.scalars(
+                select(Department.code)
+                .where(Department.kind != "center")
+                .order_by(Department.code)
+                .limit(args.departments)
+            )
+        )
         tokens = {}
         for code in codes:
             name = f"bench_{code.lower()}"
@@ -189,39 +196,60 @@ def main() -> None:
     tmp = tempfile.mkdtemp(prefix="bench-events-")  # the servers' logs stay here
     print(f"web server logs in {tmp}")
     with web_servers(
-            url, args.redis_url, count=2, tmp_dir=tmp, threads=args.clients // 2 + 100,
-            channel=channel) as urls:
+        url, args.redis_url, count=2, tmp_dir=tmp, threads=args.clients // 2 + 100, channel=channel
+    ) as urls:
         t0 = time.perf_counter()
-        clients = RemoteClients([(urls[i % 2], tokens[codes[i % len(codes)]], codes[i % len(codes)])
-                                 for i in range(args.clients)], processes=args.client_processes)
-        print(f"{len(clients.depts)} clients connected to {len(urls)} instances from {args.client_processes} "
-              f"processes in {time.perf_counter() - t0:.1f}s")
+        clients = RemoteClients(
+            [(urls[i % 2], tokens[codes[i % len(codes)]], codes[i % len(codes)]) for i in range(args.clients)],
+            processes=args.client_processes,
+        )
+        print(
+            f"{len(clients.depts)} clients connected to {len(urls)} instances from {args.client_processes} "
+            f"processes in {time.perf_counter() - t0:.1f}s"
+        )
 
-        channel_app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": args.redis_url,
-                                  "OUTBOX_RELAY_THREAD": True, "SOCKETIO_CHANNEL": channel})
+        channel_app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "REDIS_URL": args.redis_url,
+                "OUTBOX_RELAY_THREAD": True,
+                "SOCKETIO_CHANNEL": channel,
+            }
+        )
         results = {}
         for rate in (args.rate, 0):
             for mode in ("inprocess", "http"):
-                results[(rate, mode)] = run_phase(mode, rate, args, urls, clients, codes, tokens, op_token,
-                                                  sup_token, channel_app)
+                results[(rate, mode)] = run_phase(
+                    mode, rate, args, urls, clients, codes, tokens, op_token, sup_token, channel_app
+                )
         clients.stop()
 
     for (rate, mode), r in results.items():
         pace = f"paced at {rate}/s" if rate else f"unpaced, {args.threads} threads (saturation)"
-        print(f"-- {mode}, {pace}: {r['actions']} actions in {r['seconds']:.1f}s "
-              f"({r['actions'] / r['seconds']:.0f}/s), {r['label']}")
+        print(
+            f"-- {mode}, {pace}: {r['actions']} actions in {r['seconds']:.1f}s "
+            f"({r['actions'] / r['seconds']:.0f}/s), {r['label']}"
+        )
         lat = r["latencies"]
-        print(f"   deliveries: expected {r['expected']}, received {r['got']}, duplicates {r['duplicates']}, "
-              f"to another department's client: {r['wrong']}")
-        print(f"   event latency: p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms, max {max(lat):.1f} ms, "
-              f"mean {statistics.mean(lat):.1f} ms")
+        print(
+            f"   deliveries: expected {r['expected']}, received {r['got']}, duplicates {r['duplicates']}, "
+            f"to another department's client: {r['wrong']}"
+        )
+        print(
+            f"   event latency: p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms, max {max(lat):.1f} ms, "
+            f"mean {statistics.mean(lat):.1f} ms"
+        )
         if r["round_trips"]:
             ms = [x * 1000 for x in r["round_trips"]]
             print(f"   baseline, the action's own HTTP round trip: p50 {pct(ms, 50):.1f} ms, p99 {pct(ms, 99):.1f} ms")
     ok = all(r["got"] == r["expected"] and not r["wrong"] and not r["duplicates"] for r in results.values())
     ok = ok and pct(results[(args.rate, "inprocess")]["latencies"], 99) < 100
-    print("RESULT:", f"OK (commit -> client p99 < 100 ms at {args.rate} actions/s; isolation holds in every run)"
-          if ok else "NOT MET")
+    print(
+        "RESULT:",
+        f"OK (commit -> client p99 < 100 ms at {args.rate} actions/s; isolation holds in every run)"
+        if ok
+        else "NOT MET",
+    )
 
 
 def run_phase(mode, rate, args, urls, clients, codes, tokens, op_token, sup_token, app) -> dict:
@@ -259,8 +287,9 @@ def run_phase(mode, rate, args, urls, clients, codes, tokens, op_token, sup_toke
             pace()
         n = next(counter)
         start = time.perf_counter()
-        r = sessions[n % 2].post(urls[n % 2] + "/api/v1" + path, json=body,
-                                 headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        r = sessions[n % 2].post(
+            urls[n % 2] + "/api/v1" + path, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
         elapsed = time.perf_counter() - start
         if r.status_code not in (200, 201):
             raise RuntimeError(f"{path}: {r.status_code} {r.text[:200]}")
@@ -272,8 +301,14 @@ def run_phase(mode, rate, args, urls, clients, codes, tokens, op_token, sup_toke
     def on_commit(_session) -> None:
         local.committed = time.time()
 
-    body = {"channel": "phone", "type": "complaint", "urgency": "normal", "content": "小区路灯不亮，请尽快维修。",
-            "caller_phone": "13812345678", "region": "341802001"}
+    body = {
+        "channel": "phone",
+        "type": "complaint",
+        "urgency": "normal",
+        "content": "小区路灯不亮，请尽快维修。",
+        "caller_phone": "13812345678",
+        "region": "341802001",
+    }
     tickets = [post("/tickets", op_token, body) for _ in range(args.tickets)]
     time.sleep(1.0)  # the creation events go to the centre only; let them drain
     clients.clear()
@@ -292,13 +327,19 @@ def run_phase(mode, rate, args, urls, clients, codes, tokens, op_token, sup_toke
         code, tid = codes[i % len(codes)], t["id"]
         dept_of[tid] = code
         with app.app_context():
-            users = {u.username: u for u in db.session.scalars(select(User).where(User.username.in_(
-                ["operator", "supervisor", f"bench_{code.lower()}"])))}
+            users = {
+                u.username: u
+                for u in db.session.scalars(
+                    select(User).where(User.username.in_(["operator", "supervisor", f"bench_{code.lower()}"]))
+                )
+            }
             dept_user = users[f"bench_{code.lower()}"]
-            steps = [("dispatch", lambda: actions.dispatch_ticket(tid, users["operator"], department=code)),
-                     ("sign", lambda: actions.sign_ticket(tid, dept_user)),
-                     ("reply", lambda: actions.reply_ticket(tid, dept_user, text="已修复。")),
-                     ("approve-reply", lambda: actions.approve_reply(tid, users["supervisor"]))]
+            steps = [
+                ("dispatch", lambda: actions.dispatch_ticket(tid, users["operator"], department=code)),
+                ("sign", lambda: actions.sign_ticket(tid, dept_user)),
+                ("reply", lambda: actions.reply_ticket(tid, dept_user, text="已修复。")),
+                ("approve-reply", lambda: actions.approve_reply(tid, users["supervisor"])),
+            ]
             for name, step in steps:
                 pace()
                 step()
@@ -337,11 +378,22 @@ def run_phase(mode, rate, args, urls, clients, codes, tokens, op_token, sup_toke
         seen.add((who, key))
         start = commit_at[key] if mode == "inprocess" else dt.datetime.fromisoformat(ev["updated_at"]).timestamp()
         latencies.append((at - start) * 1000)
-    label = ("in this process, latency from COMMIT" if mode == "inprocess"
-             else "over HTTP to both instances, latency from the action's timestamp (before COMMIT)")
-    return {"actions": 4 * len(tickets), "seconds": seconds, "expected": expected, "got": len(latencies) - duplicates,
-            "wrong": wrong, "duplicates": duplicates, "latencies": latencies, "round_trips": round_trips,
-            "label": label}
+    label = (
+        "in this process, latency from COMMIT"
+        if mode == "inprocess"
+        else "over HTTP to both instances, latency from the action's timestamp (before COMMIT)"
+    )
+    return {
+        "actions": 4 * len(tickets),
+        "seconds": seconds,
+        "expected": expected,
+        "got": len(latencies) - duplicates,
+        "wrong": wrong,
+        "duplicates": duplicates,
+        "latencies": latencies,
+        "round_trips": round_trips,
+        "label": label,
+    }
 
 
 if __name__ == "__main__":

@@ -978,7 +978,8 @@ def run(args: argparse.Namespace, source: str) -> int:
         # out of reach here (the limiter still counts each lookup in Redis, so its cost is measured).
         "HOTLINE_PUBLIC_LOOKUP_RATE_LIMIT": os.environ.get(
             # two windows, as the production default (10 per minute;60 per hour), that never refuse
-            "HOTLINE_PUBLIC_LOOKUP_RATE_LIMIT", "1000000000 per minute;1000000000 per hour"
+            "HOTLINE_PUBLIC_LOOKUP_RATE_LIMIT",
+            "1000000000 per minute;1000000000 per hour",
         ),
     }
     results: dict = {

@@ -332,8 +332,10 @@ def main() -> None:
         env_phase = {**env, "HOTLINE_RATELIMIT_ENABLED": "1" if limiter else "0"}
         connections = -(-args.concurrency // workers)  # the client's connections spread evenly over the processes
         with Server(workers, threads, env_phase, connections):
-            label = (f"gunicorn -w {workers} --threads {threads} --worker-connections {connections}, "
-                     f"limiter {'on' if limiter else 'off'}")
+            label = (
+                f"gunicorn -w {workers} --threads {threads} --worker-connections {connections}, "
+                f"limiter {'on' if limiter else 'off'}"
+            )
             results.append(run_phase(label, _http_client, keys, args.seconds, args.concurrency))
             if workers == 1:
                 continue

@@ -97,13 +97,16 @@ EVENTS = [
     ("dispatch", "dispatched_at", "dispatch_rounds > 0", "json_build_object('round', 1)"),
     ("return", "dispatched_at + interval '1 minute'", "dispatch_rounds > 0 AND id % 20 = 0", "NULL"),
     ("reject-return", "dispatched_at + interval '2 minutes'", "dispatch_rounds > 0 AND id % 60 = 0", "NULL"),
-    ("sign", "signed_at", "dispatch_rounds > 0",
-     "json_build_object('on_time', signed_at <= sign_due_at)"),
-    ("reopen", "replied_at - interval '1 hour'", "reopen_count > 0",
-     "json_build_object('round', json_build_object("
-     "'due_at', to_char((due_at - interval '3 days') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-     "'replied_at', to_char((replied_at - interval '2 days') AT TIME ZONE 'UTC', "
-     "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')))"),
+    ("sign", "signed_at", "dispatch_rounds > 0", "json_build_object('on_time', signed_at <= sign_due_at)"),
+    (
+        "reopen",
+        "replied_at - interval '1 hour'",
+        "reopen_count > 0",
+        "json_build_object('round', json_build_object("
+        "'due_at', to_char((due_at - interval '3 days') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+        "'replied_at', to_char((replied_at - interval '2 days') AT TIME ZONE 'UTC', "
+        '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\')))',
+    ),
     ("reply", "replied_at", "dispatch_rounds > 0", "json_build_object('on_time', replied_at <= due_at)"),
     ("approve-reply", "reply_approved_at", "dispatch_rounds > 0", "NULL"),
     ("record-callback", "callback_at", "callback_at IS NOT NULL", "NULL"),
@@ -124,9 +127,12 @@ def build(db, n: int) -> None:
     db.session.execute(text("SET LOCAL synchronous_commit = off"))
     db.session.execute(text(TICKETS), {"n": n})
     for action, at, where, data in EVENTS:
-        db.session.execute(text(
-            f"INSERT INTO timeline_events (ticket_id, at, action, actor_label, department_id, data) "
-            f"SELECT id, {at}, '{action}', 'bench', department_id, {data} FROM tickets WHERE {where} ORDER BY id"))
+        db.session.execute(
+            text(
+                f"INSERT INTO timeline_events (ticket_id, at, action, actor_label, department_id, data) "
+                f"SELECT id, {at}, '{action}', 'bench', department_id, {data} FROM tickets WHERE {where} ORDER BY id"
+            )
+        )
     db.session.commit()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         # the visibility map lets the covering indexes answer without reading the table
@@ -149,16 +155,21 @@ def timed(fn, runs: int = 5) -> tuple[float, float, object]:
 def naive_kpis(db, p) -> dict[int, dict[str, int]]:
     """Baseline: the month's rows loaded into Python and counted there (no GROUP BY, no index-only scans)."""
     out: dict[int, Counter] = {}
-    events = db.session.execute(text(
-        "SELECT id, ticket_id, action, department_id, data, at FROM timeline_events "
-        "WHERE at >= :s AND at < :e"), {"s": p.start, "e": p.end}).all()
+    events = db.session.execute(
+        text("SELECT id, ticket_id, action, department_id, data, at FROM timeline_events WHERE at >= :s AND at < :e"),
+        {"s": p.start, "e": p.end},
+    ).all()
     dispatch_tickets = {e.ticket_id for e in events if e.action == "dispatch"}
     # every event of those tickets, to find what followed each dispatch
     by_ticket: dict[int, list] = {}
     if dispatch_tickets:
-        for e in db.session.execute(text(
-            "SELECT id, ticket_id, action, data FROM timeline_events WHERE ticket_id = ANY(:ids) "
-            "AND action IN ('sign', 'dispatch', 'approve-return') ORDER BY id"), {"ids": list(dispatch_tickets)}):
+        for e in db.session.execute(
+            text(
+                "SELECT id, ticket_id, action, data FROM timeline_events WHERE ticket_id = ANY(:ids) "
+                "AND action IN ('sign', 'dispatch', 'approve-return') ORDER BY id"
+            ),
+            {"ids": list(dispatch_tickets)},
+        ):
             by_ticket.setdefault(e.ticket_id, []).append(e)
     for e in events:
         c = out.setdefault(e.department_id, Counter())
@@ -168,10 +179,13 @@ def naive_kpis(db, p) -> dict[int, dict[str, int]]:
             nxt = next((x for x in by_ticket.get(e.ticket_id, []) if x.id > e.id), None)
             if nxt is not None and nxt.action == "sign" and (nxt.data or {}).get("on_time"):
                 c["signed_on_time"] += 1
-    for t in db.session.execute(text(
-        "SELECT department_id, callback_resolved, callback_satisfaction, satisfaction_excluded FROM tickets "
-        "WHERE callback_at >= :s AND callback_at < :e AND callback_satisfaction IS NOT NULL"),
-            {"s": p.start, "e": p.end}):
+    for t in db.session.execute(
+        text(
+            "SELECT department_id, callback_resolved, callback_satisfaction, satisfaction_excluded FROM tickets "
+            "WHERE callback_at >= :s AND callback_at < :e AND callback_satisfaction IS NOT NULL"
+        ),
+        {"s": p.start, "e": p.end},
+    ):
         c = out.setdefault(t.department_id, Counter())
         if not t.satisfaction_excluded:
             c["rated"] += 1
@@ -182,15 +196,17 @@ def naive_kpis(db, p) -> dict[int, dict[str, int]]:
 def naive_scan(db, now: dt.datetime, cfg: dict) -> list[tuple[str, str, int]]:
     window = dt.timedelta(hours=cfg["window_hours"])
     base = dt.timedelta(days=cfg["baseline_days"])
-    rows = db.session.execute(text(
-        "SELECT category_code, region_code, created_at FROM tickets WHERE created_at >= :s AND created_at < :e"),
-        {"s": now - window - base, "e": now}).all()
+    rows = db.session.execute(
+        text("SELECT category_code, region_code, created_at FROM tickets WHERE created_at >= :s AND created_at < :e"),
+        {"s": now - window - base, "e": now},
+    ).all()
     cur, before = Counter(), Counter()
     for c, r, at in rows:
         (cur if at >= now - window else before)[(c, r)] += 1
     per = base / window
-    hot = [(c, r, n) for (c, r), n in cur.items()
-           if n >= cfg["min_count"] and n >= cfg["factor"] * before[(c, r)] / per]
+    hot = [
+        (c, r, n) for (c, r), n in cur.items() if n >= cfg["min_count"] and n >= cfg["factor"] * before[(c, r)] / per
+    ]
     return sorted(hot, key=lambda h: (-h[2], h[0], h[1]))
 
 
@@ -229,8 +245,12 @@ def main() -> None:
         for r in rows:  # both ways agree
             n = naive.get(by_id[r["department"]], {})
             assert (r["dispatched"], r["signed_on_time"], r["returns"], r["rated"], r["satisfied"]) == (
-                n.get("dispatch", 0), n.get("signed_on_time", 0), n.get("return", 0), n.get("rated", 0),
-                n.get("satisfied", 0)), (r, n)
+                n.get("dispatch", 0),
+                n.get("signed_on_time", 0),
+                n.get("return", 0),
+                n.get("rated", 0),
+                n.get("satisfied", 0),
+            ), (r, n)
 
         scan_at = dt.datetime(2025, 6, 15, 4, tzinfo=dt.UTC)
         # a burst: 12 tickets of one category in one street in the 24 hours before the scan
@@ -243,22 +263,33 @@ def main() -> None:
         db.session.rollback()
         assert [(h["category"], h["region"], h["count"]) for h in hot] == naive_hot
         month_dispatched = sum(r["dispatched"] for r in rows)
-        window_rows = db.session.execute(text(
-            "SELECT count(*) FROM tickets WHERE created_at >= :s AND created_at < :e"),
-            {"s": scan_at - dt.timedelta(days=15), "e": scan_at}).scalar()
+        window_rows = db.session.execute(
+            text("SELECT count(*) FROM tickets WHERE created_at >= :s AND created_at < :e"),
+            {"s": scan_at - dt.timedelta(days=15), "e": scan_at},
+        ).scalar()
         db.session.rollback()
 
     print()
-    print(f"reports, PostgreSQL, {args.tickets:,} tickets; month 2025-06 ({month_dispatched:,} dispatches, "
-          f"{len(depts)} departments)")
-    print(f"  monthly KPI report, all departments  first {first:8.1f} ms  median {kpi_ms:8.1f} ms   target < 2000 ms "
-          f"{'OK' if kpi_ms < 2000 else 'MISS'}")
-    print(f"  baseline: rows loaded into Python    {naive_ms:8.1f} ms   ({naive_ms / kpi_ms:.1f}x slower, "
-          f"fewer figures; same counts)")
-    print(f"  hotspot scan (24 h vs 14 days)       first {scan_first:8.1f} ms  median {scan_ms:8.1f} ms   "
-          f"target < 1000 ms {'OK' if scan_ms < 1000 else 'MISS'}  ({len(hot)} hot pairs, {window_rows:,} rows)")
-    print(f"  baseline: rows into a Counter        {naive_scan_ms:8.1f} ms   ({naive_scan_ms / scan_ms:.1f}x slower; "
-          f"same pairs)")
+    print(
+        f"reports, PostgreSQL, {args.tickets:,} tickets; month 2025-06 ({month_dispatched:,} dispatches, "
+        f"{len(depts)} departments)"
+    )
+    print(
+        f"  monthly KPI report, all departments  first {first:8.1f} ms  median {kpi_ms:8.1f} ms   target < 2000 ms "
+        f"{'OK' if kpi_ms < 2000 else 'MISS'}"
+    )
+    print(
+        f"  baseline: rows loaded into Python    {naive_ms:8.1f} ms   ({naive_ms / kpi_ms:.1f}x slower, "
+        f"fewer figures; same counts)"
+    )
+    print(
+        f"  hotspot scan (24 h vs 14 days)       first {scan_first:8.1f} ms  median {scan_ms:8.1f} ms   "
+        f"target < 1000 ms {'OK' if scan_ms < 1000 else 'MISS'}  ({len(hot)} hot pairs, {window_rows:,} rows)"
+    )
+    print(
+        f"  baseline: rows into a Counter        {naive_scan_ms:8.1f} ms   ({naive_scan_ms / scan_ms:.1f}x slower; "
+        f"same pairs)"
+    )
     if not args.keep:
         with app.app_context():
             db.engine.dispose()

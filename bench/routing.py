@@ -106,15 +106,27 @@ def suggestion_part(args, db, routing_data) -> None:
         m = catalogue.match(r["category"], region)
         utility = r["department"] in ("XC-WATER", "XC-POWER", "XC-GAS")
         dept = r["department"] if utility else m["department"]
-        rows.append({"n": f"XR{i:013d}", "h": "x" * 64, "content": r["text"], "cat": r["category"], "region": region,
-                     "dept": dept_ids[dept], "city_dept": r["department"]})
-    db.session.execute(text("""
+        rows.append(
+            {
+                "n": f"XR{i:013d}",
+                "h": "x" * 64,
+                "content": r["text"],
+                "cat": r["category"],
+                "region": region,
+                "dept": dept_ids[dept],
+                "city_dept": r["department"],
+            }
+        )
+    db.session.execute(
+        text("""
         INSERT INTO tickets (number, retrieval_code_hash, channel, type, urgency, status, content, category_code,
             region_code, publishable, confidential, department_id, dispatch_rounds, designated, reopen_count,
             satisfaction_excluded, close_reason, closed_at, created_at, updated_at)
         VALUES (:n, :h, 'phone', 'complaint', 'normal', 'closed', :content, :cat, :region, false, false,
             :dept, 1, false, 0, false, 'rated', now(), now() - interval '40 days', now())
-    """), [{k: v for k, v in r.items() if k != "city_dept"} for r in rows])
+    """),
+        [{k: v for k, v in r.items() if k != "city_dept"} for r in rows],
+    )
     db.session.commit()
     t0 = time.perf_counter()
     model_row = suggest.train_and_store("bench")
@@ -168,19 +180,27 @@ def suggestion_part(args, db, routing_data) -> None:
     b1 = sum(knn(r["text"])[:1] == [r["department"]] for r in test[:500]) / 500
 
     print()
-    print(f"suggestion: demo catalogue ({db.session.execute(text('SELECT count(*) FROM dispatch_rules')).scalar()}"
-          f" rules, 650 categories) + {args.train:,} closed tickets; model v{model_row.version}, "
-          f"{model_row.n_labels} labels, {len(model_row.blob) / 1e6:.1f} MB, trained in {train_s:.1f} s")
-    print(f"  suggest() latency over {len(lat)} calls   p50 {pct(lat, 50):6.2f} ms   p99 {pct(lat, 99):6.2f} ms   "
-          f"max {max(lat):6.2f} ms   target p99 < 5 ms  {'OK' if pct(lat, 99) < 5 else 'MISS'}")
-    print(f"  the same, CPU time of the calling thread       p50 {pct(cpu, 50):6.2f} ms   p99 {pct(cpu, 99):6.2f} ms   "
-          f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: "
-          "wall-clock tails include waiting for a CPU)")
+    print(
+        f"suggestion: demo catalogue ({db.session.execute(text('SELECT count(*) FROM dispatch_rules')).scalar()}"
+        f" rules, 650 categories) + {args.train:,} closed tickets; model v{model_row.version}, "
+        f"{model_row.n_labels} labels, {len(model_row.blob) / 1e6:.1f} MB, trained in {train_s:.1f} s"
+    )
+    print(
+        f"  suggest() latency over {len(lat)} calls   p50 {pct(lat, 50):6.2f} ms   p99 {pct(lat, 99):6.2f} ms   "
+        f"max {max(lat):6.2f} ms   target p99 < 5 ms  {'OK' if pct(lat, 99) < 5 else 'MISS'}"
+    )
+    print(
+        f"  the same, CPU time of the calling thread       p50 {pct(cpu, 50):6.2f} ms   p99 {pct(cpu, 99):6.2f} ms   "
+        f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: "
+        "wall-clock tails include waiting for a CPU)"
+    )
     print(f"  department accuracy, held-out wordings (1,000)   top-1 {held[0]:.1%}   top-3 {held[1]:.1%}")
     print(f"  department accuracy, hand-written ({len(handwritten)})        top-1 {hand[0]:.1%}   top-3 {hand[1]:.1%}")
     print(f"  hold-out in training metrics: {json.dumps(model_row.metrics.get('holdout'))}")
-    print(f"  baseline: brute-force nearest neighbour over {len(rows):,} tickets   p50 {pct(base_lat, 50):6.2f} ms   "
-          f"p99 {pct(base_lat, 99):6.2f} ms   top-1 {b1:.1%} (held-out wordings, 500)")
+    print(
+        f"  baseline: brute-force nearest neighbour over {len(rows):,} tickets   p50 {pct(base_lat, 50):6.2f} ms   "
+        f"p99 {pct(base_lat, 99):6.2f} ms   top-1 {b1:.1%} (held-out wordings, 500)"
+    )
 
 
 # ---- 2. duplicates -------------------------------------------------------------------------
@@ -193,8 +213,10 @@ def duplicate_part(args, db, routing_data) -> None:
     n = args.tickets
     t0 = time.perf_counter()
     msgs, _ = routing_data.generate(n, 0, seed=11, all_wordings=True)
-    addresses = [f"{rng.choice(['梅园路', '叠嶂路', '昭亭路', '鳌峰路', '宛陵路', '锦城南路', '府山路'])}"
-                 f"{rng.randint(1, 400)}号" for _ in range(50_000)]
+    addresses = [
+        f"{rng.choice(['梅园路', '叠嶂路', '昭亭路', '鳌峰路', '宛陵路', '锦城南路', '府山路'])}{rng.randint(1, 400)}号"
+        for _ in range(50_000)
+    ]
     n_callers = max(1, n // 5)
     conn = db.session.connection().connection.driver_connection
     with conn.cursor() as cur:
@@ -216,9 +238,29 @@ def duplicate_part(args, db, routing_data) -> None:
                 created = now - rng.random() * 60 * 86400
                 ts = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(created))
                 addr = rng.choice(addresses)
-                cp.write_row((tid, f"XD{tid:013d}", "x" * 64, "phone", "complaint", "normal", status, m["text"],
-                              m["category"], addr, 1_000_001 + rng.randrange(n_callers), False, False, 0, False, 0,
-                              False, ts, ts))
+                cp.write_row(
+                    (
+                        tid,
+                        f"XD{tid:013d}",
+                        "x" * 64,
+                        "phone",
+                        "complaint",
+                        "normal",
+                        status,
+                        m["text"],
+                        m["category"],
+                        addr,
+                        1_000_001 + rng.randrange(n_callers),
+                        False,
+                        False,
+                        0,
+                        False,
+                        0,
+                        False,
+                        ts,
+                        ts,
+                    )
+                )
                 for r in duplicates.signature_rows(tid, m["text"], addr, m["category"], ts):
                     sig_buf.write(f"{r['ticket_id']}\t{r['band']}\t{r['band_key']}\t{ts}\n")
                     sig_rows += 1
@@ -230,8 +272,9 @@ def duplicate_part(args, db, routing_data) -> None:
             while chunk := sig_buf.read(1 << 20):
                 cp.write(chunk)
         cur.execute("ALTER TABLE ticket_signatures ADD CONSTRAINT pk_ticket_signatures PRIMARY KEY (ticket_id, band)")
-        cur.execute("CREATE INDEX ix_ticket_signatures_key_created ON ticket_signatures "
-                    "(band_key, created_at, ticket_id)")
+        cur.execute(
+            "CREATE INDEX ix_ticket_signatures_key_created ON ticket_signatures (band_key, created_at, ticket_id)"
+        )
     db.session.commit()
     # What autovacuum does to a table this size soon after a bulk load (index-only scans need it).
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn2:
@@ -241,11 +284,13 @@ def duplicate_part(args, db, routing_data) -> None:
 
     # Queries: reworded repeats of stored open tickets (two characters changed) and fresh messages,
     # each with a caller phone, an address and a category as the intake form has them.
-    open_rows = db.session.execute(text(
-        "SELECT t.id, t.content, t.address, t.category_code, c.phone"
-        " FROM tickets t JOIN callers c ON c.id = t.caller_id"
-        " WHERE t.status <> 'closed' AND t.created_at > now() - interval '29 days' ORDER BY random() LIMIT 300"
-    )).all()
+    open_rows = db.session.execute(
+        text(
+            "SELECT t.id, t.content, t.address, t.category_code, c.phone"
+            " FROM tickets t JOIN callers c ON c.id = t.caller_id"
+            " WHERE t.status <> 'closed' AND t.created_at > now() - interval '29 days' ORDER BY random() LIMIT 300"
+        )
+    ).all()
     fresh, _ = routing_data.generate(300, 0, seed=99, all_wordings=True)
     queries = []
     for tid, content, addr, cat, phone in open_rows:
@@ -254,8 +299,9 @@ def duplicate_part(args, db, routing_data) -> None:
             s[rng.randrange(len(s))] = rng.choice("的了在是我有")
         queries.append(("repeat", tid, "".join(s), phone, addr, cat))
     for m in fresh:
-        queries.append(("fresh", None, m["text"], f"+86138{rng.randrange(10**8):08d}", rng.choice(addresses),
-                        m["category"]))
+        queries.append(
+            ("fresh", None, m["text"], f"+86138{rng.randrange(10**8):08d}", rng.choice(addresses), m["category"])
+        )
     for q in queries[:30]:
         duplicates.find(q[2], q[3], q[4], q[5])
     lat, found, sizes = [], 0, []
@@ -270,20 +316,34 @@ def duplicate_part(args, db, routing_data) -> None:
     base = []
     for _kind, _tid, content, *_ in queries[:10]:
         needle = content[len(content) // 3 : len(content) // 3 + 8]
-        elapsed, _ = ms(lambda nd=needle: db.session.execute(text(
-            "SELECT id FROM tickets WHERE status <> 'closed' AND created_at > now() - interval '30 days'"
-            " AND content LIKE :p LIMIT 50"), {"p": f"%{nd}%"}).all())
+        elapsed, _ = ms(
+            lambda nd=needle: db.session.execute(
+                text(
+                    "SELECT id FROM tickets WHERE status <> 'closed' AND created_at > now() - interval '30 days'"
+                    " AND content LIKE :p LIMIT 50"
+                ),
+                {"p": f"%{nd}%"},
+            ).all()
+        )
         base.append(elapsed)
     n_sig = db.session.execute(text("SELECT count(*) FROM ticket_signatures")).scalar()
     print()
-    print(f"duplicates: {n:,} stored tickets (60% open, 60 days), {n_sig:,} signature rows; built in {built:.0f} s "
-          f"(tickets {built_tickets:.0f} s)")
-    print(f"  find() latency over {len(lat)} lookups   p50 {pct(lat, 50):6.2f} ms   p99 {pct(lat, 99):6.2f} ms   "
-          f"max {max(lat):6.2f} ms   target < 20 ms  {'OK' if pct(lat, 99) < 20 else 'MISS'}")
-    print(f"  reworded repeats found by text       {found}/{len(open_rows)}   "
-          f"(results per lookup: median {statistics.median(sizes):.0f}, max {max(sizes)})")
-    print(f"  baseline: LIKE scan of open tickets of 30 days   median {statistics.median(base):8.1f} ms   "
-          f"max {max(base):8.1f} ms")
+    print(
+        f"duplicates: {n:,} stored tickets (60% open, 60 days), {n_sig:,} signature rows; built in {built:.0f} s "
+        f"(tickets {built_tickets:.0f} s)"
+    )
+    print(
+        f"  find() latency over {len(lat)} lookups   p50 {pct(lat, 50):6.2f} ms   p99 {pct(lat, 99):6.2f} ms   "
+        f"max {max(lat):6.2f} ms   target < 20 ms  {'OK' if pct(lat, 99) < 20 else 'MISS'}"
+    )
+    print(
+        f"  reworded repeats found by text       {found}/{len(open_rows)}   "
+        f"(results per lookup: median {statistics.median(sizes):.0f}, max {max(sizes)})"
+    )
+    print(
+        f"  baseline: LIKE scan of open tickets of 30 days   median {statistics.median(base):8.1f} ms   "
+        f"max {max(base):8.1f} ms"
+    )
 
 
 if __name__ == "__main__":

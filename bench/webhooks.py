@@ -62,9 +62,19 @@ VALUES (%s, 'inbound', %s, %s, '12345', 'ringing', now(), now(), false, false, 0
 def voice_form(sid: str, caller: str, to: str) -> dict:
     """A recorded incoming-call webhook's fields (tests/fixtures/twilio/voice_incoming.json)."""
     return {
-        "AccountSid": ACCOUNT_SID, "ApiVersion": "2010-04-01", "CallSid": sid, "CallStatus": "ringing",
-        "Called": to, "CalledCountry": "CN", "Caller": caller, "CallerCountry": "CN", "Direction": "inbound",
-        "From": caller, "FromCountry": "CN", "To": to, "ToCountry": "CN",
+        "AccountSid": ACCOUNT_SID,
+        "ApiVersion": "2010-04-01",
+        "CallSid": sid,
+        "CallStatus": "ringing",
+        "Called": to,
+        "CalledCountry": "CN",
+        "Caller": caller,
+        "CallerCountry": "CN",
+        "Direction": "inbound",
+        "From": caller,
+        "FromCountry": "CN",
+        "To": to,
+        "ToCountry": "CN",
     }
 
 
@@ -115,8 +125,17 @@ def run_db_baseline(url: str, jobs: list[tuple[str, str, str]], concurrency: int
         c.close()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP TABLE bench_calls")
-    return common.PhaseResult("baseline: raw INSERT", n, concurrency, wall, latencies, Counter({"ok": n}), None,
-                              [], common.CpuMeter.diff(clock["before"], after))
+    return common.PhaseResult(
+        "baseline: raw INSERT",
+        n,
+        concurrency,
+        wall,
+        latencies,
+        Counter({"ok": n}),
+        None,
+        [],
+        common.CpuMeter.diff(clock["before"], after),
+    )
 
 
 def main() -> int:
@@ -128,7 +147,9 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8772)
-    ap.add_argument("--admin-url", default=os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    ap.add_argument(
+        "--admin-url", default=os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    )
     ap.add_argument("--db-name", default="hotline_bench_webhooks")
     ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/6")
     ap.add_argument("--keep", action="store_true")
@@ -141,14 +162,24 @@ def main() -> int:
     base = f"http://{host}:{port}"
     db_url = common.with_dbname(args.admin_url, args.db_name)
     env = {
-        **os.environ, "DATABASE_URL": db_url, "REDIS_URL": args.redis_url, "PYTHONUNBUFFERED": "1",
-        "SECRET_KEY": "bench-secret-key", "HOTLINE_TELEPHONY": "twilio", "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "HOTLINE_PUBLIC_URL": base,
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "REDIS_URL": args.redis_url,
+        "PYTHONUNBUFFERED": "1",
+        "SECRET_KEY": "bench-secret-key",
+        "HOTLINE_TELEPHONY": "twilio",
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "HOTLINE_PUBLIC_URL": base,
     }
-    say(f"webhook benchmark — {args.n} calls per phase, concurrency {args.concurrency}, "
-        f"gunicorn -w {args.workers} --threads {args.threads}; {common.source_description()}")
-    say(f"client, gunicorn, PostgreSQL and Redis share this machine's {os.cpu_count()} cores; "
-        f"load average at start {os.getloadavg()[0]:.2f}")
+    say(
+        f"webhook benchmark — {args.n} calls per phase, concurrency {args.concurrency}, "
+        f"gunicorn -w {args.workers} --threads {args.threads}; {common.source_description()}"
+    )
+    say(
+        f"client, gunicorn, PostgreSQL and Redis share this machine's {os.cpu_count()} cores; "
+        f"load average at start {os.getloadavg()[0]:.2f}"
+    )
 
     common.recreate_database(args.admin_url, args.db_name)
     redis.Redis.from_url(args.redis_url).flushdb()
@@ -164,8 +195,9 @@ def main() -> int:
     run_sids = sids[args.warmup :]
     phases: list[tuple[common.PhaseResult, int]] = []
     meter = common.CpuMeter(None)
-    phases.append((run_db_baseline(db_url, [(f["CallSid"], f["From"], f["To"]) for f in forms],
-                                   args.concurrency, meter), 0))
+    phases.append(
+        (run_db_baseline(db_url, [(f["CallSid"], f["From"], f["To"]) for f in forms], args.concurrency, meter), 0)
+    )
 
     server = common.Server(args.workers, args.threads, host, port, env)
     try:
@@ -178,23 +210,51 @@ def main() -> int:
             phases.append((result, ok))
             return result
 
-        common.run_http_phase("warm-up", host, port, warm, lambda f: signed(base, voice, f), args.concurrency,
-                              200, meter)
+        common.run_http_phase(
+            "warm-up", host, port, warm, lambda f: signed(base, voice, f), args.concurrency, 200, meter
+        )
         phase("baseline: unsigned → 403", forms, lambda f: signed(base, voice, f, sign=False), 403)
         phase("incoming call (new CallSid)", forms, lambda f: signed(base, voice, f), 200)
         phase("incoming call retried", forms, lambda f: signed(base, voice, f), 200)
         menu = "/integrations/twilio/voice/menu"
-        phase("menu 1 → queue (no operator)", run_sids,
-              lambda sid: signed(base, menu, {"AccountSid": ACCOUNT_SID, "CallSid": sid, "Digits": "1",
-                                               "CallStatus": "in-progress", "msg": "Gather End"}), 200)
+        phase(
+            "menu 1 → queue (no operator)",
+            run_sids,
+            lambda sid: signed(
+                base,
+                menu,
+                {
+                    "AccountSid": ACCOUNT_SID,
+                    "CallSid": sid,
+                    "Digits": "1",
+                    "CallStatus": "in-progress",
+                    "msg": "Gather End",
+                },
+            ),
+            200,
+        )
         status = "/integrations/twilio/voice/status"
-        phase("status callback completed", run_sids,
-              lambda sid: signed(base, status, {"AccountSid": ACCOUNT_SID, "CallSid": sid, "CallStatus": "completed",
-                                                 "CallDuration": "42", "Timestamp": formatdate(usegmt=True)}), 200)
+        phase(
+            "status callback completed",
+            run_sids,
+            lambda sid: signed(
+                base,
+                status,
+                {
+                    "AccountSid": ACCOUNT_SID,
+                    "CallSid": sid,
+                    "CallStatus": "completed",
+                    "CallDuration": "42",
+                    "Timestamp": formatdate(usegmt=True),
+                },
+            ),
+            200,
+        )
         with psycopg.connect(db_url) as conn:
             counts = conn.execute(
                 "SELECT count(*), count(*) FILTER (WHERE outcome = 'abandoned'), "
-                "count(*) FILTER (WHERE line = '12315') FROM calls").fetchone()
+                "count(*) FILTER (WHERE line = '12315') FROM calls"
+            ).fetchone()
         results["calls_in_database"] = {"calls": counts[0], "abandoned": counts[1], "line_12315": counts[2]}
     finally:
         server.stop()
@@ -207,16 +267,20 @@ def main() -> int:
     for result, ok in phases:
         s = result.summary(ok) if ok else {**result.summary(0), "errors": 0}
         results["phases"][result.name] = s
-        say(f"{result.name:34} {s['rps']:8.1f} {s['p50_ms']:8.2f} {s['p95_ms']:8.2f} {s['p99_ms']:8.2f} "
-            f"{s['max_ms']:8.2f}  {s['errors']:6d}  {s['cpu_s'].get('server', 0):.1f}")
+        say(
+            f"{result.name:34} {s['rps']:8.1f} {s['p50_ms']:8.2f} {s['p95_ms']:8.2f} {s['p99_ms']:8.2f} "
+            f"{s['max_ms']:8.2f}  {s['errors']:6d}  {s['cpu_s'].get('server', 0):.1f}"
+        )
         if s.get("first_error") and ok:
             say(f"    first error: {s['first_error'][:300]}")
     incoming = results["phases"]["incoming call (new CallSid)"]
     say("")
     say(f"call records: {results['calls_in_database']} (expected {args.n + args.warmup} calls, one per CallSid)")
     verdict = "meets" if incoming["p99_ms"] < TARGET_P99_MS and not incoming["errors"] else "MISSES"
-    say(f"incoming-call webhook p99 {incoming['p99_ms']:.1f} ms at concurrency {args.concurrency}: "
-        f"{verdict} the {TARGET_P99_MS:.0f} ms target")
+    say(
+        f"incoming-call webhook p99 {incoming['p99_ms']:.1f} ms at concurrency {args.concurrency}: "
+        f"{verdict} the {TARGET_P99_MS:.0f} ms target"
+    )
     if args.json:
         print(json.dumps(results, ensure_ascii=False, default=str))
     return 0

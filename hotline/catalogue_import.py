@@ -124,9 +124,7 @@ def import_catalogue(directory: Path | str = DATA_DIR, actor: str = "import") ->
             prior = nodes.get(c)
             if prior and prior["path"] != path:
                 _fail("categories.csv", line, f"code {c} is {prior['path']!r} elsewhere")
-            nodes.setdefault(
-                c, {"code": c, "name": nm, "parent_code": c[:-2] or None, "level": level, "path": path}
-            )
+            nodes.setdefault(c, {"code": c, "name": nm, "parent_code": c[:-2] or None, "level": level, "path": path})
         nodes[code] = {
             "code": code,
             "name": r["level3"],
@@ -209,8 +207,15 @@ def replace_rules(
     def audit(op: str, key: tuple[str, str], rule_id: int | None, old: dict | None, new: dict | None) -> None:
         db.session.add(
             DispatchRuleChange(
-                rule_id=rule_id, op=op, category_path=key[0], region_code=key[1], old=old, new=new,
-                actor=actor, reason=reason or "catalogue import", at=now,
+                rule_id=rule_id,
+                op=op,
+                category_path=key[0],
+                region_code=key[1],
+                old=old,
+                new=new,
+                actor=actor,
+                reason=reason or "catalogue import",
+                at=now,
             )
         )
 

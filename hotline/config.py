@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-INSTANCE_DIR = Path(
-    os.environ.get("HOTLINE_INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance")
-)
+INSTANCE_DIR = Path(os.environ.get("HOTLINE_INSTANCE_DIR", Path(__file__).resolve().parent.parent / "instance"))
 
 # Time limits per type x urgency (DOMAIN.md "Time limits"). Values are (amount, unit) where unit is
 # "wd" (working days by the official calendar) or "min" (natural minutes).

@@ -7,9 +7,7 @@ class DomainError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(
-        self, message: str, code: str | None = None, fields: dict | None = None, status: int | None = None
-    ):
+    def __init__(self, message: str, code: str | None = None, fields: dict | None = None, status: int | None = None):
         super().__init__(message)
         self.message = message
         self.code = code or self.code

@@ -12,9 +12,7 @@ def dept_room(code: str) -> str:
     return f"dept:{code}"
 
 
-def ticket_event(
-    ticket: Ticket, op: str, action: str | None = None, department: Department | None = None
-) -> dict:
+def ticket_event(ticket: Ticket, op: str, action: str | None = None, department: Department | None = None) -> dict:
     dept = department or ticket.department
     return {
         "type": "ticket",

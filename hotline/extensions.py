@@ -38,6 +38,7 @@ socketio = SocketIO()
 babel = Babel()
 login_manager = LoginManager()
 
+
 class CookieSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, whose signer is built only for a request that carries a session cookie:
     API clients, Open311 and status lookups send none, and pay nothing for the session."""

@@ -57,8 +57,9 @@ def add_rows(rows: list[dict]) -> None:
     """Bulk-insert outbox rows in the current transaction (one statement for many rows)."""
     if rows:
         now = utcnow()
-        db.session.execute(insert(OutboxMessage),
-                           [{**r, "created_at": now, "next_attempt_at": now, "attempts": 0} for r in rows])
+        db.session.execute(
+            insert(OutboxMessage), [{**r, "created_at": now, "next_attempt_at": now, "attempts": 0} for r in rows]
+        )
         note_kinds(r["kind"] for r in rows)
 
 
@@ -124,9 +125,17 @@ def _claim(limit: int, kinds: tuple[str, ...] | None = None, exclude: tuple[str,
     now = utcnow()
     if on_postgresql():  # a pass runs up to 40 times a second per process: the driver's cursor, no SQLAlchemy
         with pg_cursor(row_factory=namedtuple_row) as cur:
-            return sorted(cur.execute(_claim_sql(kinds, exclude), {
-                "now": now, "limit": limit, "kinds": list(kinds or ()), "exclude": list(exclude or ()),
-            }).fetchall())
+            return sorted(
+                cur.execute(
+                    _claim_sql(kinds, exclude),
+                    {
+                        "now": now,
+                        "limit": limit,
+                        "kinds": list(kinds or ()),
+                        "exclude": list(exclude or ()),
+                    },
+                ).fetchall()
+            )
     due = (
         select(_OUTBOX.c.id)
         .where(_OUTBOX.c.delivered_at.is_(None), _OUTBOX.c.next_attempt_at <= now)
@@ -170,7 +179,8 @@ def _release(rows: list, exc: Exception) -> None:
     retry_at = utcnow() + _backoff(attempts)
     error = f"{type(exc).__name__}: {exc}"[:2000]
     db.session.execute(
-        update(_OUTBOX).where(_OUTBOX.c.id == failed.id)
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id == failed.id)
         .values(delivered_at=None, attempts=attempts, last_error=error, next_attempt_at=retry_at)
     )
     rest = [row.id for row in rows[1:]]
@@ -181,8 +191,7 @@ def _release(rows: list, exc: Exception) -> None:
     log.warning("outbox %s not delivered (attempt %s): %s", failed.id, attempts, error)
 
 
-def relay_once(limit: int = 200, kinds: tuple[str, ...] | None = None,
-               exclude: tuple[str, ...] | None = None) -> int:
+def relay_once(limit: int = 200, kinds: tuple[str, ...] | None = None, exclude: tuple[str, ...] | None = None) -> int:
     """Deliver what is due (of `kinds`, or all but `exclude`, or all); returns how many were delivered.
     Safe to run in several processes and threads at once (rows are claimed with SKIP LOCKED)."""
     try:
@@ -220,8 +229,9 @@ def relay_sockets_once(limit: int = 500) -> int:
     return done
 
 
-def relay_all(limit: int = 200, rounds: int = 1000, kinds: tuple[str, ...] | None = None,
-              exclude: tuple[str, ...] | None = None) -> int:
+def relay_all(
+    limit: int = 200, rounds: int = 1000, kinds: tuple[str, ...] | None = None, exclude: tuple[str, ...] | None = None
+) -> int:
     """Deliver until nothing due is left (or a delivery fails)."""
     total = 0
     for _ in range(rounds):
@@ -239,8 +249,9 @@ class _Relay:
     under load the rows of the commits of the last few milliseconds go out together (one claim, one publish, one
     commit per pass instead of per row)."""
 
-    def __init__(self, kinds: tuple[str, ...] | None = None, exclude: tuple[str, ...] | None = None,
-                 gather: float = 0.0) -> None:
+    def __init__(
+        self, kinds: tuple[str, ...] | None = None, exclude: tuple[str, ...] | None = None, gather: float = 0.0
+    ) -> None:
         self.kinds, self.exclude, self.gather = kinds, exclude, gather
         self.wake = threading.Event()
         self.thread: threading.Thread | None = None
@@ -251,7 +262,9 @@ class _Relay:
             with self.lock:
                 if self.thread is None or not self.thread.is_alive():
                     self.thread = threading.Thread(
-                        target=self._run, args=(app,), name=f"outbox-relay-{'-'.join(self.kinds or ('rest',))}",
+                        target=self._run,
+                        args=(app,),
+                        name=f"outbox-relay-{'-'.join(self.kinds or ('rest',))}",
                         daemon=True,
                     )
                     self.thread.start()

@@ -16,8 +16,17 @@ class BatchingRedisManager(python_socketio.RedisManager):
         """Publish (event name, data, namespace, rooms) tuples to every host, then deliver to this host's
         clients. Raises if Redis cannot take them (nothing is delivered then)."""
         messages = [
-            {"method": "emit", "event": name, "data": [data], "binary": False, "namespace": namespace,
-             "room": rooms, "skip_sid": None, "callback": None, "host_id": self.host_id}
+            {
+                "method": "emit",
+                "event": name,
+                "data": [data],
+                "binary": False,
+                "namespace": namespace,
+                "room": rooms,
+                "skip_sid": None,
+                "callback": None,
+                "host_id": self.host_id,
+            }
             for name, data, namespace, rooms in events
         ]
         if not self.connected or self.redis is None:

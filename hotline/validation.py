@@ -86,9 +86,7 @@ class Fields:
             return default
         return value
 
-    def integer(
-        self, name: str, required: bool = False, lo: int | None = None, hi: int | None = None
-    ) -> int | None:
+    def integer(self, name: str, required: bool = False, lo: int | None = None, hi: int | None = None) -> int | None:
         value = self._get(name, required)
         if value is None:
             return None

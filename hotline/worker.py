@@ -47,8 +47,11 @@ def run_worker(app: Flask, burst: bool = False) -> None:
         # The worker only emits; make sure this process's Socket.IO publishes through Redis.
         from hotline import socket_queue
 
-        socketio.init_app(app, async_mode="threading", **socket_queue(
-            redis_url(), write_only=True, channel=app.config.get("SOCKETIO_CHANNEL")))
+        socketio.init_app(
+            app,
+            async_mode="threading",
+            **socket_queue(redis_url(), write_only=True, channel=app.config.get("SOCKETIO_CHANNEL")),
+        )
         redis = get_redis()
         stop = threading.Event()
         ticker = threading.Thread(target=_ticker, args=(app, stop), name="ticker", daemon=True)

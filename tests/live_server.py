@@ -40,9 +40,15 @@ def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None
 
 
 @contextlib.contextmanager
-def web_servers(database_uri: str, redis_url: str, count: int = 1, ports: list[int] | None = None,
-                tmp_dir: str | None = None, threads: int = 40,
-                channel: str | None = None) -> Iterator[list[str]]:
+def web_servers(
+    database_uri: str,
+    redis_url: str,
+    count: int = 1,
+    ports: list[int] | None = None,
+    tmp_dir: str | None = None,
+    threads: int = 40,
+    channel: str | None = None,
+) -> Iterator[list[str]]:
     """Start `count` gunicorn web instances sharing the database and the Redis message queue; yield their URLs.
 
     With the threading async mode each open WebSocket holds one of a worker's threads, so `threads` must exceed
@@ -57,8 +63,9 @@ def web_servers(database_uri: str, redis_url: str, count: int = 1, ports: list[i
         "HOTLINE_TELEPHONY": "console",
         "PYTHONUNBUFFERED": "1",
         # Pub/sub channels are server-wide in Redis: keep this run's events away from other runs on the machine.
-        "HOTLINE_SOCKETIO_CHANNEL": (channel or os.environ.get("HOTLINE_SOCKETIO_CHANNEL")
-                                     or f"hotline-test-{os.getpid()}"),
+        "HOTLINE_SOCKETIO_CHANNEL": (
+            channel or os.environ.get("HOTLINE_SOCKETIO_CHANNEL") or f"hotline-test-{os.getpid()}"
+        ),
     }
     if tmp_dir:
         env["HOTLINE_INSTANCE_DIR"] = tmp_dir
@@ -67,10 +74,28 @@ def web_servers(database_uri: str, redis_url: str, count: int = 1, ports: list[i
         for i in range(count):
             port = ports[i] if ports else free_port()
             log = open(Path(tmp_dir or "/tmp") / f"web-{port}.log", "wb")  # noqa: SIM115 - closed with the process
-            procs.append(subprocess.Popen(
-                [gunicorn, "--no-control-socket", "-w", "1", "--threads", str(threads), "-b", f"127.0.0.1:{port}",
-                 "--graceful-timeout", "2", "wsgi:app"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        gunicorn,
+                        "--no-control-socket",
+                        "-w",
+                        "1",
+                        "--threads",
+                        str(threads),
+                        "-b",
+                        f"127.0.0.1:{port}",
+                        "--graceful-timeout",
+                        "2",
+                        "wsgi:app",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
             log.close()
             urls.append(f"http://127.0.0.1:{port}")
         for url, proc in zip(urls, procs, strict=True):

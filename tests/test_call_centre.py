@@ -41,9 +41,17 @@ def test_presence_api(api, app):
 def _call(**values) -> dict:
     now = values.pop("base")
     row = {
-        "call_sid": new_call_sid(), "direction": "inbound", "from_number": "+8613812345678",
-        "to_number": "+8656312345", "line": "12345", "status": "completed", "started_at": now, "updated_at": now,
-        "queued": False, "callback_needed": False, "status_check_failures": 0,
+        "call_sid": new_call_sid(),
+        "direction": "inbound",
+        "from_number": "+8613812345678",
+        "to_number": "+8656312345",
+        "line": "12345",
+        "status": "completed",
+        "started_at": now,
+        "updated_at": now,
+        "queued": False,
+        "callback_needed": False,
+        "status_check_failures": 0,
     }
     row.update(values)
     return row
@@ -54,29 +62,62 @@ def test_call_centre_figures_in_sql(app, ctx):
     s = dt.timedelta(seconds=1)
     rows = [
         # answered after 5 s, talked 150 s
-        _call(base=base, offered_at=base, answered_at=base + 5 * s, ended_at=base + 155 * s, wait_seconds=5,
-              talk_seconds=150, outcome="answered"),
+        _call(
+            base=base,
+            offered_at=base,
+            answered_at=base + 5 * s,
+            ended_at=base + 155 * s,
+            wait_seconds=5,
+            talk_seconds=150,
+            outcome="answered",
+        ),
         # answered after 25 s, talked 90 s
-        _call(base=base, offered_at=base, answered_at=base + 25 * s, ended_at=base + 115 * s, wait_seconds=25,
-              talk_seconds=90, outcome="answered"),
+        _call(
+            base=base,
+            offered_at=base,
+            answered_at=base + 25 * s,
+            ended_at=base + 115 * s,
+            wait_seconds=25,
+            talk_seconds=90,
+            outcome="answered",
+        ),
         # abandoned after 40 s in the queue, then called back
-        _call(base=base, offered_at=base, ended_at=base + 40 * s, wait_seconds=40, outcome="abandoned",
-              callback_needed=True, called_back_at=base + 3600 * s),
+        _call(
+            base=base,
+            offered_at=base,
+            ended_at=base + 40 * s,
+            wait_seconds=40,
+            outcome="abandoned",
+            callback_needed=True,
+            called_back_at=base + 3600 * s,
+        ),
         # a voice message, not yet called back
-        _call(base=base, offered_at=base, ended_at=base + 60 * s, wait_seconds=60, outcome="voicemail",
-              callback_needed=True, recording_url="https://api.twilio.com/rec"),
+        _call(
+            base=base,
+            offered_at=base,
+            ended_at=base + 60 * s,
+            wait_seconds=60,
+            outcome="voicemail",
+            callback_needed=True,
+            recording_url="https://api.twilio.com/rec",
+        ),
         # the IVR alone (status check): not offered to a person
         _call(base=base, ended_at=base + 30 * s, outcome="self_service", menu_choice="2"),
         # outside the period, and an outbound call: not counted
-        _call(base=base - dt.timedelta(days=2), offered_at=base, answered_at=base, wait_seconds=0,
-              outcome="answered"),
+        _call(base=base - dt.timedelta(days=2), offered_at=base, answered_at=base, wait_seconds=0, outcome="answered"),
         _call(base=base, direction="outbound", answered_at=base, outcome="answered"),
     ]
     db.session.execute(insert(Call), rows)
     db.session.commit()
     f = call_centre_figures(base - dt.timedelta(hours=1), base + dt.timedelta(hours=1))
     assert (f["calls"], f["offered"], f["answered"], f["abandoned"], f["voicemail"], f["self_service"]) == (
-        5, 4, 2, 1, 1, 1)
+        5,
+        4,
+        2,
+        1,
+        1,
+        1,
+    )
     assert f["answer_rate"] == 0.5 and f["answered_within_15s"] == 1 and f["answered_within_15s_rate"] == 0.25
     assert f["abandon_rate"] == 0.25
     assert f["average_wait_seconds"] == 15.0 and f["average_talk_seconds"] == 120.0
@@ -119,25 +160,47 @@ def test_missed_call_is_called_back_through_the_rest_api(app, client, api, redis
             with app.app_context():
                 relay_all()
                 redis = get_redis(redis_url)
-                SimpleWorker([Queue(q, connection=redis) for q in ("high", "default", "low")],
-                             connection=redis).work(burst=True)
+                SimpleWorker([Queue(q, connection=redis) for q in ("high", "default", "low")], connection=redis).work(
+                    burst=True
+                )
             calls = [r for r in fake.requests if r["path"] == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"]
             assert len(calls) == 1
             form = calls[0]["form"]
             operator_id = api.as_("operator").get("/operators/me/presence").get_json()["user_id"]
             assert form["To"] == "+8613812345678"
-            assert form["Url"] == f"https://hotline.example.gov.cn/integrations/twilio/voice/call-back?operator={operator_id}"
+            assert (
+                form["Url"]
+                == f"https://hotline.example.gov.cn/integrations/twilio/voice/call-back?operator={operator_id}"
+            )
             assert form["StatusCallback"].endswith(f"/integrations/twilio/voice/status?callback_of={call_id}")
             # Twilio fetches the TwiML of the call-back and reports its progress
             out = new_call_sid()
-            xml = twilio.post(f"/voice/call-back?operator={operator_id}", payload(
-                "call_status", CallSid=out, CallStatus="in-progress", Direction="outbound-api",
-                From="+8656312345", To="+8613812345678")).data.decode()
+            xml = twilio.post(
+                f"/voice/call-back?operator={operator_id}",
+                payload(
+                    "call_status",
+                    CallSid=out,
+                    CallStatus="in-progress",
+                    Direction="outbound-api",
+                    From="+8656312345",
+                    To="+8613812345678",
+                ),
+            ).data.decode()
             assert f"operator-{operator_id}</Client>" in xml
             path = f"/voice/status?callback_of={call_id}"
             for status in ("ringing", "in-progress", "completed"):
-                r = twilio.post(path, payload("call_status", CallSid=out, CallStatus=status, Direction="outbound-api",
-                                              From="+8656312345", To="+8613812345678", CallDuration="60"))
+                r = twilio.post(
+                    path,
+                    payload(
+                        "call_status",
+                        CallSid=out,
+                        CallStatus=status,
+                        Direction="outbound-api",
+                        From="+8656312345",
+                        To="+8613812345678",
+                        CallDuration="60",
+                    ),
+                )
                 assert r.status_code == 200
         finally:
             app.config.update(old_mode)

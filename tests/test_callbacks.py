@@ -49,8 +49,12 @@ class Twilio:
 
 @pytest.fixture
 def twilio(app):
-    overrides = {"PUBLIC_URL": PUBLIC, "CALLBACK_DELAY_MINUTES": "", "CALLBACK_WINDOW": "08:30-20:00",
-                 "CALLBACK_DIRECT_SAMPLE": 0.0}
+    overrides = {
+        "PUBLIC_URL": PUBLIC,
+        "CALLBACK_DELAY_MINUTES": "",
+        "CALLBACK_WINDOW": "08:30-20:00",
+        "CALLBACK_DIRECT_SAMPLE": 0.0,
+    }
     saved = {k: app.config.get(k) for k in [*overrides, "CALLBACK_CLOCK"]}
     with FakeTwilioApi() as fake:
         old = twilio_config(app, fake.base)
@@ -221,8 +225,9 @@ def test_end_to_end_dissatisfied_reopened_second_round_closed(app, api, client, 
 
     # Twilio retries the last webhook, and then reports the call completed: nothing changes.
     before = counts(app, t["id"])
-    again = signed_post(client, path + "?q=satisfaction&resolved=3",
-                        {"CallSid": call_sid, "AccountSid": SID, "Digits": "1"})
+    again = signed_post(
+        client, path + "?q=satisfaction&resolved=3", {"CallSid": call_sid, "AccountSid": SID, "Digits": "1"}
+    )
     assert again.status_code == 200 and "感谢" in again.text
     assert signed_post(client, path + "/status", {"CallSid": call_sid, "CallStatus": "completed"}).status_code == 200
     assert counts(app, t["id"]) == before
@@ -252,7 +257,9 @@ def test_end_to_end_dissatisfied_reopened_second_round_closed(app, api, client, 
     assert actions.count("record-callback") == 2 and actions.count("reopen") == 1
     rounds = sup.get(f"/tickets/{t['id']}/callbacks").get_json()
     assert [(c["round"], c["status"], c["satisfaction"], c["answered_via"]) for c in rounds] == [
-        (1, "answered", 3, "call"), (2, "answered", 2, "call")]
+        (1, "answered", 3, "call"),
+        (2, "answered", 2, "call"),
+    ]
     assert api.as_("dept_cgj").get(f"/tickets/{t['id']}/callbacks").status_code == 403
 
 
@@ -299,7 +306,11 @@ def test_retries_at_different_times_then_sms_survey_answered(app, api, client, m
     assert (row.status, row.callback_resolved, row.callback_satisfaction) == ("closed", 1, 2)
     cb = callback_of(app, t["id"])
     assert [(a.channel, a.outcome) for a in cb.attempts] == [
-        ("call", "no-answer"), ("call", "busy"), ("call", "failed"), ("sms", "replied")]
+        ("call", "no-answer"),
+        ("call", "busy"),
+        ("call", "failed"),
+        ("sms", "replied"),
+    ]
     assert cb.answered_via == "sms"
 
 
@@ -334,8 +345,11 @@ def test_no_call_outside_the_window(app, api, make_ticket, twilio, clock, when):
         run_callback(cb.id, cb.seq)  # the job itself, run at the wrong time
     assert twilio.calls() == []
     cb = callback_of(app, t["id"])
-    expected = {cst(2030, 3, 6, 21, 0): cst(2030, 3, 7, 8, 30), cst(2030, 3, 9, 10, 0): cst(2030, 3, 11, 8, 30),
-                cst(2030, 3, 6, 8, 29): WED_0830}[when]
+    expected = {
+        cst(2030, 3, 6, 21, 0): cst(2030, 3, 7, 8, 30),
+        cst(2030, 3, 9, 10, 0): cst(2030, 3, 11, 8, 30),
+        cst(2030, 3, 6, 8, 29): WED_0830,
+    }[when]
     assert cb.status == "scheduled" and cb.next_attempt_at == expected and cb.attempts == []
     clock.run_until(expected)
     assert len(twilio.calls()) == 1
@@ -415,8 +429,11 @@ def test_manual_calling_list(app, api, client, make_ticket, twilio, clock):
     assert [c["ticket_id"] for c in due] == [t["id"]] and due[0]["phone"] == PHONE
     clock.run_until(WED_0830)
     cb = callback_of(app, t["id"])
-    signed_post(client, f"/integrations/twilio/survey/{cb.id}/status",
-                {"CallSid": cb.attempts[0].provider_sid, "CallStatus": "no-answer"})
+    signed_post(
+        client,
+        f"/integrations/twilio/survey/{cb.id}/status",
+        {"CallSid": cb.attempts[0].provider_sid, "CallStatus": "no-answer"},
+    )
     failed = sup.get("/callbacks?list=failed").get_json()["items"]
     assert [c["id"] for c in failed] == [cb.id] and failed[0]["attempts"][0]["outcome"] == "no-answer"
 
@@ -452,11 +469,16 @@ def test_calling_list_page(app, api, client, make_ticket, twilio, clock):
     t = approve(api, make_ticket, clock)
     cb = callback_of(app, t["id"])
     clock.set(WED_0830)
+
     def login(username: str) -> str:
         # The login form needs the CSRF token its page put in the session.
         token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
-        assert client.post("/login", data={"username": username, "password": f"demo-{username}",
-                                           "csrf": token}).status_code == 302
+        assert (
+            client.post(
+                "/login", data={"username": username, "password": f"demo-{username}", "csrf": token}
+            ).status_code
+            == 302
+        )
         return token
 
     csrf = login("dept_cgj")
@@ -471,8 +493,9 @@ def test_calling_list_page(app, api, client, make_ticket, twilio, clock):
     assert client.post(action, data={"outcome": "answered", "resolved": "1"}).status_code == 400  # no CSRF token
     bad = client.post(action, data={"csrf": csrf, "outcome": "answered", "resolved": "1"})
     assert bad.status_code == 422 and "satisfaction" in bad.get_data(as_text=True)
-    ok = client.post(action, data={"csrf": csrf, "outcome": "answered", "resolved": "1", "satisfaction": "1",
-                                   "note": "人工回访"})
+    ok = client.post(
+        action, data={"csrf": csrf, "outcome": "answered", "resolved": "1", "satisfaction": "1", "note": "人工回访"}
+    )
     assert ok.status_code == 302
     row = ticket_row(app, t["id"])
     assert (row.status, row.callback_satisfaction) == ("closed", 1)

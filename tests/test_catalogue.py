@@ -38,9 +38,7 @@ def test_demo_catalogue_is_loaded_and_import_is_idempotent(ctx):
         ("departments.csv", "XC-X,某局,ministry,341800,\n", "unknown kind"),
     ],
 )
-def test_bad_files_are_rejected_with_the_line_and_leave_the_old_catalogue(
-    ctx, tmp_path, file, append, message
-):
+def test_bad_files_are_rejected_with_the_line_and_leave_the_old_catalogue(ctx, tmp_path, file, append, message):
     for name in DATA_DIR.glob("*.csv"):
         shutil.copy(name, tmp_path / name.name)
     target = tmp_path / file

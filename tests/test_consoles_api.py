@@ -53,12 +53,19 @@ def test_caller_history_open_first_and_repeat_flag(api, make_ticket):
 
 def test_knowledge_base_crud_and_chinese_search(api):
     sup = api.as_("supervisor")
-    a = sup.post("/knowledge", {"title": "公积金提取办理流程",
-                                "body": "携带身份证到市公积金中心窗口办理，或登录网上大厅。",
-                                "keywords": "住房公积金 提取", "category": "010204"})
+    a = sup.post(
+        "/knowledge",
+        {
+            "title": "公积金提取办理流程",
+            "body": "携带身份证到市公积金中心窗口办理，或登录网上大厅。",
+            "keywords": "住房公积金 提取",
+            "category": "010204",
+        },
+    )
     assert a.status_code == 201, a.get_json()
-    b = sup.post("/knowledge", {"title": "路灯报修",
-                                "body": "路灯不亮请拨打城管热线，一般三个工作日内修复。"}).get_json()
+    b = sup.post(
+        "/knowledge", {"title": "路灯报修", "body": "路灯不亮请拨打城管热线，一般三个工作日内修复。"}
+    ).get_json()
     sup.post("/knowledge", {"title": "Passport", "body": "出入境管理 passport renewal"})
     op = api.as_("operator")
     # No spaces in Chinese: a phrase from the middle of the text still finds the article.
@@ -72,8 +79,11 @@ def test_knowledge_base_crud_and_chinese_search(api):
     assert op.post("/knowledge", {"title": "x", "body": "y"}).status_code == 403
     r = sup.post("/knowledge", {"title": "", "body": "y", "category": "999999"})
     assert r.status_code == 422 and set(r.get_json()["error"]["fields"]) == {"title", "category"}
-    r = api.client.put(f"/api/v1/knowledge/{b['id']}", json={"title": "路灯及井盖报修"},
-                       headers={"Authorization": f"Bearer {api.token('supervisor')}"})
+    r = api.client.put(
+        f"/api/v1/knowledge/{b['id']}",
+        json={"title": "路灯及井盖报修"},
+        headers={"Authorization": f"Bearer {api.token('supervisor')}"},
+    )
     assert r.status_code == 200 and r.get_json()["body"].startswith("路灯不亮")
     assert op.get("/knowledge?q=井盖").get_json()["items"][0]["id"] == b["id"]
     auth = {"Authorization": f"Bearer {api.token('supervisor')}"}
@@ -99,9 +109,14 @@ def test_session_writes_need_the_csrf_header(app, make_ticket):
 
 def test_login_logout_and_role_navigation(app):
     client = app.test_client()
-    bad = client.post("/login", data={"username": "operator", "password": "wrong",
-                                      "csrf": re.search(r'name="csrf" value="([^"]+)"',
-                                                        client.get("/login").get_data(as_text=True)).group(1)})
+    bad = client.post(
+        "/login",
+        data={
+            "username": "operator",
+            "password": "wrong",
+            "csrf": re.search(r'name="csrf" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1),
+        },
+    )
     assert bad.status_code == 401
     token = login(client, "dept_cgj")
     assert client.get("/agents/").headers["Location"].endswith("/agents/department")
@@ -160,8 +175,10 @@ def test_photos_are_type_checked_and_limited(api, make_ticket, ctx):
     # Another department sees neither the list nor the file.
     other = api.as_("dept_sthjj")
     assert other.get(f"/tickets/{t['id']}/attachments").status_code == 404
-    assert api.client.get(listed[0]["url"], headers={"Authorization": f"Bearer {api.token('dept_sthjj')}"}
-                          ).status_code == 404
+    assert (
+        api.client.get(listed[0]["url"], headers={"Authorization": f"Bearer {api.token('dept_sthjj')}"}).status_code
+        == 404
+    )
     assert upload(PNG, who=other).status_code == 404
 
 
@@ -201,8 +218,9 @@ def test_updated_since_gives_what_a_reconnecting_console_missed(api, make_ticket
     assert {t["id"] for t in since} == {old["id"], new["id"]}
     # Another department's ticket never appears in its catch-up.
     other = make_ticket("dispatched", department="XC-STHJJ")
-    assert other["id"] not in [t["id"] for t in api.as_("dept_cgj").get(f"/tickets?updated_since={mark}")
-                               .get_json()["items"]]
+    assert other["id"] not in [
+        t["id"] for t in api.as_("dept_cgj").get(f"/tickets?updated_since={mark}").get_json()["items"]
+    ]
     assert api.as_("dept_cgj").get("/tickets?updated_since=yesterday").status_code == 422
 
 

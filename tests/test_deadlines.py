@@ -109,9 +109,7 @@ def test_pending_time_does_not_count(app, api, make_ticket):
     shift = ts(after["due_at"]) - ts(t["due_at"])
     with app.app_context():
         # the due time moved by the working time spent waiting (within the request's own latency)
-        assert abs(cal.working_time_between(ts(t["due_at"]), ts(after["due_at"])) - waited) < dt.timedelta(
-            seconds=5
-        )
+        assert abs(cal.working_time_between(ts(t["due_at"]), ts(after["due_at"])) - waited) < dt.timedelta(seconds=5)
     assert shift >= dt.timedelta(0)
 
 
@@ -224,7 +222,10 @@ def test_calendar_override_api_changes_due_times(api, make_ticket):
     assert r.status_code == 422
     r = api.client.put(f"/api/v1/calendar/overrides/{days[0]}", json={"workday": "no"}, headers=admin)
     assert r.status_code == 422 and "workday" in r.get_json()["error"]["fields"]
-    r = api.client.put(f"/api/v1/calendar/overrides/{days[0]}", json={"workday": True},
-                       headers={"Authorization": f"Bearer {api.token('supervisor')}"})
+    r = api.client.put(
+        f"/api/v1/calendar/overrides/{days[0]}",
+        json={"workday": True},
+        headers={"Authorization": f"Bearer {api.token('supervisor')}"},
+    )
     assert r.status_code == 403
     assert api.client.delete(f"/api/v1/calendar/overrides/{days[0]}", headers=admin).status_code == 204

@@ -128,9 +128,7 @@ def test_dissatisfied_callback_reopen_second_round_closed(api, make_ticket):
     dept.act(t["id"], "reply", {"text": "二次处理完毕"})
     sup.act(t["id"], "approve-reply")
     t = op.act(t["id"], "record-callback", {"resolved": 1, "satisfaction": 2}).get_json()
-    assert (
-        t["status"] == "closed" and t["callback"]["satisfaction"] == 2
-    )  # the second rating replaces the first
+    assert t["status"] == "closed" and t["callback"]["satisfaction"] == 2  # the second rating replaces the first
     assert actions_of(t).count("record-callback") == 2 and "reopen" in actions_of(t)
 
 
@@ -171,11 +169,7 @@ def test_merge_refuses_closed_or_same_or_unknown_targets(api, make_ticket):
 
 def test_direct_answer_closes_without_dispatch(api):
     t = api.as_("operator").post("/tickets", new_ticket_body(type="consult")).get_json()
-    t = (
-        api.as_("operator")
-        .act(t["id"], "answer", {"text": "公积金提取需携带身份证到服务大厅办理"})
-        .get_json()
-    )
+    t = api.as_("operator").act(t["id"], "answer", {"text": "公积金提取需携带身份证到服务大厅办理"}).get_json()
     assert t["status"] == "closed" and t["answer"] and t["department"] is None
     assert actions_of(t) == ["create", "answer"]
 

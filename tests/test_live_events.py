@@ -21,8 +21,9 @@ class Listener:
         self.arrived = threading.Condition()
         self.client = socketio.Client(reconnection=False)
         self.client.on("event", self._on_event, namespace="/agents")
-        self.client.connect(url, namespaces=["/agents"], auth={"token": token}, transports=["websocket"],
-                            wait_timeout=10)
+        self.client.connect(
+            url, namespaces=["/agents"], auth={"token": token}, transports=["websocket"], wait_timeout=10
+        )
 
     def _on_event(self, data):
         with self.arrived:
@@ -86,8 +87,9 @@ def test_an_action_on_one_instance_reaches_a_client_on_the_other(api, two_server
 def test_connect_needs_a_valid_token(two_servers):
     client = socketio.Client(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        client.connect(two_servers[0], namespaces=["/agents"], auth={"token": "nope"}, transports=["websocket"],
-                       wait_timeout=5)
+        client.connect(
+            two_servers[0], namespaces=["/agents"], auth={"token": "nope"}, transports=["websocket"], wait_timeout=5
+        )
     client.disconnect()
 
 

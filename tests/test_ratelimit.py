@@ -73,8 +73,14 @@ def test_an_app_configured_without_limits_starts_and_answers(app):
     """RATELIMIT_ENABLED=False at start-up (a deployment behind its own limiter, a benchmark) still boots."""
     from hotline import create_app
 
-    quiet = create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "REDIS_URL", "SECRET_KEY")},
-                        "TESTING": True, "OUTBOX_RELAY_THREAD": False, "RATELIMIT_ENABLED": False})
+    quiet = create_app(
+        {
+            **{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "REDIS_URL", "SECRET_KEY")},
+            "TESTING": True,
+            "OUTBOX_RELAY_THREAD": False,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     client = quiet.test_client()
     for _ in range(5):
         assert client.get("/api/v1/public/tickets/XC2026112600001?code=000000").status_code == 404

@@ -246,8 +246,18 @@ def test_kpi_endpoint_contract(api, app, clock):
     assert r.status_code == 200
     rows = _by_code(r.get_json())
     a = rows["XC-CGJ"]
-    for field in ("department", "dispatched", "signed_on_time_rate", "resolved_on_time_rate", "resolution_rate",
-                  "satisfaction_rate", "callback_rate", "return_rate", "reopen_rate", "direct_answer_rate"):
+    for field in (
+        "department",
+        "dispatched",
+        "signed_on_time_rate",
+        "resolved_on_time_rate",
+        "resolution_rate",
+        "satisfaction_rate",
+        "callback_rate",
+        "return_rate",
+        "reopen_rate",
+        "direct_answer_rate",
+    ):
         assert field in a
     assert (a["dispatched"], a["signed_on_time_rate"], a["return_rate"], a["direct_answer_rate"]) == (5, 0.6, 0.2, 0.1)
     one = api.as_("supervisor").get("/reports/kpis?from=2025-11-01&to=2025-11-30&department=XC-STHJJ").get_json()

@@ -43,8 +43,22 @@ class RedisServer:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.tmp)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.tmp),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(100):
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.1).close()
@@ -73,8 +87,9 @@ def private_redis(app, tmp_path):
 
 def undelivered(app) -> int:
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                                 .where(OutboxMessage.delivered_at.is_(None)))
+        return db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.delivered_at.is_(None))
+        )
 
 
 def test_redis_stopped_then_started(app, api, private_redis):
@@ -106,8 +121,10 @@ def test_redis_stopped_then_started(app, api, private_redis):
         import redis
 
         conn = redis.Redis.from_url(private_redis.url)
-        queued = sum(Queue(n, connection=conn).count + len(Queue(n, connection=conn).scheduled_job_registry)
-                     for n in ("high", "default", "low"))
+        queued = sum(
+            Queue(n, connection=conn).count + len(Queue(n, connection=conn).scheduled_job_registry)
+            for n in ("high", "default", "low")
+        )
         assert queued >= 6  # SMS receipt + sign-clock and handling-clock checks
     assert undelivered(app) == 0
 
@@ -128,22 +145,31 @@ def test_worker_killed_mid_job_leaves_exactly_one_overdue_event(app, api, make_t
 
         Queue("high", connection=get_redis(redis_url)).enqueue(check_ticket, t["id"])
 
-    env = {**os.environ, "DATABASE_URL": database_uri, "REDIS_URL": redis_url, "SECRET_KEY": "test-secret",
-           "HOTLINE_TELEPHONY": "console"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_uri,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret",
+        "HOTLINE_TELEPHONY": "console",
+    }
     flask = [sys.executable, "-m", "flask", "--app", "wsgi", "worker"]
     # Hold the ticket's row lock so the worker's job blocks in the middle of its transaction.
     with app.app_context():
         holder = db.engine.connect()
         tx = holder.begin()
         holder.execute(text("SELECT id FROM tickets WHERE id = :i FOR UPDATE"), {"i": t["id"]})
-        first = subprocess.Popen(flask, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                 start_new_session=True)
+        first = subprocess.Popen(
+            flask, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         try:
             waited = 0.0
             while waited < 90:  # a loaded machine may take a while to start the worker
-                blocked = holder.execute(text(
-                    "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                    "WHERE NOT l.granted AND a.datname = current_database()")).scalar()
+                blocked = holder.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                        "WHERE NOT l.granted AND a.datname = current_database()"
+                    )
+                ).scalar()
                 if blocked:
                     break
                 time.sleep(0.2)
@@ -154,14 +180,18 @@ def test_worker_killed_mid_job_leaves_exactly_one_overdue_event(app, api, make_t
             first.wait()
             tx.rollback()
             holder.close()
-    second = subprocess.Popen(flask, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    second = subprocess.Popen(
+        flask, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
         deadline = time.time() + 90
         while time.time() < deadline:
             with app.app_context():
-                count = db.session.scalar(select(func.count()).select_from(TimelineEvent).where(
-                    TimelineEvent.ticket_id == t["id"], TimelineEvent.action == "handle-overdue"))
+                count = db.session.scalar(
+                    select(func.count())
+                    .select_from(TimelineEvent)
+                    .where(TimelineEvent.ticket_id == t["id"], TimelineEvent.action == "handle-overdue")
+                )
                 db.session.rollback()
             if count:
                 break
@@ -171,6 +201,9 @@ def test_worker_killed_mid_job_leaves_exactly_one_overdue_event(app, api, make_t
         os.killpg(second.pid, signal.SIGTERM)
         second.wait(timeout=10)
     with app.app_context():
-        actions = list(db.session.scalars(select(TimelineEvent.action).where(
-            TimelineEvent.ticket_id == t["id"]).order_by(TimelineEvent.id)))
+        actions = list(
+            db.session.scalars(
+                select(TimelineEvent.action).where(TimelineEvent.ticket_id == t["id"]).order_by(TimelineEvent.id)
+            )
+        )
     assert actions.count("handle-overdue") == 1 and actions.count("handle-warning") == 1

@@ -36,22 +36,43 @@ def test_admin_page_lists_explains_and_edits(client, restore_catalogue):
     html = client.get("/agents/admin/rules?try_category=010204&try_region=341802002").get_data(as_text=True)
     assert "鳌峰街道办事处" in html and "属地: street office" in html
 
-    r = client.post("/agents/admin/rules", data={"csrf": csrf, "category": "环境保护/环境污染", "region": "",
-                                                 "department": "XC-CGJ", "note": "", "reason": ""},
-                    follow_redirects=True)
+    r = client.post(
+        "/agents/admin/rules",
+        data={
+            "csrf": csrf,
+            "category": "环境保护/环境污染",
+            "region": "",
+            "department": "XC-CGJ",
+            "note": "",
+            "reason": "",
+        },
+        follow_redirects=True,
+    )
     assert "reason" in r.get_data(as_text=True)  # refused, the field named
-    r = client.post("/agents/admin/rules", data={"csrf": csrf, "category": "环境保护/环境污染", "region": "",
-                                                 "department": "XC-CGJ", "note": "试点", "reason": "试点方案"},
-                    follow_redirects=True)
+    r = client.post(
+        "/agents/admin/rules",
+        data={
+            "csrf": csrf,
+            "category": "环境保护/环境污染",
+            "region": "",
+            "department": "XC-CGJ",
+            "note": "试点",
+            "reason": "试点方案",
+        },
+        follow_redirects=True,
+    )
     html = r.get_data(as_text=True)
     assert "试点方案" in html  # in the recent changes, with the reason
     with client.application.app_context():
         assert catalogue.match("040203")["department"] == "XC-CGJ"
 
     bad = "category,region_code,department_code,note\n交通运输,,XC-NOPE,x\n".encode()
-    r = client.post("/agents/admin/rules/import", data={"csrf": csrf, "reason": "年度调整",
-                                                        "file": (io.BytesIO(bad), "new.csv")},
-                    content_type="multipart/form-data", follow_redirects=True)
+    r = client.post(
+        "/agents/admin/rules/import",
+        data={"csrf": csrf, "reason": "年度调整", "file": (io.BytesIO(bad), "new.csv")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     assert "new.csv:2: unknown department" in r.get_data(as_text=True)
     with client.application.app_context():
         assert catalogue.match("040203")["department"] == "XC-CGJ"  # unchanged

@@ -117,8 +117,14 @@ def test_evaluate_cli_prints_one_json_line(app, tmp_path):
 
     data = Path(__file__).parent / "data"
     r = app.test_cli_runner().invoke(
-        args=["routing", "evaluate", "--train", str(data / "routing_train.jsonl"),
-              "--test", str(data / "routing_test.jsonl")]
+        args=[
+            "routing",
+            "evaluate",
+            "--train",
+            str(data / "routing_train.jsonl"),
+            "--test",
+            str(data / "routing_test.jsonl"),
+        ]
     )
     assert r.exit_code == 0, r.output
     lines = r.output.strip().splitlines()
@@ -162,8 +168,20 @@ TEXT = "幸福小区3栋楼下的窨井盖破损塌陷，已经有好几天了�
 
 
 def test_intake_writes_signature_rows_in_its_transaction(api, app):
-    t = api.as_("operator").post("/tickets", {"type": "complaint", "content": TEXT, "caller_phone": "13900000001",
-                                             "address": "幸福小区3栋", "category": "010204"}).get_json()
+    t = (
+        api.as_("operator")
+        .post(
+            "/tickets",
+            {
+                "type": "complaint",
+                "content": TEXT,
+                "caller_phone": "13900000001",
+                "address": "幸福小区3栋",
+                "category": "010204",
+            },
+        )
+        .get_json()
+    )
     with app.app_context():
         bands = db.session.scalars(select(TicketSignature.band).where(TicketSignature.ticket_id == t["id"])).all()
     assert sorted(bands) == [*range(duplicates.BANDS), duplicates.ADDRESS_BAND]
@@ -171,25 +189,50 @@ def test_intake_writes_signature_rows_in_its_transaction(api, app):
 
 def test_duplicates_by_caller_address_and_near_identical_text(api, app):
     op = api.as_("operator")
-    a = op.post("/tickets", {"type": "complaint", "content": TEXT, "caller_phone": "13900000001",
-                             "address": "幸福小区3栋", "category": "010204"}).get_json()
-    b = op.post("/tickets", {"type": "complaint", "content": "咨询社保卡补办需要带什么材料",
-                             "caller_phone": "13900000002", "address": "梅园路1号", "category": "150101"}).get_json()
-    c = op.post("/tickets", {"type": "complaint", "content": "老城区菜市场周边流动摊贩占道经营，交通拥堵。",
-                             "caller_phone": "13900000003", "address": "幸福小区 3 栋",
-                             "category": "010204"}).get_json()
+    a = op.post(
+        "/tickets",
+        {
+            "type": "complaint",
+            "content": TEXT,
+            "caller_phone": "13900000001",
+            "address": "幸福小区3栋",
+            "category": "010204",
+        },
+    ).get_json()
+    b = op.post(
+        "/tickets",
+        {
+            "type": "complaint",
+            "content": "咨询社保卡补办需要带什么材料",
+            "caller_phone": "13900000002",
+            "address": "梅园路1号",
+            "category": "150101",
+        },
+    ).get_json()
+    c = op.post(
+        "/tickets",
+        {
+            "type": "complaint",
+            "content": "老城区菜市场周边流动摊贩占道经营，交通拥堵。",
+            "caller_phone": "13900000003",
+            "address": "幸福小区 3 栋",
+            "category": "010204",
+        },
+    ).get_json()
     # a reworded repeat of `a` from someone else
     near = "幸福小区3栋楼下的窨井盖破损塌陷，已经好几天了，晚上路过太危险，请尽快修复！"
-    r = op.post("/routing/duplicates", {"content": near, "caller_phone": "13900000002",
-                                        "address": "别处", "category": "010204"})
+    r = op.post(
+        "/routing/duplicates", {"content": near, "caller_phone": "13900000002", "address": "别处", "category": "010204"}
+    )
     assert r.status_code == 200
     items = {i["number"]: i for i in r.get_json()["items"]}
     assert items[a["number"]]["reasons"] == ["similar_text"] and items[a["number"]]["similarity"] >= 0.6
     assert items[b["number"]]["reasons"] == ["same_caller"]
     assert c["number"] not in items
     # same address (normalized) and category
-    r = op.post("/routing/duplicates", {"content": "别的事情完全不同的描述内容", "address": "幸福小区3栋",
-                                        "category": "010204"})
+    r = op.post(
+        "/routing/duplicates", {"content": "别的事情完全不同的描述内容", "address": "幸福小区3栋", "category": "010204"}
+    )
     numbers = {i["number"]: i["reasons"] for i in r.get_json()["items"]}
     assert numbers == {a["number"]: ["same_address_category"], c["number"]: ["same_address_category"]}
     # closed or older than 30 days: not shown
@@ -197,8 +240,9 @@ def test_duplicates_by_caller_address_and_near_identical_text(api, app):
     with app.app_context():
         from hotline.models.base import utcnow
 
-        db.session.execute(update(Ticket).where(Ticket.id == c["id"]).values(
-            created_at=utcnow() - dt.timedelta(days=31)))
+        db.session.execute(
+            update(Ticket).where(Ticket.id == c["id"]).values(created_at=utcnow() - dt.timedelta(days=31))
+        )
         db.session.commit()
     r = op.post("/routing/duplicates", {"content": near, "address": "幸福小区3栋", "category": "010204"})
     assert r.get_json()["items"] == []
@@ -216,16 +260,22 @@ def test_merge_links_and_notifies_the_caller(api, app):
     from hotline.models import OutboxMessage
 
     with app.app_context():
-        sms = [m.payload["args"] for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "job"))
-               if m.payload["func"].endswith("send_sms")]
+        sms = [
+            m.payload["args"]
+            for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "job"))
+            if m.payload["func"].endswith("send_sms")
+        ]
     assert ["+8613900000009", f"【12345】您反映的问题已并入工单{a['number']}一并办理。", b["id"]] in sms
 
 
 def test_repeat_complainer_is_flagged_on_the_third_ticket(api, app):
     op = api.as_("operator")
     body = {"type": "complaint", "caller_phone": "13900000005", "category": "011003", "address": "阳光花园"}
-    texts = ["物业不管小区垃圾，垃圾堆了一周没人清理", "物业还是不处理垃圾问题，臭味很大",
-             "第三次反映物业垃圾没人清运的问题"]
+    texts = [
+        "物业不管小区垃圾，垃圾堆了一周没人清理",
+        "物业还是不处理垃圾问题，臭味很大",
+        "第三次反映物业垃圾没人清运的问题",
+    ]
     ids = []
     for i, text in enumerate(texts):
         ids.append(op.post("/tickets", {**body, "content": text}).get_json()["id"])

@@ -79,8 +79,11 @@ def test_hotspot_job_alerts_supervisors_once_per_episode(app, clock, redis_url):
         db.session.expire_all()
         alerts = list(db.session.scalars(select(HotspotAlert)))
         assert [(a.category_code, a.region_code, a.count) for a in alerts] == [(*HOT, 6)]
-        rows = [m for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "socket"))
-                if m.payload["event"].get("type") == "hotspot"]
+        rows = [
+            m
+            for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "socket"))
+            if m.payload["event"].get("type") == "hotspot"
+        ]
         assert len(rows) == 1 and rows[0].payload["rooms"] == ["supervisors"]
         assert rows[0].payload["event"]["op"] == "alert" and rows[0].payload["event"]["category_name"]
         relay_all()
@@ -103,8 +106,14 @@ def test_hotspot_repeat_and_top_issue_endpoints(api, app, clock):
         _hotspot_data(clock, now)
         # one address and category, three different callers in the month
         for i in range(3):
-            _create(clock, now - dt.timedelta(days=5 + i), "010301", "341802001", address="梅园小区3栋",
-                    caller_phone=f"1350000{i:04d}")
+            _create(
+                clock,
+                now - dt.timedelta(days=5 + i),
+                "010301",
+                "341802001",
+                address="梅园小区3栋",
+                caller_phone=f"1350000{i:04d}",
+            )
     hot = api.as_("supervisor").get("/reports/hotspots").get_json()
     assert [(h["category"], h["count"]) for h in hot["current"]] == [("010204", 6)]
     assert hot["current"][0]["region_name"] == "澄江街道"
@@ -140,7 +149,9 @@ def test_monthly_report_xlsx_csv_and_page(api, app, client, clock):
     assert rows["XC-CGJ"][2:5] == (5, 60.0, 83.33)
     ranks = wb[wb.sheetnames[1]]
     assert [row[1:3] for row in ranks.iter_rows(min_row=3, values_only=True) if row[0] == "bureau"][:2] == [
-        (1, "XC-STHJJ"), (2, "XC-CGJ")]
+        (1, "XC-STHJJ"),
+        (2, "XC-CGJ"),
+    ]
 
     csv_r = api.as_("leader").get("/reports/monthly.csv?month=2025-11&section=kpis")
     assert csv_r.status_code == 200 and csv_r.mimetype == "text/csv"
@@ -165,15 +176,20 @@ def test_contact_reads_are_logged_for_departments(api, app, make_ticket):
     t = make_ticket("in_progress")
     r = api.as_("dept_cgj").get(f"/tickets/{t['id']}/contact")
     assert r.status_code == 200
-    assert r.get_json() == {"ticket_id": t["id"], "number": t["number"], "caller_phone": "+8613812345678",
-                            "caller_name": "张三"}
+    assert r.get_json() == {
+        "ticket_id": t["id"],
+        "number": t["number"],
+        "caller_phone": "+8613812345678",
+        "caller_name": "张三",
+    }
     assert api.as_("dept_cgj").get(f"/tickets/{t['id']}").get_json()["caller_phone"] == "138****5678"
     assert api.as_("operator").get(f"/tickets/{t['id']}/contact").status_code == 200  # centre: not logged
     assert api.as_("dept_sthjj").get(f"/tickets/{t['id']}/contact").status_code == 404  # not its ticket
     with app.app_context():
         rows = list(db.session.scalars(select(ContactRead)))
         assert [(r.ticket_id, r.user_id is not None, r.department_id is not None) for r in rows] == [
-            (t["id"], True, True)]
+            (t["id"], True, True)
+        ]
 
     # assisting departments and a department whose part is over may not read it
     helped = api.as_("operator").post("/tickets", new_ticket_body()).get_json()
@@ -187,9 +203,15 @@ def test_contact_reads_are_logged_for_departments(api, app, make_ticket):
     log = api.as_("supervisor").get("/reports/contact-reads").get_json()
     assert [(e["user"], e["department"], e["number"]) for e in log] == [("dept_cgj", "XC-CGJ", t["number"])]
     today = dt.datetime.now(dt.UTC).date()
-    assert api.as_("supervisor").get(
-        f"/reports/contact-reads?from={today - dt.timedelta(days=1)}&to={today + dt.timedelta(days=1)}"
-        f"&department=XC-STHJJ").get_json() == []
+    assert (
+        api.as_("supervisor")
+        .get(
+            f"/reports/contact-reads?from={today - dt.timedelta(days=1)}&to={today + dt.timedelta(days=1)}"
+            f"&department=XC-STHJJ"
+        )
+        .get_json()
+        == []
+    )
     assert api.as_("leader").get("/reports/contact-reads").status_code == 403
     assert api.as_("dept_cgj").get("/reports/contact-reads").status_code == 403
 

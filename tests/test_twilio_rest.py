@@ -13,9 +13,7 @@ from tests.twilio_support import ACCOUNT_SID, FakeTwilioApi, twilio_config
 
 
 def _run_worker(redis) -> None:
-    SimpleWorker([Queue(q, connection=redis) for q in ("high", "default", "low")], connection=redis).work(
-        burst=True
-    )
+    SimpleWorker([Queue(q, connection=redis) for q in ("high", "default", "low")], connection=redis).work(burst=True)
 
 
 def test_outbound_sms_and_call_go_to_the_rest_api_once(app, redis_url):

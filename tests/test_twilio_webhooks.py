@@ -50,8 +50,11 @@ def call_events(app) -> list[tuple[str, list[str], dict]]:
         rows = db.session.scalars(
             select(OutboxMessage).where(OutboxMessage.kind == "socket").order_by(OutboxMessage.id)
         ).all()
-        return [(r.payload["event"]["op"], r.payload["rooms"], r.payload["event"]) for r in rows
-                if r.payload["event"]["type"] == "call"]
+        return [
+            (r.payload["event"]["op"], r.payload["rooms"], r.payload["event"])
+            for r in rows
+            if r.payload["event"]["type"] == "call"
+        ]
 
 
 def set_available(api, username: str) -> None:
@@ -160,11 +163,22 @@ def test_call_goes_to_the_longest_idle_operator_with_a_screen_pop(app, twilio, a
     t0 = dt.datetime.now(dt.UTC)
     leg = new_call_sid()
     for status, at in (("ringing", t0), ("in-progress", t0 + dt.timedelta(seconds=3))):
-        r = twilio.post("/voice/status", payload("dial_leg_status", CallSid=leg, ParentCallSid=sid, CallStatus=status,
-                                                 Timestamp=ts(at), To=f"client:operator-{op2}"))
+        r = twilio.post(
+            "/voice/status",
+            payload(
+                "dial_leg_status",
+                CallSid=leg,
+                ParentCallSid=sid,
+                CallStatus=status,
+                Timestamp=ts(at),
+                To=f"client:operator-{op2}",
+            ),
+        )
         assert r.status_code == 200 and r.data.decode().endswith("<Response />")
-    twilio.post("/voice/status", payload("call_status", CallSid=sid, CallStatus="completed",
-                                         Timestamp=ts(t0 + dt.timedelta(seconds=93))))
+    twilio.post(
+        "/voice/status",
+        payload("call_status", CallSid=sid, CallStatus="completed", Timestamp=ts(t0 + dt.timedelta(seconds=93))),
+    )
     call = call_row(app, sid)
     assert call.outcome == "answered" and call.operator_id == op2
     assert call.talk_seconds == 90 and call.wait_seconds is not None and call.wait_seconds <= 5
@@ -205,9 +219,15 @@ def test_unanswered_operator_is_set_away_and_the_call_moves_on(app, twilio, api)
 
 def test_leader_on_duty_takes_calls_first(app, twilio, api):
     now = dt.datetime.now(dt.UTC)
-    r = api.as_("supervisor").post("/leader-slots", {
-        "leader": "leader", "starts_at": (now - dt.timedelta(hours=1)).isoformat(),
-        "ends_at": (now + dt.timedelta(hours=1)).isoformat(), "note": "市长接听日"})
+    r = api.as_("supervisor").post(
+        "/leader-slots",
+        {
+            "leader": "leader",
+            "starts_at": (now - dt.timedelta(hours=1)).isoformat(),
+            "ends_at": (now + dt.timedelta(hours=1)).isoformat(),
+            "note": "市长接听日",
+        },
+    )
     assert r.status_code == 201, r.get_json()
     set_available(api, "operator")
     sid = new_call_sid()
@@ -220,8 +240,10 @@ def test_leader_on_duty_takes_calls_first(app, twilio, api):
     xml = twilio.post("/voice/dial-done?leader=1", payload("dial_action", CallSid=sid)).data.decode()
     assert f"operator-{user_id(app, 'operator')}</Client>" in xml
     # a second leader slot overlapping the first is refused; operators may not add slots
-    r = api.as_("supervisor").post("/leader-slots", {"leader": "leader", "starts_at": now.isoformat(),
-                                                     "ends_at": (now + dt.timedelta(hours=3)).isoformat()})
+    r = api.as_("supervisor").post(
+        "/leader-slots",
+        {"leader": "leader", "starts_at": now.isoformat(), "ends_at": (now + dt.timedelta(hours=3)).isoformat()},
+    )
     assert r.status_code == 409
     assert api.as_("operator").post("/leader-slots", {}).status_code == 403
 
@@ -265,16 +287,18 @@ def test_out_of_hours_takes_a_voice_message_and_puts_the_caller_on_the_callback_
 
 
 def test_status_check_by_keypad(app, twilio, make_ticket, api):
-    r = api.as_("operator").post("/tickets", {
-        "channel": "phone", "type": "complaint", "content": "路灯不亮", "caller_phone": "13812345678"})
+    r = api.as_("operator").post(
+        "/tickets", {"channel": "phone", "type": "complaint", "content": "路灯不亮", "caller_phone": "13812345678"}
+    )
     ticket = r.get_json()
-    digits = ticket["number"][len(app.config["TICKET_PREFIX"]):]
+    digits = ticket["number"][len(app.config["TICKET_PREFIX"]) :]
     sid = new_call_sid()
     start_call(twilio, sid)
     xml = twilio.post("/voice/menu", payload("gather_digits", CallSid=sid, Digits="2")).data.decode()
     assert 'action="https://hotline.example.gov.cn/integrations/twilio/voice/status-check"' in xml
-    xml = twilio.post("/voice/status-check", payload("gather_digits", CallSid=sid, Digits=digits,
-                                                     FinishedOnKey="#")).data.decode()
+    xml = twilio.post(
+        "/voice/status-check", payload("gather_digits", CallSid=sid, Digits=digits, FinishedOnKey="#")
+    ).data.decode()
     assert f"status-check?number={ticket['number']}" in xml
     path = f"/voice/status-check?number={ticket['number']}"
     xml = twilio.post(path, payload("gather_digits", CallSid=sid, Digits=ticket["retrieval_code"])).data.decode()
@@ -295,12 +319,18 @@ def test_status_check_by_keypad(app, twilio, make_ticket, api):
 def _answered_call_callbacks(sid: str, leg: str, t0: dt.datetime) -> list[tuple[str, dict]]:
     at = lambda s: ts(t0 + dt.timedelta(seconds=s))  # noqa: E731
     return [
-        ("/voice/status", payload("dial_leg_status", CallSid=leg, ParentCallSid=sid, CallStatus="ringing",
-                                  Timestamp=at(2))),
-        ("/voice/status", payload("dial_leg_status", CallSid=leg, ParentCallSid=sid, CallStatus="in-progress",
-                                  Timestamp=at(8))),
-        ("/voice/status", payload("dial_leg_status", CallSid=leg, ParentCallSid=sid, CallStatus="completed",
-                                  Timestamp=at(128))),
+        (
+            "/voice/status",
+            payload("dial_leg_status", CallSid=leg, ParentCallSid=sid, CallStatus="ringing", Timestamp=at(2)),
+        ),
+        (
+            "/voice/status",
+            payload("dial_leg_status", CallSid=leg, ParentCallSid=sid, CallStatus="in-progress", Timestamp=at(8)),
+        ),
+        (
+            "/voice/status",
+            payload("dial_leg_status", CallSid=leg, ParentCallSid=sid, CallStatus="completed", Timestamp=at(128)),
+        ),
         ("/voice/status", payload("call_status", CallSid=sid, CallStatus="completed", Timestamp=at(130))),
     ]
 
@@ -420,14 +450,21 @@ def test_sms_creates_a_ticket_once_and_replies_with_number_and_code_through_the_
 
 
 def test_sms_status_query(app, twilio, api):
-    ticket = api.as_("operator").post("/tickets", {
-        "channel": "phone", "type": "consult", "content": "公积金提取咨询", "caller_phone": "13812345678"}).get_json()
+    ticket = (
+        api.as_("operator")
+        .post(
+            "/tickets",
+            {"channel": "phone", "type": "consult", "content": "公积金提取咨询", "caller_phone": "13812345678"},
+        )
+        .get_json()
+    )
     digits = ticket["number"][2:]
     for body in (f"CX {ticket['number']} {ticket['retrieval_code']}", f"cx {digits} {ticket['retrieval_code']}"):
         xml = twilio.post("/sms", payload("sms_incoming", MessageSid=new_message_sid(), Body=body)).data.decode()
         assert "<Message>" in xml and ticket["number"] in xml and "已受理" in xml
-    xml = twilio.post("/sms", payload("sms_incoming", MessageSid=new_message_sid(),
-                                      Body=f"CX {ticket['number']} 000000")).data.decode()
+    xml = twilio.post(
+        "/sms", payload("sms_incoming", MessageSid=new_message_sid(), Body=f"CX {ticket['number']} 000000")
+    ).data.decode()
     assert "没有查到" in xml
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1

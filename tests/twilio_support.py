@@ -116,8 +116,12 @@ class SignedWebhooks:
 
 def twilio_mode(app) -> dict:
     """Twilio (signatures checked) with this module's credentials; returns the old values to restore."""
-    new = {"TELEPHONY": "twilio", "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-           "PUBLIC_URL": PUBLIC_URL}
+    new = {
+        "TELEPHONY": "twilio",
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "PUBLIC_URL": PUBLIC_URL,
+    }
     old = {k: app.config.get(k) for k in new}
     app.config.update(new)
     return old

@@ -99,9 +99,7 @@ def _lock(ticket_id: int, actor: Actor) -> Ticket:
 
 
 @contextmanager
-def ticket_action(
-    ticket_id: int, action: str, actor: Actor, now: dt.datetime | None = None
-) -> Iterator[ActionContext]:
+def ticket_action(ticket_id: int, action: str, actor: Actor, now: dt.datetime | None = None) -> Iterator[ActionContext]:
     """Lock the ticket, check the transition and the actor's part, run the body, commit, publish."""
     try:
         ticket = _lock(ticket_id, actor)

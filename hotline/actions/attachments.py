@@ -22,8 +22,10 @@ def attach_photo(ticket_id: int, actor: Actor, filename: str | None, data: bytes
         raise ValidationError("the file is empty", fields={"file": "empty"})
     kind = attachments.sniff_image(data)
     if kind is None:
-        raise ValidationError("only photos (JPEG, PNG, GIF, WebP, HEIC) may be attached",
-                              fields={"file": "not a JPEG, PNG, GIF, WebP or HEIC image"})
+        raise ValidationError(
+            "only photos (JPEG, PNG, GIF, WebP, HEIC) may be attached",
+            fields={"file": "not a JPEG, PNG, GIF, WebP or HEIC image"},
+        )
     photo = attachments.Photo(data, kind[0], kind[1], filename)
     key = attachments.store(photo)  # written first; removed again if the transaction does not commit
     try:
@@ -31,15 +33,25 @@ def attach_photo(ticket_id: int, actor: Actor, filename: str | None, data: bytes
         with ticket_action(ticket_id, "note", actor) as ctx:
             count = db.session.scalar(select(func.count()).where(Attachment.ticket_id == ticket_id))
             if count >= MAX_ATTACHMENTS_PER_TICKET:
-                raise ValidationError("too many attachments",
-                                      fields={"file": f"at most {MAX_ATTACHMENTS_PER_TICKET} per ticket"})
-            att = Attachment(ticket_id=ticket_id, content_type=photo.content_type, size=len(data),
-                             sha256=photo.sha256, storage_key=key, original_name=attachments.clean_name(filename),
-                             created_at=ctx.now)
+                raise ValidationError(
+                    "too many attachments", fields={"file": f"at most {MAX_ATTACHMENTS_PER_TICKET} per ticket"}
+                )
+            att = Attachment(
+                ticket_id=ticket_id,
+                content_type=photo.content_type,
+                size=len(data),
+                sha256=photo.sha256,
+                storage_key=key,
+                original_name=attachments.clean_name(filename),
+                created_at=ctx.now,
+            )
             db.session.add(att)
             db.session.flush()
-            ctx.event(action="attach", note=att.original_name,
-                      data={"attachment": att.id, "size": len(data), "content_type": photo.content_type})
+            ctx.event(
+                action="attach",
+                note=att.original_name,
+                data={"attachment": att.id, "size": len(data), "content_type": photo.content_type},
+            )
     except BaseException:
         attachments.remove([key])
         raise

@@ -162,9 +162,7 @@ def sms_opted_out_text() -> str:
 def _caller(ticket: Ticket) -> tuple[str | None, bool]:
     if ticket.caller_id is None:
         return None, False
-    row = db.session.execute(
-        select(Caller.phone, Caller.do_not_call).where(Caller.id == ticket.caller_id)
-    ).first()
+    row = db.session.execute(select(Caller.phone, Caller.do_not_call).where(Caller.id == ticket.caller_id)).first()
     return (row.phone, bool(row.do_not_call)) if row else (None, False)
 
 
@@ -185,7 +183,13 @@ def schedule_callback(ctx: ActionContext, reason: str) -> Callback | None:
     if reason == "direct" and (do_not_call or not phone):
         return None
     cb = Callback(
-        ticket_id=t.id, round=rnd, reason=reason, status="scheduled", phone=phone, call_attempts=0, seq=0,
+        ticket_id=t.id,
+        round=rnd,
+        reason=reason,
+        status="scheduled",
+        phone=phone,
+        call_attempts=0,
+        seq=0,
         created_at=ctx.now,
     )
     db.session.add(cb)
@@ -193,8 +197,10 @@ def schedule_callback(ctx: ActionContext, reason: str) -> Callback | None:
     # Nobody to call: nothing to wait for, the job closes it unrated at once.
     at = now(ctx.now) if do_not_call or not phone else window().first_callback(now(ctx.now), delay_minutes())
     _plan(cb, at)
-    ctx.event(action="callback", data={"callback": cb.id, "step": "scheduled", "round": rnd, "reason": reason,
-                                       "at": at.isoformat()})
+    ctx.event(
+        action="callback",
+        data={"callback": cb.id, "step": "scheduled", "round": rnd, "reason": reason, "at": at.isoformat()},
+    )
     return cb
 
 
@@ -256,8 +262,15 @@ def _after_failed_call(ctx: ActionContext, cb: Callback, attempt: CallbackAttemp
     else:
         at = win.next_allowed(ctx.now)
     _plan(cb, at)
-    ctx.event(data={"callback": cb.id, "step": "call-failed", "attempt": attempt.number if attempt else None,
-                    "outcome": attempt.outcome if attempt else None, "next_at": at.isoformat()})
+    ctx.event(
+        data={
+            "callback": cb.id,
+            "step": "call-failed",
+            "attempt": attempt.number if attempt else None,
+            "outcome": attempt.outcome if attempt else None,
+            "next_at": at.isoformat(),
+        }
+    )
 
 
 def _step(ctx: ActionContext, cb: Callback) -> CallOrder | None:
@@ -396,13 +409,22 @@ def on_recorded(
         select(Callback).where(Callback.ticket_id == t.id, Callback.round == t.reopen_count + 1).with_for_update()
     )
     if callback_id is not None:
-        require(cb is not None and cb.id == callback_id, "this callback is not the ticket's current one",
-                "stale_callback")
+        require(
+            cb is not None and cb.id == callback_id, "this callback is not the ticket's current one", "stale_callback"
+        )
         assert cb is not None
         require(cb.status != "answered", "this callback was already answered", "already_answered")
     if cb is None:  # rated by hand with no survey scheduled (e.g. a ticket approved before callbacks existed)
-        cb = Callback(ticket_id=t.id, round=t.reopen_count + 1, reason="reply" if t.department_id else "direct",
-                      status="scheduled", phone=_caller(t)[0], call_attempts=0, seq=0, created_at=ctx.now)
+        cb = Callback(
+            ticket_id=t.id,
+            round=t.reopen_count + 1,
+            reason="reply" if t.department_id else "direct",
+            status="scheduled",
+            phone=_caller(t)[0],
+            call_attempts=0,
+            seq=0,
+            created_at=ctx.now,
+        )
         db.session.add(cb)
         db.session.flush()
     if via == "manual":
@@ -448,8 +470,14 @@ def record_answers(
         from hotline.actions.lifecycle import record_callback
 
         try:
-            record_callback(ticket_id, actor, res, sat, note=note,
-                            survey={"via": via, "callback_id": callback_id, "call_sid": call_sid})
+            record_callback(
+                ticket_id,
+                actor,
+                res,
+                sat,
+                note=note,
+                survey={"via": via, "callback_id": callback_id, "call_sid": call_sid},
+            )
         except DomainError as exc:
             if exc.status == 409:
                 return False
@@ -463,8 +491,10 @@ def record_answers(
             t = ctx.ticket
             t.callback_resolved, t.callback_satisfaction, t.callback_at = res, sat, ctx.now
             on_recorded(ctx, res, sat, via, callback_id, call_sid)
-            ctx.event(note=note, data={"callback": callback_id, "step": "answered", "via": via,
-                                       "resolved": res, "satisfaction": sat})
+            ctx.event(
+                note=note,
+                data={"callback": callback_id, "step": "answered", "via": via, "resolved": res, "satisfaction": sat},
+            )
     except _NothingToDo:
         return False
     return True
@@ -478,8 +508,14 @@ def survey_open(callback_id: int) -> bool:
     return cb.status in CALLBACK_OPEN
 
 
-def record_manual_attempt(callback_id: int, actor: Actor, outcome: object, resolved: object = None,
-                          satisfaction: object = None, note: object = None) -> Callback:
+def record_manual_attempt(
+    callback_id: int,
+    actor: Actor,
+    outcome: object,
+    resolved: object = None,
+    satisfaction: object = None,
+    note: object = None,
+) -> Callback:
     """A supervisor called by hand (manual calling list): the outcome, and the answers if reached."""
     if outcome not in MANUAL_OUTCOMES:
         raise ValidationError("unknown outcome", fields={"outcome": "one of " + ", ".join(MANUAL_OUTCOMES)})
@@ -494,10 +530,18 @@ def record_manual_attempt(callback_id: int, actor: Actor, outcome: object, resol
         with ticket_action(ticket_id, "callback", actor, now=now()) as ctx:
             cb = _locked(callback_id)
             require(cb.status in CALLBACK_OPEN, "this callback is already finished", "callback_finished")
-            db.session.add(CallbackAttempt(
-                callback_id=cb.id, channel="manual", number=len(cb.attempts) + 1, started_at=ctx.now,
-                ended_at=ctx.now, outcome=outcome, note=note, actor_id=actor.id,
-            ))
+            db.session.add(
+                CallbackAttempt(
+                    callback_id=cb.id,
+                    channel="manual",
+                    number=len(cb.attempts) + 1,
+                    started_at=ctx.now,
+                    ended_at=ctx.now,
+                    outcome=outcome,
+                    note=note,
+                    actor_id=actor.id,
+                )
+            )
             ctx.event(note=note, data={"callback": cb.id, "step": "manual", "outcome": outcome})  # type: ignore[arg-type]
     db.session.expire_all()
     cb = db.session.get(Callback, callback_id)
@@ -515,8 +559,9 @@ def close_unreachable(ticket_id: int, actor: Actor, note: str | None = None) -> 
     with ticket_action(ticket_id, "close-unreachable", actor) as ctx:
         t = ctx.ticket
         require(t.callback_satisfaction is None, "the callback has a rating already", "rated")
-        cb = db.session.scalar(select(Callback).where(
-            Callback.ticket_id == t.id, Callback.round == t.reopen_count + 1).with_for_update())
+        cb = db.session.scalar(
+            select(Callback).where(Callback.ticket_id == t.id, Callback.round == t.reopen_count + 1).with_for_update()
+        )
         if cb is not None and cb.status in CALLBACK_OPEN:
             cb.status, cb.completed_at, cb.next_attempt_at = "unreachable", ctx.now, None
             cb.seq += 1

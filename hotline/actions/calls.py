@@ -159,8 +159,14 @@ def incoming_call(call_sid: str, from_number: str, to_number: str, direction: st
 
     A single statement is its own transaction: it runs in autocommit, one round trip (no BEGIN, no COMMIT), and
     writes no outbox rows (no relay pass to wake)."""
-    params = {"call_sid": call_sid, "direction": direction, "from_number": from_number, "to_number": to_number,
-              "line": line_for(to_number) or None, "now": utcnow()}
+    params = {
+        "call_sid": call_sid,
+        "direction": direction,
+        "from_number": from_number,
+        "to_number": to_number,
+        "line": line_for(to_number) or None,
+        "now": utcnow(),
+    }
     with autocommit_engine().connect() as conn:
         return conn.execute(_UPSERT_CALL, params).scalar_one()
 
@@ -218,12 +224,20 @@ def _claim_leader(call: Call, now: dt.datetime) -> User | None:
 
 
 def queue_position(call: Call) -> int:
-    return 1 + (db.session.scalar(
-        select(func.count()).select_from(Call).where(
-            Call.queued.is_(True), Call.answered_at.is_(None), Call.ended_at.is_(None),
-            Call.offered_at < call.offered_at, Call.id != call.id,
+    return 1 + (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Call)
+            .where(
+                Call.queued.is_(True),
+                Call.answered_at.is_(None),
+                Call.ended_at.is_(None),
+                Call.offered_at < call.offered_at,
+                Call.id != call.id,
+            )
         )
-    ) or 0)
+        or 0
+    )
 
 
 def route_call(call_sid: str, skip_leader: bool = False) -> Route:
@@ -277,8 +291,9 @@ def queue_wait(call_sid: str, queue_seconds: int) -> Route:
     position = queue_position(call)
     if queue_seconds >= current_app.config["MAX_QUEUE_WAIT_SECONDS"]:
         return Route("leave", call, reason="long_wait")
-    free = db.session.scalar(select(func.count()).select_from(OperatorPresence).where(
-        OperatorPresence.status == "available"))
+    free = db.session.scalar(
+        select(func.count()).select_from(OperatorPresence).where(OperatorPresence.status == "available")
+    )
     if free and position <= free:
         return Route("leave", call)
     return Route("queue", call, position=position)
@@ -388,8 +403,7 @@ def call_status(
         call = db.session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
         if call is None:  # the status callback came before (or without) the voice webhook
             db.session.rollback()
-            incoming_call(call_sid, from_number or "", to_number or "",
-                          "outbound" if callback_of else "inbound")
+            incoming_call(call_sid, from_number or "", to_number or "", "outbound" if callback_of else "inbound")
             call = _lock_call(call_sid)
             call.started_at = min(call.started_at, at)
             if callback_of and db.session.get(Call, callback_of) is not None:
@@ -472,8 +486,14 @@ def voice_message(call_sid: str, recording_url: str | None, transcript: str | No
             parts.append(transcript.strip())
         if recording_url:
             parts.append(f"录音：{recording_url}")
-        data = IntakeData(channel="phone", type="help", urgency="normal", content="\n".join(parts)[:4000],
-                          caller_phone=phone, line=call.line)
+        data = IntakeData(
+            channel="phone",
+            type="help",
+            urgency="normal",
+            content="\n".join(parts)[:4000],
+            caller_phone=phone,
+            line=call.line,
+        )
 
         def link(ticket: Ticket, code: str) -> None:
             call.ticket_id = ticket.id
@@ -483,8 +503,9 @@ def voice_message(call_sid: str, recording_url: str | None, transcript: str | No
             call.updated_at = utcnow()
             _recompute(call)
             if phone:
-                outbox.add_sms(phone, f"【12345】您的留言已受理，工单号{ticket.number}，提取码{code}，"
-                                      "我们会尽快回电。", ticket.id)
+                outbox.add_sms(
+                    phone, f"【12345】您的留言已受理，工单号{ticket.number}，提取码{code}，我们会尽快回电。", ticket.id
+                )
 
         ticket, code = create_ticket(data, None, before_commit=link)
         return call, ticket, code
@@ -543,9 +564,17 @@ def incoming_sms(message_sid: str, from_number: str, to_number: str, body: str) 
     try:
         now = utcnow()
         inserted = db.session.execute(
-            _insert(SmsMessage).values(message_sid=message_sid, from_number=from_number, to_number=to_number,
-                                       body=text[:4000], kind=kind, received_at=now)
-            .on_conflict_do_nothing(index_elements=["message_sid"]).returning(SmsMessage.id)
+            _insert(SmsMessage)
+            .values(
+                message_sid=message_sid,
+                from_number=from_number,
+                to_number=to_number,
+                body=text[:4000],
+                kind=kind,
+                received_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["message_sid"])
+            .returning(SmsMessage.id)
         ).scalar()
         duplicate = inserted is None
         phone = normalize_phone(from_number)
@@ -567,7 +596,8 @@ def incoming_sms(message_sid: str, from_number: str, to_number: str, body: str) 
         if kind == "opt_out":
             if phone:
                 db.session.execute(
-                    _insert(Caller).values(phone=phone, do_not_call=True, created_at=now)
+                    _insert(Caller)
+                    .values(phone=phone, do_not_call=True, created_at=now)
                     .on_conflict_do_update(index_elements=["phone"], set_={"do_not_call": True})
                 )
             _commit()
@@ -575,8 +605,14 @@ def incoming_sms(message_sid: str, from_number: str, to_number: str, body: str) 
         if phone is None:
             _commit()
             raise ValidationError("not a phone number we can answer", fields={"From": "not a valid phone number"})
-        data = IntakeData(channel="sms", type="help", urgency="normal", content=text[:4000], caller_phone=phone,
-                          line=line_for(to_number))
+        data = IntakeData(
+            channel="sms",
+            type="help",
+            urgency="normal",
+            content=text[:4000],
+            caller_phone=phone,
+            line=line_for(to_number),
+        )
 
         def link(ticket: Ticket, _code: str) -> None:
             db.session.execute(update(SmsMessage).where(SmsMessage.id == inserted).values(ticket_id=ticket.id))
@@ -607,9 +643,16 @@ def set_presence(user: User, status: str) -> OperatorPresence:
             presence.status, presence.changed_at = status, now
             if status != "busy":
                 presence.current_call_id = None
-        outbox.add_socket_event({"type": "operator", "op": "presence", "user_id": user.id,
-                                 "status": status, "changed_at": presence.changed_at.isoformat()},
-                                ["operators", "supervisors"])
+        outbox.add_socket_event(
+            {
+                "type": "operator",
+                "op": "presence",
+                "user_id": user.id,
+                "status": status,
+                "changed_at": presence.changed_at.isoformat(),
+            },
+            ["operators", "supervisors"],
+        )
         _commit()
         return presence
     except BaseException:
@@ -657,13 +700,16 @@ def request_call_back(call_id: int, actor: User) -> Call:
         if phone is None:
             raise Conflict("the caller's number is withheld or invalid")
         base = current_app.config["PUBLIC_URL"]
-        outbox.add_job("hotline.tasks.notify.place_call", [
-            phone,
-            f"{base}/integrations/twilio/voice/call-back?operator={actor.id}",
-            f"{base}/integrations/twilio/voice/status?callback_of={call.id}",
-            call.ticket_id,
-            "callback",
-        ])
+        outbox.add_job(
+            "hotline.tasks.notify.place_call",
+            [
+                phone,
+                f"{base}/integrations/twilio/voice/call-back?operator={actor.id}",
+                f"{base}/integrations/twilio/voice/status?callback_of={call.id}",
+                call.ticket_id,
+                "callback",
+            ],
+        )
         _commit()
         return call
     except BaseException:
@@ -683,15 +729,17 @@ def mark_called_back(call_id: int, actor: User) -> Call:
         raise
 
 
-def add_leader_slot(user_id: int, starts_at: dt.datetime, ends_at: dt.datetime, note: str | None,
-                    actor: User) -> LeaderSlot:
+def add_leader_slot(
+    user_id: int, starts_at: dt.datetime, ends_at: dt.datetime, note: str | None, actor: User
+) -> LeaderSlot:
     leader = db.session.get(User, user_id)
     if leader is None or leader.role not in ("leader", "supervisor", "admin") or not leader.active:
         raise ValidationError("not a leader", fields={"user": "must be an active leader"})
     if ends_at <= starts_at:
         raise ValidationError("the slot ends before it starts", fields={"ends_at": "must be after starts_at"})
-    clash = db.session.scalar(select(LeaderSlot.id).where(LeaderSlot.starts_at < ends_at,
-                                                          LeaderSlot.ends_at > starts_at))
+    clash = db.session.scalar(
+        select(LeaderSlot.id).where(LeaderSlot.starts_at < ends_at, LeaderSlot.ends_at > starts_at)
+    )
     if clash:
         raise Conflict("another leader slot overlaps this one")
     slot = LeaderSlot(user_id=user_id, starts_at=starts_at, ends_at=ends_at, note=note, created_by_id=actor.id)

@@ -34,8 +34,11 @@ class Mark:
     def running(self) -> ColumnElement[bool]:
         """SQL for "this clock runs": matches the partial indexes on tickets."""
         if self.clock == "sign":
-            return and_(Ticket.status.in_([s.value for s in AWAITING_SIGNATURE]),
-                        Ticket.signed_at.is_(None), Ticket.paused_at.is_(None))
+            return and_(
+                Ticket.status.in_([s.value for s in AWAITING_SIGNATURE]),
+                Ticket.signed_at.is_(None),
+                Ticket.paused_at.is_(None),
+            )
         return and_(Ticket.status == Status.IN_PROGRESS.value, Ticket.paused_at.is_(None))
 
     def is_running(self, t: Ticket) -> bool:
@@ -75,11 +78,20 @@ class _Batch:
         return self.depts[dept_id]
 
     def event(self, ticket: Ticket, now: dt.datetime, action: str, dept_id: int | None, data: dict) -> None:
-        self.events.append({
-            "ticket_id": ticket.id, "at": now, "action": action, "actor_id": None,
-            "actor_label": SYSTEM.label, "from_status": ticket.status, "to_status": ticket.status,
-            "department_id": dept_id, "note": None, "data": data,
-        })
+        self.events.append(
+            {
+                "ticket_id": ticket.id,
+                "at": now,
+                "action": action,
+                "actor_id": None,
+                "actor_label": SYSTEM.label,
+                "from_status": ticket.status,
+                "to_status": ticket.status,
+                "department_id": dept_id,
+                "note": None,
+                "data": data,
+            }
+        )
 
     def write(self) -> None:
         db.session.flush()  # the marks on the tickets first
@@ -143,8 +155,11 @@ def sweep_due(now: dt.datetime | None = None, batch: int = 1000) -> int:
         while True:
             try:
                 tickets = db.session.scalars(
-                    select(Ticket).where(mark.due(now)).order_by(getattr(Ticket, mark.planned))
-                    .limit(batch).with_for_update(skip_locked=True)
+                    select(Ticket)
+                    .where(mark.due(now))
+                    .order_by(getattr(Ticket, mark.planned))
+                    .limit(batch)
+                    .with_for_update(skip_locked=True)
                 ).all()
                 pending = _Batch()
                 for t in tickets:
@@ -201,8 +216,16 @@ def check_notice(notice_id: int, now: dt.datetime | None = None) -> list[str]:
 
 
 def sweep_notices(now: dt.datetime) -> int:
-    ids = list(db.session.scalars(select(SupervisionNotice.id).where(
-        SupervisionNotice.answered_at.is_(None), SupervisionNotice.overdue_at.is_(None),
-        SupervisionNotice.answer_warn_at <= now).limit(5000)))
+    ids = list(
+        db.session.scalars(
+            select(SupervisionNotice.id)
+            .where(
+                SupervisionNotice.answered_at.is_(None),
+                SupervisionNotice.overdue_at.is_(None),
+                SupervisionNotice.answer_warn_at <= now,
+            )
+            .limit(5000)
+        )
+    )
     db.session.rollback()
     return sum(len(check_notice(i, now)) for i in ids)

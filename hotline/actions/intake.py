@@ -167,9 +167,29 @@ def line_category(line: str | None) -> str | None:
 
 # The columns an intake sets; the rest of a new ticket's columns are empty.
 _TICKET_COLUMNS = (
-    "id", "number", "retrieval_code_hash", "channel", "type", "urgency", "status", "category_code", "region_code",
-    "line", "title", "content", "address", "caller_id", "publishable", "confidential", "created_by_id",
-    "dispatch_rounds", "designated", "reopen_count", "satisfaction_excluded", "created_at", "updated_at",
+    "id",
+    "number",
+    "retrieval_code_hash",
+    "channel",
+    "type",
+    "urgency",
+    "status",
+    "category_code",
+    "region_code",
+    "line",
+    "title",
+    "content",
+    "address",
+    "caller_id",
+    "publishable",
+    "confidential",
+    "created_by_id",
+    "dispatch_rounds",
+    "designated",
+    "reopen_count",
+    "satisfaction_excluded",
+    "created_at",
+    "updated_at",
 )
 _EVENT_COLUMNS = ("ticket_id", "at", "action", "actor_id", "actor_label", "from_status", "to_status", "note", "data")
 
@@ -273,20 +293,23 @@ def create_ticket(
             ticket = _loaded_ticket(values)
             out = _outbox_rows(ticket, data, code)
             with pg_cursor() as cur:
-                caller_id, earlier = cur.execute(_INTAKE_PG, {
-                    **values,
-                    "phone": data.caller_phone,
-                    "caller_name": data.caller_name,
-                    "now": now,
-                    "ev_action": event["action"],
-                    "actor_id": event["actor_id"],
-                    "actor_label": event["actor_label"],
-                    "ev_data": json.dumps(event["data"], ensure_ascii=False) if event["data"] else None,
-                    "bands": _array([band for band, _ in keys]),
-                    "band_keys": _array([key for _, key in keys]),
-                    "outbox": json.dumps(out, ensure_ascii=False),
-                    "since": now - dt.timedelta(days=duplicates.WINDOW_DAYS),
-                }).fetchone()
+                caller_id, earlier = cur.execute(
+                    _INTAKE_PG,
+                    {
+                        **values,
+                        "phone": data.caller_phone,
+                        "caller_name": data.caller_name,
+                        "now": now,
+                        "ev_action": event["action"],
+                        "actor_id": event["actor_id"],
+                        "actor_label": event["actor_label"],
+                        "ev_data": json.dumps(event["data"], ensure_ascii=False) if event["data"] else None,
+                        "bands": _array([band for band, _ in keys]),
+                        "band_keys": _array([key for _, key in keys]),
+                        "outbox": json.dumps(out, ensure_ascii=False),
+                        "since": now - dt.timedelta(days=duplicates.WINDOW_DAYS),
+                    },
+                ).fetchone()
             set_committed_value(ticket, "caller_id", caller_id)
             ticket.__dict__.pop("caller", None)  # loaded as None while the key was unknown: unloaded again
             outbox.note_kinds(r["kind"] for r in out)
@@ -335,17 +358,22 @@ def _loaded_ticket(values: dict) -> Ticket:
 
 _TICKET_MANAGER = inspect(Ticket).class_manager
 _EMPTY_TICKET = dict.fromkeys(attr.key for attr in inspect(Ticket).column_attrs)
-_REFERENCES = [(rel.key, next(iter(rel.local_columns)).key) for rel in inspect(Ticket).relationships
-               if rel.direction.name == "MANYTOONE" and len(rel.local_columns) == 1]
+_REFERENCES = [
+    (rel.key, next(iter(rel.local_columns)).key)
+    for rel in inspect(Ticket).relationships
+    if rel.direction.name == "MANYTOONE" and len(rel.local_columns) == 1
+]
 
 
 def _outbox_rows(ticket: Ticket, data: IntakeData, code: str) -> list[dict]:
     """What the intake tells: the consoles (a socket event) and, for written channels, the citizen (SMS)."""
     rows = [events.ticket_row(ticket, "created", "create", [], ("operators", "supervisors"))]
     if data.caller_phone and data.channel != "phone":
-        rows.append(outbox.sms_row(
-            data.caller_phone,
-            f"【12345】您的诉求已受理，工单号{ticket.number}，提取码{code}，可凭此查询办理进度。",
-            ticket.id,
-        ))
+        rows.append(
+            outbox.sms_row(
+                data.caller_phone,
+                f"【12345】您的诉求已受理，工单号{ticket.number}，提取码{code}，可凭此查询办理进度。",
+                ticket.id,
+            )
+        )
     return rows

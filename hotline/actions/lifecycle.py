@@ -38,9 +38,7 @@ def _department(code: str, field: str) -> Department:
     if dept is None or not dept.active:
         raise ValidationError(f"unknown department {code!r}", fields={field: "unknown department"})
     if dept.kind == "center":
-        raise ValidationError(
-            "the centre cannot be dispatched to", fields={field: "not a handling department"}
-        )
+        raise ValidationError("the centre cannot be dispatched to", fields={field: "not a handling department"})
     return dept
 
 
@@ -84,9 +82,7 @@ def _start_handle_clock(ctx: ActionContext) -> None:
 def _end_assignments(ticket: Ticket) -> None:
     """The departments of the current round lose the ticket (a re-dispatch or an approved return)."""
     db.session.execute(
-        update(Assignment)
-        .where(Assignment.ticket_id == ticket.id, Assignment.active.is_(True))
-        .values(active=False)
+        update(Assignment).where(Assignment.ticket_id == ticket.id, Assignment.active.is_(True)).values(active=False)
     )
 
 
@@ -166,9 +162,7 @@ def dispatch_ticket(
     """派单: to a lead department and any assisting ones; starts the sign clock."""
     if not isinstance(department, str) or not department:
         raise ValidationError("department is required", fields={"department": "required"})
-    if assisting is not None and (
-        not isinstance(assisting, list) or not all(isinstance(a, str) for a in assisting)
-    ):
+    if assisting is not None and (not isinstance(assisting, list) or not all(isinstance(a, str) for a in assisting)):
         raise ValidationError("assisting must be a list", fields={"assisting": "must be a list of codes"})
     note = _text(note, "note", required=False)
     lead = _department(department, "department")
@@ -269,9 +263,7 @@ def not_accept_ticket(ticket_id: int, actor: Actor, reason: str) -> Ticket:
 def hand_off_ticket(ticket_id: int, actor: Actor, to: str, note: str | None = None) -> Ticket:
     """Emergencies go to 110/119/120/122."""
     if to not in HANDOFF_TARGETS:
-        raise ValidationError(
-            "unknown emergency service", fields={"to": "one of " + ", ".join(HANDOFF_TARGETS)}
-        )
+        raise ValidationError("unknown emergency service", fields={"to": "one of " + ", ".join(HANDOFF_TARGETS)})
     note = _text(note, "note", required=False)
     with ticket_action(ticket_id, "hand-off", actor) as ctx:
         ctx.ticket.status_reason = f"handed off to {to}"
@@ -299,9 +291,7 @@ def sign_ticket(ticket_id: int, actor: Actor) -> Ticket:
 def return_ticket(ticket_id: int, actor: Actor, reason: str, note: str | None = None) -> Ticket:
     """退单: within the return window, with a standard reason; the centre decides."""
     if reason not in RETURN_REASONS:
-        raise ValidationError(
-            "unknown return reason", fields={"reason": "one of " + ", ".join(RETURN_REASONS)}
-        )
+        raise ValidationError("unknown return reason", fields={"reason": "one of " + ", ".join(RETURN_REASONS)})
     note = _text(note, "note", required=False)
     with ticket_action(ticket_id, "return", actor) as ctx:
         t = ctx.ticket
@@ -373,9 +363,7 @@ def reject_return(ticket_id: int, actor: Actor, note: str | None = None) -> Tick
 
 def _pending_extension(ticket_id: int) -> ExtensionRequest | None:
     return db.session.scalar(
-        select(ExtensionRequest).where(
-            ExtensionRequest.ticket_id == ticket_id, ExtensionRequest.status == "pending"
-        )
+        select(ExtensionRequest).where(ExtensionRequest.ticket_id == ticket_id, ExtensionRequest.status == "pending")
     )
 
 
@@ -508,8 +496,10 @@ def record_callback(
         cb = callback_rules.on_recorded(ctx, resolved, satisfaction, **(survey or {}))  # type: ignore[arg-type]
         if satisfaction in (1, 2):
             _close(ctx, Status.CLOSED, "rated")
-        ctx.event(note=note, data={"resolved": resolved, "satisfaction": satisfaction, "callback": cb.id,
-                                   "via": cb.answered_via})
+        ctx.event(
+            note=note,
+            data={"resolved": resolved, "satisfaction": satisfaction, "callback": cb.id, "via": cb.answered_via},
+        )
     return ctx.ticket
 
 
@@ -518,9 +508,7 @@ def reopen_ticket(ticket_id: int, actor: Actor, note: str | None = None) -> Tick
     note = _text(note, "note", required=False)
     with ticket_action(ticket_id, "reopen", actor) as ctx:
         t = ctx.ticket
-        require(
-            t.callback_satisfaction == 3, "only a dissatisfied callback can be reopened", "not_dissatisfied"
-        )
+        require(t.callback_satisfaction == 3, "only a dissatisfied callback can be reopened", "not_dissatisfied")
         require(t.department_id is not None, "the ticket has no department", "no_department")
         t.reopen_count += 1
         previous = {"resolved": t.callback_resolved, "satisfaction": t.callback_satisfaction}
@@ -554,9 +542,7 @@ def urge_ticket(ticket_id: int, actor: Actor, note: str | None = None) -> Ticket
     return ctx.ticket
 
 
-def supervise_ticket(
-    ticket_id: int, actor: Actor, note: str | None = None, answer_hours: object = None
-) -> Ticket:
+def supervise_ticket(ticket_id: int, actor: Actor, note: str | None = None, answer_hours: object = None) -> Ticket:
     """督办: a formal supervision notice with its own answer deadline (default 1 working day)."""
     note = _text(note, "note", required=False)
     if answer_hours is not None and (

@@ -94,8 +94,9 @@ def principal_for_token(token: str) -> Principal | None:
         select(ApiToken.expires_at, User.id, User.username, User.role, User.department_id, Department.code)
         .join(User, User.id == ApiToken.user_id)
         .outerjoin(Department, Department.id == User.department_id)
-        .where(ApiToken.token_hash == key, ApiToken.kind == "user", ApiToken.revoked_at.is_(None),
-               User.active.is_(True))
+        .where(
+            ApiToken.token_hash == key, ApiToken.kind == "user", ApiToken.revoked_at.is_(None), User.active.is_(True)
+        )
     ).first()
     if row is None or (row.expires_at and row.expires_at < utcnow()):
         _token_cache.pop(key, None)

@@ -39,8 +39,16 @@ def callback_to_dict(cb: Callback) -> dict:
         "created_at": iso(cb.created_at),
         "completed_at": iso(cb.completed_at),
         "attempts": [
-            {"number": a.number, "channel": a.channel, "started_at": iso(a.started_at), "ended_at": iso(a.ended_at),
-             "outcome": a.outcome, "resolved": a.resolved, "satisfaction": a.satisfaction, "note": a.note}
+            {
+                "number": a.number,
+                "channel": a.channel,
+                "started_at": iso(a.started_at),
+                "ended_at": iso(a.ended_at),
+                "outcome": a.outcome,
+                "resolved": a.resolved,
+                "satisfaction": a.satisfaction,
+                "note": a.note,
+            }
             for a in cb.attempts
         ],
     }
@@ -57,8 +65,9 @@ def list_callbacks():
     if which == "due":
         query = query.where(Callback.next_attempt_at <= now())
     elif which == "failed":
-        query = query.where(exists().where(CallbackAttempt.callback_id == Callback.id,
-                                           CallbackAttempt.outcome.in_(sorted(FAILED_CALL))))
+        query = query.where(
+            exists().where(CallbackAttempt.callback_id == Callback.id, CallbackAttempt.outcome.in_(sorted(FAILED_CALL)))
+        )
     query = query.options(selectinload(Callback.ticket), selectinload(Callback.attempts))
     rows = db.session.scalars(query.order_by(Callback.next_attempt_at, Callback.id).limit(LIST_LIMIT)).all()
     return jsonify({"list": which, "items": [callback_to_dict(cb) for cb in rows]})
@@ -86,8 +95,9 @@ def manual_attempt(callback_id: int):
     body = json_body()
     if not isinstance(body, dict):
         raise ValidationError("a JSON object is required")
-    cb = actions.record_manual_attempt(callback_id, g.user, body.get("outcome"), body.get("resolved"),
-                                       body.get("satisfaction"), body.get("note"))
+    cb = actions.record_manual_attempt(
+        callback_id, g.user, body.get("outcome"), body.get("resolved"), body.get("satisfaction"), body.get("note")
+    )
     return jsonify(callback_to_dict(cb)), 201
 
 

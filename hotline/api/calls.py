@@ -25,19 +25,39 @@ SUPERVISORS = ("supervisor", "admin")
 
 
 def presence_to_dict(p: OperatorPresence) -> dict:
-    return {"user_id": p.user_id, "username": p.user.username, "display_name": p.user.display_name,
-            "role": p.user.role, "status": p.status, "changed_at": iso(p.changed_at),
-            "current_call_id": p.current_call_id}
+    return {
+        "user_id": p.user_id,
+        "username": p.user.username,
+        "display_name": p.user.display_name,
+        "role": p.user.role,
+        "status": p.status,
+        "changed_at": iso(p.changed_at),
+        "current_call_id": p.current_call_id,
+    }
 
 
 def call_to_dict(c: Call) -> dict:
     return {
-        "id": c.id, "call_sid": c.call_sid, "direction": c.direction, "from": c.from_number, "to": c.to_number,
-        "line": c.line, "status": c.status, "outcome": c.outcome, "menu_choice": c.menu_choice,
-        "operator_id": c.operator_id, "ticket_id": c.ticket_id, "callback_of_id": c.callback_of_id,
-        "started_at": iso(c.started_at), "offered_at": iso(c.offered_at), "answered_at": iso(c.answered_at),
-        "ended_at": iso(c.ended_at), "wait_seconds": c.wait_seconds, "talk_seconds": c.talk_seconds,
-        "recording_url": c.recording_url, "callback_needed": c.callback_needed,
+        "id": c.id,
+        "call_sid": c.call_sid,
+        "direction": c.direction,
+        "from": c.from_number,
+        "to": c.to_number,
+        "line": c.line,
+        "status": c.status,
+        "outcome": c.outcome,
+        "menu_choice": c.menu_choice,
+        "operator_id": c.operator_id,
+        "ticket_id": c.ticket_id,
+        "callback_of_id": c.callback_of_id,
+        "started_at": iso(c.started_at),
+        "offered_at": iso(c.offered_at),
+        "answered_at": iso(c.answered_at),
+        "ended_at": iso(c.ended_at),
+        "wait_seconds": c.wait_seconds,
+        "talk_seconds": c.talk_seconds,
+        "recording_url": c.recording_url,
+        "callback_needed": c.callback_needed,
         "called_back_at": iso(c.called_back_at),
     }
 
@@ -54,8 +74,15 @@ def list_presence():
 def my_presence():
     p = db.session.get(OperatorPresence, g.user.id)
     if p is None:
-        return jsonify({"user_id": g.user.id, "username": g.user.username, "status": "away", "changed_at": None,
-                        "current_call_id": None})
+        return jsonify(
+            {
+                "user_id": g.user.id,
+                "username": g.user.username,
+                "status": "away",
+                "changed_at": None,
+                "current_call_id": None,
+            }
+        )
     return jsonify(presence_to_dict(p))
 
 
@@ -132,15 +159,23 @@ def _instant(f: Fields, name: str) -> dt.datetime | None:
 
 
 def slot_to_dict(s: LeaderSlot) -> dict:
-    return {"id": s.id, "user_id": s.user_id, "username": s.user.username, "display_name": s.user.display_name,
-            "starts_at": iso(s.starts_at), "ends_at": iso(s.ends_at), "note": s.note}
+    return {
+        "id": s.id,
+        "user_id": s.user_id,
+        "username": s.user.username,
+        "display_name": s.user.display_name,
+        "starts_at": iso(s.starts_at),
+        "ends_at": iso(s.ends_at),
+        "note": s.note,
+    }
 
 
 @bp.get("/leader-slots")
 @login_required(CENTRE)
 def list_leader_slots():
-    rows = db.session.scalars(select(LeaderSlot).where(LeaderSlot.ends_at > utcnow() - dt.timedelta(days=30))
-                              .order_by(LeaderSlot.starts_at))
+    rows = db.session.scalars(
+        select(LeaderSlot).where(LeaderSlot.ends_at > utcnow() - dt.timedelta(days=30)).order_by(LeaderSlot.starts_at)
+    )
     return jsonify([slot_to_dict(s) for s in rows])
 
 

@@ -16,9 +16,9 @@ from hotline.models import Category, Department, Region
 def list_categories():
     """The whole three-level tree, flat and ordered by code (parents before children): ~500 rows."""
     rows = db.session.scalars(select(Category).order_by(Category.code))
-    return jsonify([
-        {"code": c.code, "name": c.name, "parent": c.parent_code, "level": c.level, "path": c.path} for c in rows
-    ])
+    return jsonify(
+        [{"code": c.code, "name": c.name, "parent": c.parent_code, "level": c.level, "path": c.path} for c in rows]
+    )
 
 
 @bp.get("/catalogue/regions")
@@ -32,7 +32,15 @@ def list_regions():
 @login_required()
 def list_departments():
     rows = db.session.scalars(select(Department).where(Department.active.is_(True)).order_by(Department.code))
-    return jsonify([
-        {"code": d.code, "name": d.name, "kind": d.kind, "region": d.region_code, "dispatchable": d.kind != "center"}
-        for d in rows
-    ])
+    return jsonify(
+        [
+            {
+                "code": d.code,
+                "name": d.name,
+                "kind": d.kind,
+                "region": d.region_code,
+                "dispatchable": d.kind != "center",
+            }
+            for d in rows
+        ]
+    )

@@ -40,21 +40,29 @@ def caller_history():
     tickets: list[Ticket] = []
     if caller is not None:
         is_open = case((Ticket.status.in_(OPEN_VALUES), 0), else_=1)
-        tickets = list(db.session.scalars(
-            select(Ticket).where(Ticket.caller_id == caller.id).order_by(is_open, Ticket.created_at.desc()).limit(20)))
+        tickets = list(
+            db.session.scalars(
+                select(Ticket)
+                .where(Ticket.caller_id == caller.id)
+                .order_by(is_open, Ticket.created_at.desc())
+                .limit(20)
+            )
+        )
     since = utcnow() - dt.timedelta(days=REPEAT_WINDOW_DAYS)
     recent = sum(1 for t in tickets if t.created_at >= since)
     open_count = sum(1 for t in tickets if t.status in OPEN_VALUES)
-    return jsonify({
-        "phone": phone,
-        "name": caller.name if caller else None,
-        "known": caller is not None,
-        "do_not_call": caller.do_not_call if caller else False,
-        "open": open_count,
-        "recent": recent,
-        "repeat": open_count > 0 or recent >= REPEAT_MIN_TICKETS,
-        "tickets": tickets_to_dicts(tickets, g.user),
-    })
+    return jsonify(
+        {
+            "phone": phone,
+            "name": caller.name if caller else None,
+            "known": caller is not None,
+            "do_not_call": caller.do_not_call if caller else False,
+            "open": open_count,
+            "recent": recent,
+            "repeat": open_count > 0 or recent >= REPEAT_MIN_TICKETS,
+            "tickets": tickets_to_dicts(tickets, g.user),
+        }
+    )
 
 
 def _local_midnight(now: dt.datetime, first_of_month: bool = False) -> dt.datetime:
@@ -92,43 +100,66 @@ def call_centre_figures() -> dict:
 def wallboard():
     now = utcnow()
     today, month = _local_midnight(now), _local_midnight(now, first_of_month=True)
-    by_status_today = dict(db.session.execute(
-        select(Ticket.status, func.count()).where(Ticket.created_at >= today).group_by(Ticket.status)).all())
-    open_by_status = dict(db.session.execute(
-        select(Ticket.status, func.count()).where(Ticket.status.in_(OPEN_VALUES)).group_by(Ticket.status)).all())
-    sign_late = Ticket.status.in_([s.value for s in AWAITING_SIGNATURE]) & Ticket.signed_at.is_(None) & (
-        (Ticket.sign_due_at < now) | Ticket.sign_overdue_at.is_not(None))
+    by_status_today = dict(
+        db.session.execute(
+            select(Ticket.status, func.count()).where(Ticket.created_at >= today).group_by(Ticket.status)
+        ).all()
+    )
+    open_by_status = dict(
+        db.session.execute(
+            select(Ticket.status, func.count()).where(Ticket.status.in_(OPEN_VALUES)).group_by(Ticket.status)
+        ).all()
+    )
+    sign_late = (
+        Ticket.status.in_([s.value for s in AWAITING_SIGNATURE])
+        & Ticket.signed_at.is_(None)
+        & ((Ticket.sign_due_at < now) | Ticket.sign_overdue_at.is_not(None))
+    )
     handle_late = (Ticket.status == Status.IN_PROGRESS.value) & ((Ticket.due_at < now) | Ticket.overdue_at.is_not(None))
     overdue = db.session.scalar(select(func.count()).where(sign_late | handle_late))
-    callbacks = list(db.session.scalars(select(Ticket).where(Ticket.status == Status.CALLBACK_PENDING.value)
-                                        .order_by(Ticket.reply_approved_at).limit(50)))
+    callbacks = list(
+        db.session.scalars(
+            select(Ticket)
+            .where(Ticket.status == Status.CALLBACK_PENDING.value)
+            .order_by(Ticket.reply_approved_at)
+            .limit(50)
+        )
+    )
     local_today = now.astimezone(TZ).date()
     created_h, closed_h = _series(Ticket.created_at, today, "hour"), _series(Ticket.closed_at, today, "hour")
     created_d, closed_d = _series(Ticket.created_at, month, "day"), _series(Ticket.closed_at, month, "day")
     hours = [f"{local_today.isoformat()} {h:02d}" for h in range(24)]
     days = [(local_today.replace(day=1) + dt.timedelta(days=i)).isoformat() for i in range(local_today.day)]
-    return jsonify({
-        "at": iso(now),
-        **call_centre_figures(),
-        "today": {"created": sum(by_status_today.values()), "by_status": by_status_today},
-        "open": {"total": sum(open_by_status.values()), "by_status": open_by_status},
-        "overdue": overdue,
-        "callback_queue": tickets_to_dicts(callbacks, g.user),
-        "charts": {
-            "hours": [h[-2:] for h in hours],
-            "created_by_hour": [created_h.get(h, 0) for h in hours],
-            "closed_by_hour": [closed_h.get(h, 0) for h in hours],
-            "days": [d[-2:] for d in days],
-            "created_by_day": [created_d.get(d, 0) for d in days],
-            "closed_by_day": [closed_d.get(d, 0) for d in days],
-        },
-    })
+    return jsonify(
+        {
+            "at": iso(now),
+            **call_centre_figures(),
+            "today": {"created": sum(by_status_today.values()), "by_status": by_status_today},
+            "open": {"total": sum(open_by_status.values()), "by_status": open_by_status},
+            "overdue": overdue,
+            "callback_queue": tickets_to_dicts(callbacks, g.user),
+            "charts": {
+                "hours": [h[-2:] for h in hours],
+                "created_by_hour": [created_h.get(h, 0) for h in hours],
+                "closed_by_hour": [closed_h.get(h, 0) for h in hours],
+                "days": [d[-2:] for d in days],
+                "created_by_day": [created_d.get(d, 0) for d in days],
+                "closed_by_day": [closed_d.get(d, 0) for d in days],
+            },
+        }
+    )
 
 
 def attachment_dict(a: Attachment) -> dict:
     """As GET /tickets/<id>/attachments lists them (hotline/api/attachments.py), plus the cleaned file name."""
-    return {"id": a.id, "content_type": a.content_type, "size": a.size, "created_at": iso(a.created_at),
-            "filename": a.original_name, "url": f"/api/v1/tickets/{a.ticket_id}/attachments/{a.id}"}
+    return {
+        "id": a.id,
+        "content_type": a.content_type,
+        "size": a.size,
+        "created_at": iso(a.created_at),
+        "filename": a.original_name,
+        "url": f"/api/v1/tickets/{a.ticket_id}/attachments/{a.id}",
+    }
 
 
 @bp.post("/tickets/<int:ticket_id>/attachments")

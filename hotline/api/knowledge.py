@@ -19,8 +19,16 @@ EDITORS = ("supervisor", "admin")
 
 
 def article_dict(a: KnowledgeArticle) -> dict:
-    return {"id": a.id, "title": a.title, "body": a.body, "category": a.category_code, "keywords": a.keywords,
-            "active": a.active, "updated_by": a.updated_by, "updated_at": iso(a.updated_at)}
+    return {
+        "id": a.id,
+        "title": a.title,
+        "body": a.body,
+        "category": a.category_code,
+        "keywords": a.keywords,
+        "active": a.active,
+        "updated_by": a.updated_by,
+        "updated_at": iso(a.updated_at),
+    }
 
 
 def _parse(article: KnowledgeArticle | None) -> dict:
@@ -38,8 +46,9 @@ def _parse(article: KnowledgeArticle | None) -> dict:
     f.done()
     assert isinstance(body, dict)
     # On update only the fields sent change; "category": null clears it.
-    return {k: v for k, v in out.items() if required or v is not None
-            or {"category_code": "category"}.get(k, k) in body}
+    return {
+        k: v for k, v in out.items() if required or v is not None or {"category_code": "category"}.get(k, k) in body
+    }
 
 
 def _save(article: KnowledgeArticle, values: dict) -> KnowledgeArticle:
@@ -94,4 +103,3 @@ def delete_article(article_id: int):
     a = _get(article_id)
     _save(a, {"active": False})
     return "", 204
-

@@ -67,8 +67,9 @@ def _callback_paths() -> dict:
         "/callbacks": {
             "get": {
                 "summary": "Callbacks due now, with failed attempts, or all open (supervisor)",
-                "parameters": [{"name": "list", "in": "query",
-                                "schema": {"type": "string", "enum": ["due", "failed", "open"]}}],
+                "parameters": [
+                    {"name": "list", "in": "query", "schema": {"type": "string", "enum": ["due", "failed", "open"]}}
+                ],
                 "responses": {"200": _resp("{list, items: [callback]}"), **_errors(401, 403, 422)},
             }
         },
@@ -92,17 +93,23 @@ def _callback_paths() -> dict:
                 "parameters": [cb_id],
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": {
-                        "type": "object",
-                        "required": ["outcome"],
-                        "properties": {
-                            "outcome": {"type": "string",
-                                        "enum": ["answered", "no-answer", "busy", "refused", "wrong-number"]},
-                            "resolved": {"type": "integer", "enum": [1, 2, 3]},
-                            "satisfaction": {"type": "integer", "enum": [1, 2, 3]},
-                            "note": {"type": "string"},
-                        },
-                    }}},
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["outcome"],
+                                "properties": {
+                                    "outcome": {
+                                        "type": "string",
+                                        "enum": ["answered", "no-answer", "busy", "refused", "wrong-number"],
+                                    },
+                                    "resolved": {"type": "integer", "enum": [1, 2, 3]},
+                                    "satisfaction": {"type": "integer", "enum": [1, 2, 3]},
+                                    "note": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
                 },
                 "responses": {"201": _resp("the callback"), **_errors(400, 401, 403, 404, 409, 422)},
             }
@@ -113,46 +120,88 @@ def _callback_paths() -> dict:
 def _console_paths(paths: dict) -> dict:
     """What the agents' consoles call besides tickets (issue 5)."""
     idp = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
-    q = [{"name": "q", "in": "query", "schema": {"type": "string"}},
-         {"name": "category", "in": "query", "schema": {"type": "string"}}]
-    article = {"type": "object", "properties": {k: {"type": "string"} for k in ("title", "body", "category",
-                                                                                   "keywords")}}
+    q = [
+        {"name": "q", "in": "query", "schema": {"type": "string"}},
+        {"name": "category", "in": "query", "schema": {"type": "string"}},
+    ]
+    article = {
+        "type": "object",
+        "properties": {k: {"type": "string"} for k in ("title", "body", "category", "keywords")},
+    }
     body = {"required": True, "content": {"application/json": {"schema": article}}}
     attach = dict(paths.get("/tickets/{id}/attachments", {}))
     attach["post"] = {
         "summary": "Add a photo (multipart field 'file'; JPEG/PNG/GIF/WebP/HEIC by its bytes; at most 5 MB)",
         "parameters": idp,
-        "requestBody": {"required": True, "content": {"multipart/form-data": {
-            "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+                }
+            },
+        },
         "responses": {"201": _resp("the attachment"), **_errors(401, 403, 404, 409, 413, 422)},
     }
     return {
-        "/catalogue/categories": {"get": {"summary": "The category tree, flat, parents first",
-                                          "responses": {"200": _resp("[{code, name, parent, level, path}]")}}},
-        "/catalogue/regions": {"get": {"summary": "Regions",
-                                       "responses": {"200": _resp("[{code, name, parent, level}]")}}},
-        "/catalogue/departments": {"get": {"summary": "Active departments",
-                                           "responses": {"200": _resp("[{code, name, kind, region, dispatchable}]")}}},
-        "/callers/history": {"get": {
-            "summary": "Screen-pop: the caller's tickets (open first) and the repeat-caller flag",
-            "parameters": [{"name": "phone", "in": "query", "required": True, "schema": {"type": "string"}}],
-            "responses": {"200": _resp("{phone, name, known, open, recent, repeat, tickets}"), **_errors(403, 422)}}},
+        "/catalogue/categories": {
+            "get": {
+                "summary": "The category tree, flat, parents first",
+                "responses": {"200": _resp("[{code, name, parent, level, path}]")},
+            }
+        },
+        "/catalogue/regions": {
+            "get": {"summary": "Regions", "responses": {"200": _resp("[{code, name, parent, level}]")}}
+        },
+        "/catalogue/departments": {
+            "get": {
+                "summary": "Active departments",
+                "responses": {"200": _resp("[{code, name, kind, region, dispatchable}]")},
+            }
+        },
+        "/callers/history": {
+            "get": {
+                "summary": "Screen-pop: the caller's tickets (open first) and the repeat-caller flag",
+                "parameters": [{"name": "phone", "in": "query", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": _resp("{phone, name, known, open, recent, repeat, tickets}"), **_errors(403, 422)},
+            }
+        },
         "/knowledge": {
-            "get": {"summary": "Search the knowledge base (Chinese bigrams)", "parameters": q,
-                    "responses": {"200": _resp("{items, tokens}")}},
-            "post": {"summary": "Add an article (supervisor)", "requestBody": body,
-                     "responses": {"201": _resp("the article"), **_errors(403, 422)}},
+            "get": {
+                "summary": "Search the knowledge base (Chinese bigrams)",
+                "parameters": q,
+                "responses": {"200": _resp("{items, tokens}")},
+            },
+            "post": {
+                "summary": "Add an article (supervisor)",
+                "requestBody": body,
+                "responses": {"201": _resp("the article"), **_errors(403, 422)},
+            },
         },
         "/knowledge/{id}": {
-            "get": {"summary": "One article", "parameters": idp, "responses": {"200": _resp("the article"),
-                                                                                **_errors(404)}},
-            "put": {"summary": "Change an article (supervisor)", "parameters": idp, "requestBody": body,
-                    "responses": {"200": _resp("the article"), **_errors(403, 404, 422)}},
-            "delete": {"summary": "Withdraw an article (supervisor)", "parameters": idp,
-                       "responses": {"204": {"description": "withdrawn"}, **_errors(403, 404)}},
+            "get": {
+                "summary": "One article",
+                "parameters": idp,
+                "responses": {"200": _resp("the article"), **_errors(404)},
+            },
+            "put": {
+                "summary": "Change an article (supervisor)",
+                "parameters": idp,
+                "requestBody": body,
+                "responses": {"200": _resp("the article"), **_errors(403, 404, 422)},
+            },
+            "delete": {
+                "summary": "Withdraw an article (supervisor)",
+                "parameters": idp,
+                "responses": {"204": {"description": "withdrawn"}, **_errors(403, 404)},
+            },
         },
-        "/wallboard": {"get": {"summary": "Wallboard figures: today by state, open, overdue, callback queue, charts",
-                               "responses": {"200": _resp("the figures"), **_errors(403)}}},
+        "/wallboard": {
+            "get": {
+                "summary": "Wallboard figures: today by state, open, overdue, callback queue, charts",
+                "responses": {"200": _resp("the figures"), **_errors(403)},
+            }
+        },
         "/tickets/{id}/attachments": attach,
     }
 
@@ -162,54 +211,101 @@ def _call_centre_paths() -> dict:
     call_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
     def body(required: list[str], props: dict) -> dict:
-        return {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "required": required, "properties": props}}}}
+        return {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object", "required": required, "properties": props}}},
+        }
 
     presence = {"status": {"type": "string", "enum": ["available", "busy", "away"]}}
     return {
-        "/operators/presence": {"get": {"summary": "Centre staff's presence, longest idle first",
-                                        "responses": {"200": _resp("[presence]"), **_errors(401, 403)}}},
+        "/operators/presence": {
+            "get": {
+                "summary": "Centre staff's presence, longest idle first",
+                "responses": {"200": _resp("[presence]"), **_errors(401, 403)},
+            }
+        },
         "/operators/me/presence": {
             "get": {"summary": "My presence", "responses": {"200": _resp("presence"), **_errors(401, 403)}},
-            "put": {"summary": "Set my presence (available / busy / away)", "requestBody": body(["status"], presence),
-                    "responses": {"200": _resp("presence"), **_errors(400, 401, 403, 422)}},
+            "put": {
+                "summary": "Set my presence (available / busy / away)",
+                "requestBody": body(["status"], presence),
+                "responses": {"200": _resp("presence"), **_errors(400, 401, 403, 422)},
+            },
         },
-        "/calls": {"get": {
-            "summary": "Call records, newest first; callback=1 gives the call-back list",
-            "parameters": [{"name": "callback", "in": "query", "schema": {"type": "string", "enum": ["1"]}},
-                           {"name": "outcome", "in": "query", "schema": {"type": "string"}},
-                           {"name": "page", "in": "query", "schema": {"type": "integer"}}],
-            "responses": {"200": _resp("[call]"), **_errors(401, 403, 422)}}},
-        "/calls/{id}": {"get": {"summary": "One call record", "parameters": [call_id],
-                                "responses": {"200": _resp("call"), **_errors(401, 403, 404)}}},
-        "/calls/{id}/ticket": {"post": {
-            "summary": "Link the call to the ticket made from it", "parameters": [call_id],
-            "requestBody": body(["ticket"], {"ticket": {"type": "integer"}}),
-            "responses": {"200": _resp("call"), **_errors(400, 401, 403, 404, 409, 422)}}},
-        "/calls/{id}/call-back": {"post": {
-            "summary": "Call the missed caller back (placed by a worker through Twilio)", "parameters": [call_id],
-            "responses": {"202": _resp("call"), **_errors(401, 403, 404, 409)}}},
-        "/calls/{id}/called-back": {"post": {
-            "summary": "Record that the caller was called back from a desk phone", "parameters": [call_id],
-            "responses": {"200": _resp("call"), **_errors(401, 403, 404, 409)}}},
+        "/calls": {
+            "get": {
+                "summary": "Call records, newest first; callback=1 gives the call-back list",
+                "parameters": [
+                    {"name": "callback", "in": "query", "schema": {"type": "string", "enum": ["1"]}},
+                    {"name": "outcome", "in": "query", "schema": {"type": "string"}},
+                    {"name": "page", "in": "query", "schema": {"type": "integer"}},
+                ],
+                "responses": {"200": _resp("[call]"), **_errors(401, 403, 422)},
+            }
+        },
+        "/calls/{id}": {
+            "get": {
+                "summary": "One call record",
+                "parameters": [call_id],
+                "responses": {"200": _resp("call"), **_errors(401, 403, 404)},
+            }
+        },
+        "/calls/{id}/ticket": {
+            "post": {
+                "summary": "Link the call to the ticket made from it",
+                "parameters": [call_id],
+                "requestBody": body(["ticket"], {"ticket": {"type": "integer"}}),
+                "responses": {"200": _resp("call"), **_errors(400, 401, 403, 404, 409, 422)},
+            }
+        },
+        "/calls/{id}/call-back": {
+            "post": {
+                "summary": "Call the missed caller back (placed by a worker through Twilio)",
+                "parameters": [call_id],
+                "responses": {"202": _resp("call"), **_errors(401, 403, 404, 409)},
+            }
+        },
+        "/calls/{id}/called-back": {
+            "post": {
+                "summary": "Record that the caller was called back from a desk phone",
+                "parameters": [call_id],
+                "responses": {"200": _resp("call"), **_errors(401, 403, 404, 409)},
+            }
+        },
         "/leader-slots": {
             "get": {"summary": "Leader answering slots (领导接听)", "responses": {"200": _resp("[slot]")}},
-            "post": {"summary": "Schedule a leader to answer calls first in a period",
-                     "requestBody": body(["leader", "starts_at", "ends_at"], {
-                         "leader": {"type": "string"}, "starts_at": {"type": "string", "format": "date-time"},
-                         "ends_at": {"type": "string", "format": "date-time"}, "note": {"type": "string"}}),
-                     "responses": {"201": _resp("slot"), **_errors(400, 401, 403, 409, 422)}},
+            "post": {
+                "summary": "Schedule a leader to answer calls first in a period",
+                "requestBody": body(
+                    ["leader", "starts_at", "ends_at"],
+                    {
+                        "leader": {"type": "string"},
+                        "starts_at": {"type": "string", "format": "date-time"},
+                        "ends_at": {"type": "string", "format": "date-time"},
+                        "note": {"type": "string"},
+                    },
+                ),
+                "responses": {"201": _resp("slot"), **_errors(400, 401, 403, 409, 422)},
+            },
         },
-        "/leader-slots/{id}": {"delete": {"summary": "Remove a leader slot", "parameters": [call_id],
-                                          "responses": {"204": _resp("removed"), **_errors(401, 403, 404)}}},
-        "/reports/calls": {"get": {
-            "summary": "Call-centre figures: answer rate, answered within 15 s, average wait and talk, abandon rate, "
-                       "missed calls called back",
-            "parameters": [{"name": "from", "in": "query", "required": True, "schema": {"type": "string",
-                                                                                         "format": "date"}},
-                           {"name": "to", "in": "query", "required": True, "schema": {"type": "string",
-                                                                                       "format": "date"}}],
-            "responses": {"200": _resp("figures"), **_errors(401, 403, 422)}}},
+        "/leader-slots/{id}": {
+            "delete": {
+                "summary": "Remove a leader slot",
+                "parameters": [call_id],
+                "responses": {"204": _resp("removed"), **_errors(401, 403, 404)},
+            }
+        },
+        "/reports/calls": {
+            "get": {
+                "summary": "Call-centre figures: answer rate, answered within 15 s, average wait and talk, abandon rate, "
+                "missed calls called back",
+                "parameters": [
+                    {"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+                    {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+                ],
+                "responses": {"200": _resp("figures"), **_errors(401, 403, 422)},
+            }
+        },
     }
 
 

@@ -48,12 +48,14 @@ def report_daily():
 @login_required(READERS)
 def report_rankings():
     period = parse_month(request.args.get("month"))
-    return jsonify({
-        "month": period.first.strftime("%Y-%m"),
-        "previous_month": previous_month(period).first.strftime("%Y-%m"),
-        "weights": kpis.weights(),
-        "kinds": kpis.rankings(period, previous_month(period)),
-    })
+    return jsonify(
+        {
+            "month": period.first.strftime("%Y-%m"),
+            "previous_month": previous_month(period).first.strftime("%Y-%m"),
+            "weights": kpis.weights(),
+            "kinds": kpis.rankings(period, previous_month(period)),
+        }
+    )
 
 
 def _end_of(day_arg: str) -> dt.datetime | None:
@@ -77,30 +79,41 @@ def report_hotspots():
         start = end - dt.timedelta(days=7)
     live = hotspots.scan()
     names = hotspots.names_for({h["category"] for h in live}, {h["region"] for h in live})
-    return jsonify({
-        "alerts": hotspots.alerts(start, end),
-        "current": [
-            {**h, "category_name": names.get("c" + h["category"]), "region_name": names.get("r" + h["region"]),
-             "window_start": h["window_start"].isoformat(), "window_end": h["window_end"].isoformat()}
-            for h in live
-        ],
-        "settings": hotspots.settings(),
-    })
+    return jsonify(
+        {
+            "alerts": hotspots.alerts(start, end),
+            "current": [
+                {
+                    **h,
+                    "category_name": names.get("c" + h["category"]),
+                    "region_name": names.get("r" + h["region"]),
+                    "window_start": h["window_start"].isoformat(),
+                    "window_end": h["window_end"].isoformat(),
+                }
+                for h in live
+            ],
+            "settings": hotspots.settings(),
+        }
+    )
 
 
 @bp.get("/reports/repeat-complaints")
 @login_required(READERS)
 def report_repeat_complaints():
-    return jsonify(hotspots.repeat_complaints(
-        end=_end_of("to"), days=_int_arg("days", 30, 1, 366), min_count=_int_arg("min_count", 3, 2, 1000)))
+    return jsonify(
+        hotspots.repeat_complaints(
+            end=_end_of("to"), days=_int_arg("days", 30, 1, 366), min_count=_int_arg("min_count", 3, 2, 1000)
+        )
+    )
 
 
 @bp.get("/reports/top-issues")
 @login_required(READERS)
 def report_top_issues():
     """The top categories of the 7 days up to `to` (default: now), with the 7 days before."""
-    return jsonify(hotspots.top_issues(end=_end_of("to"), days=_int_arg("days", 7, 1, 92),
-                                       limit=_int_arg("limit", 10, 1, 100)))
+    return jsonify(
+        hotspots.top_issues(end=_end_of("to"), days=_int_arg("days", 7, 1, 92), limit=_int_arg("limit", 10, 1, 100))
+    )
 
 
 @bp.get("/reports/monthly.xlsx")
@@ -109,8 +122,11 @@ def report_monthly_xlsx():
     period = parse_month(request.args.get("month"))
     body = monthly.to_xlsx(period, monthly.build(period))
     name = f"hotline-monthly-{period.first.strftime('%Y-%m')}.xlsx"
-    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        body,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @bp.get("/reports/monthly.csv")
@@ -122,8 +138,9 @@ def report_monthly_csv():
         raise ValidationError("unknown section", fields={"section": "one of " + ", ".join(monthly.SECTIONS)})
     section = next(s for s in monthly.build(period) if s.key == key)
     name = f"hotline-{key}-{period.first.strftime('%Y-%m')}.csv"
-    return Response(monthly.to_csv(section), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        monthly.to_csv(section), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @bp.get("/reports/contact-reads")
@@ -133,8 +150,7 @@ def report_contact_reads():
     period = parse_period(request.args.get("from"), request.args.get("to")) if request.args.get("from") else None
     ticket = _int_arg("ticket", 0, 0, 2**62) or None
     dept = _department_arg()
-    return jsonify(contact_log.reads(period, dept[0] if dept else None, ticket,
-                                     limit=_int_arg("limit", 200, 1, 1000)))
+    return jsonify(contact_log.reads(period, dept[0] if dept else None, ticket, limit=_int_arg("limit", 200, 1, 1000)))
 
 
 @bp.get("/tickets/<int:ticket_id>/contact")
@@ -148,29 +164,46 @@ def openapi_paths() -> dict:
     """The report routes for the OpenAPI document."""
     q = [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("from", "to", "department")]
     month = [{"name": "month", "in": "query", "schema": {"type": "string", "example": "2026-10"}}]
-    err = {str(c): {"description": "error", "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/Error"}}}} for c in (401, 403, 422)}
+    err = {
+        str(c): {
+            "description": "error",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        for c in (401, 403, 422)
+    }
 
     def get(summary: str, params: list) -> dict:
-        return {"get": {"summary": summary, "parameters": params,
-                        "responses": {"200": {"description": summary}, **err}}}
+        return {
+            "get": {"summary": summary, "parameters": params, "responses": {"200": {"description": summary}, **err}}
+        }
 
     return {
         "/reports/kpis": get("KPIs per department (supervisor, leader)", q),
         "/reports/daily": get("Per-day counts for charts", q[:2]),
         "/reports/rankings": get("Rankings by department kind, month over month", month),
         "/reports/hotspots": get("Hotspot alerts and current hotspots", q[:2]),
-        "/reports/repeat-complaints": get("Repeat complaints by caller and by address + category", [
-            {"name": n, "in": "query", "schema": {"type": "string"}} for n in ("to", "days", "min_count")]),
-        "/reports/top-issues": get("Top categories of the week", [
-            {"name": n, "in": "query", "schema": {"type": "string"}} for n in ("to", "days", "limit")]),
+        "/reports/repeat-complaints": get(
+            "Repeat complaints by caller and by address + category",
+            [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("to", "days", "min_count")],
+        ),
+        "/reports/top-issues": get(
+            "Top categories of the week",
+            [{"name": n, "in": "query", "schema": {"type": "string"}} for n in ("to", "days", "limit")],
+        ),
         "/reports/monthly.xlsx": get("The monthly report as XLSX, one sheet per section", month),
-        "/reports/monthly.csv": get("One section of the monthly report as CSV", [
-            *month, {"name": "section", "in": "query", "schema": {"type": "string"}}]),
-        "/reports/contact-reads": get("Log of personal-data reads by department staff (supervisor)", [
-            *q, {"name": "ticket", "in": "query", "schema": {"type": "integer"}}]),
-        "/tickets/{id}/contact": {"get": {
-            "summary": "The caller's unmasked contact (centre; the lead department while handling, logged)",
-            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-            "responses": {"200": {"description": "phone and name"}, **err}}},
+        "/reports/monthly.csv": get(
+            "One section of the monthly report as CSV",
+            [*month, {"name": "section", "in": "query", "schema": {"type": "string"}}],
+        ),
+        "/reports/contact-reads": get(
+            "Log of personal-data reads by department staff (supervisor)",
+            [*q, {"name": "ticket", "in": "query", "schema": {"type": "integer"}}],
+        ),
+        "/tickets/{id}/contact": {
+            "get": {
+                "summary": "The caller's unmasked contact (centre; the lead department while handling, logged)",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "phone and name"}, **err},
+            }
+        },
     }

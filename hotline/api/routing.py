@@ -114,8 +114,7 @@ def routing_repeat_resolve(flag_id: int):
 @bp.get("/routing/rules")
 @login_required(READERS)
 def routing_rules():
-    items = rules.list_rules(request.args.get("category"), request.args.get("region"),
-                             request.args.get("department"))
+    items = rules.list_rules(request.args.get("category"), request.args.get("region"), request.args.get("department"))
     return jsonify({"items": [rules.rule_to_dict(r) for r in items]})
 
 
@@ -124,8 +123,9 @@ def routing_rules():
 def routing_rule_create():
     b = json_body()
     assert isinstance(b, dict)
-    rule = rules.create_rule(g.user.username, b.get("category"), b.get("region"), b.get("department"),
-                             b.get("note"), b.get("reason"))
+    rule = rules.create_rule(
+        g.user.username, b.get("category"), b.get("region"), b.get("department"), b.get("note"), b.get("reason")
+    )
     return jsonify(rules.rule_to_dict(rule)), 201
 
 
@@ -170,10 +170,16 @@ def routing_rules_export():
     fmt = request.args.get("format", "csv")
     if fmt not in ("csv", "xlsx"):
         raise ValidationError("unknown format", fields={"format": "csv or xlsx"})
-    mime = "text/csv; charset=utf-8" if fmt == "csv" else (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return Response(rules.export_rules(fmt), mimetype=mime,
-                    headers={"Content-Disposition": f"attachment; filename=dispatch_catalog.{fmt}"})
+    mime = (
+        "text/csv; charset=utf-8"
+        if fmt == "csv"
+        else ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )
+    return Response(
+        rules.export_rules(fmt),
+        mimetype=mime,
+        headers={"Content-Disposition": f"attachment; filename=dispatch_catalog.{fmt}"},
+    )
 
 
 @bp.post("/routing/rules/import")
@@ -182,8 +188,9 @@ def routing_rules_import():
     upload = request.files.get("file")
     if upload is None:
         raise ValidationError("send the catalogue as the multipart field 'file'", fields={"file": "required"})
-    counts = rules.import_rules(upload.read(), upload.filename or "rules.csv", g.user.username,
-                                request.form.get("reason", ""))
+    counts = rules.import_rules(
+        upload.read(), upload.filename or "rules.csv", g.user.username, request.form.get("reason", "")
+    )
     return jsonify(counts)
 
 
@@ -208,44 +215,78 @@ def openapi_paths() -> dict:
     """The routing endpoints for /api/v1/openapi.json."""
 
     def op(summary: str, body: dict | None = None, method: str = "post", code: str = "200") -> dict:
-        out: dict = {"summary": summary, "responses": {code: {"description": "ok"},
-                                                       **{str(c): {"description": "error"} for c in (401, 403, 422)}}}
+        out: dict = {
+            "summary": summary,
+            "responses": {code: {"description": "ok"}, **{str(c): {"description": "error"} for c in (401, 403, 422)}},
+        }
         if body is not None:
-            out["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "properties": {k: {"type": t} for k, t in body.items()}}}}}
+            out["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"type": "object", "properties": {k: {"type": t} for k, t in body.items()}}
+                    }
+                },
+            }
         return {method: out}
 
-    rule_body = {"category": "string", "region": "string", "department": "string", "note": "string",
-                 "reason": "string"}
+    rule_body = {"category": "string", "region": "string", "department": "string", "note": "string", "reason": "string"}
     return {
-        "/routing/suggest": op("智能派单: top-3 departments and categories with confidence, the catalogue rule, "
-                               "urgency and a proposed emergency hand-off",
-                               {"content": "string", "region": "string", "line": "string", "category": "string"}),
-        "/routing/duplicates": op("并单: open tickets of the last 30 days from the same caller, at the same address "
-                                  "and category, or with near-identical text",
-                                  {"content": "string", "caller_phone": "string", "address": "string",
-                                   "category": "string", "exclude": "integer"}),
-        "/routing/match": op("The catalogue's department for ?category=&region=, with the rule as explanation",
-                             method="get"),
-        "/routing/repeats": op("反复投诉: repeat complainers flagged for supervision (?status=open|resolved|all)",
-                               method="get"),
+        "/routing/suggest": op(
+            "智能派单: top-3 departments and categories with confidence, the catalogue rule, "
+            "urgency and a proposed emergency hand-off",
+            {"content": "string", "region": "string", "line": "string", "category": "string"},
+        ),
+        "/routing/duplicates": op(
+            "并单: open tickets of the last 30 days from the same caller, at the same address "
+            "and category, or with near-identical text",
+            {
+                "content": "string",
+                "caller_phone": "string",
+                "address": "string",
+                "category": "string",
+                "exclude": "integer",
+            },
+        ),
+        "/routing/match": op(
+            "The catalogue's department for ?category=&region=, with the rule as explanation", method="get"
+        ),
+        "/routing/repeats": op(
+            "反复投诉: repeat complainers flagged for supervision (?status=open|resolved|all)", method="get"
+        ),
         "/routing/repeats/{id}/resolve": op("Close a repeat-complaint flag", {"note": "string"}),
-        "/routing/rules": {**op("Dispatch rules (?category=&region=&department=)", method="get"),
-                           **op("Create a rule (admin; reason required)", rule_body, code="201")},
-        "/routing/rules/{id}": {**op("A rule with its change history", method="get"),
-                                **op("Change a rule's department or note (admin; reason required)", rule_body,
-                                     method="patch"),
-                                **op("Delete a rule (admin; reason required)", {"reason": "string"},
-                                     method="delete", code="204")},
+        "/routing/rules": {
+            **op("Dispatch rules (?category=&region=&department=)", method="get"),
+            **op("Create a rule (admin; reason required)", rule_body, code="201"),
+        },
+        "/routing/rules/{id}": {
+            **op("A rule with its change history", method="get"),
+            **op("Change a rule's department or note (admin; reason required)", rule_body, method="patch"),
+            **op("Delete a rule (admin; reason required)", {"reason": "string"}, method="delete", code="204"),
+        },
         "/routing/rule-changes": op("The audit of rule changes: old, new, actor, reason, time", method="get"),
         "/routing/rules/export": op("The rules as ?format=csv|xlsx", method="get"),
-        "/routing/rules/import": {"post": {
-            "summary": "Replace the rules with a CSV or XLSX file (admin; multipart fields file and reason); "
-                       "a bad file is rejected with its line number and changes nothing",
-            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                "type": "object", "properties": {"file": {"type": "string", "format": "binary"},
-                                                 "reason": {"type": "string"}}}}}},
-            "responses": {"200": {"description": "counts"}, "422": {"description": "bad file"}}}},
+        "/routing/rules/import": {
+            "post": {
+                "summary": "Replace the rules with a CSV or XLSX file (admin; multipart fields file and reason); "
+                "a bad file is rejected with its line number and changes nothing",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "file": {"type": "string", "format": "binary"},
+                                    "reason": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {"200": {"description": "counts"}, "422": {"description": "bad file"}},
+            }
+        },
         "/routing/models": op("Stored suggester versions with their metrics", method="get"),
         "/routing/models/train": op("Queue a retraining job (admin)", code="202"),
     }

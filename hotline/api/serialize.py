@@ -32,13 +32,12 @@ def is_overdue(t: Ticket, now: dt.datetime | None = None) -> bool:
 def _dept_codes(ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return dict(
-        db.session.execute(select(Department.id, Department.code).where(Department.id.in_(ids))).all()
-    )
+    return dict(db.session.execute(select(Department.id, Department.code).where(Department.id.in_(ids))).all())
 
 
-def tickets_to_dicts(tickets: list[Ticket], viewer: User, known_callers: dict | None = None,
-                     fresh: bool = False) -> list[dict]:
+def tickets_to_dicts(
+    tickets: list[Ticket], viewer: User, known_callers: dict | None = None, fresh: bool = False
+) -> list[dict]:
     """Serialize a page of tickets with three queries in all (no query per ticket). `fresh` tickets were just
     created (no assignments yet); `known_callers` (id -> (phone, name)) spares the caller query."""
     ids = [t.id for t in tickets]
@@ -50,9 +49,7 @@ def tickets_to_dicts(tickets: list[Ticket], viewer: User, known_callers: dict | 
             .order_by(Assignment.id)
         ):
             assists.setdefault(tid, []).append(dept_id)
-    dept_ids = {t.department_id for t in tickets if t.department_id} | {
-        d for v in assists.values() for d in v
-    }
+    dept_ids = {t.department_id for t in tickets if t.department_id} | {d for v in assists.values() for d in v}
     codes = _dept_codes(dept_ids)
     callers: dict[int, tuple[str, str | None]] = dict(known_callers or {})
     caller_ids = {t.caller_id for t in tickets if t.caller_id and t.caller_id not in callers}
@@ -95,8 +92,8 @@ def tickets_to_dicts(tickets: list[Ticket], viewer: User, known_callers: dict | 
                 "overdue": is_overdue(t, now),
                 "warning": bool(t.sign_warned_at or t.warned_at),
                 "paused": t.paused_at is not None,
-            "escalated": t.escalated_at is not None,
-            "public_notice": t.notice_flagged_at is not None,
+                "escalated": t.escalated_at is not None,
+                "public_notice": t.notice_flagged_at is not None,
                 "reply": t.reply_text,
                 "answer": t.answer_text,
                 "callback": {
@@ -143,8 +140,14 @@ def available_actions(ticket: Ticket, viewer: User) -> list[str]:
     if viewer.role != "department":
         return names
     part = access.department_role(viewer, ticket.id)
-    return [n for n in names if workflow.TRANSITIONS[n].party == "party" and part
-            or workflow.TRANSITIONS[n].party == "lead" and part == "lead"]
+    return [
+        n
+        for n in names
+        if workflow.TRANSITIONS[n].party == "party"
+        and part
+        or workflow.TRANSITIONS[n].party == "lead"
+        and part == "lead"
+    ]
 
 
 def may_see_contact(ticket: Ticket, viewer: User) -> bool:

@@ -30,20 +30,25 @@ def supervisor_queues():
     """What waits for the centre: returns, extensions, replies to review, dissatisfied callbacks,
     and overdue tickets escalated by the deadline workers."""
     pending_ext = select(ExtensionRequest.ticket_id).where(ExtensionRequest.status == "pending")
-    return jsonify({
-        "returns": _tickets(select(Ticket).where(Ticket.status == Status.RETURN_PENDING.value)),
-        "extensions": _tickets(select(Ticket).where(Ticket.id.in_(pending_ext))),
-        "replies": _tickets(select(Ticket).where(Ticket.status == Status.REPLY_REVIEW.value)),
-        "dissatisfied": _tickets(select(Ticket).where(
-            Ticket.status == Status.CALLBACK_PENDING.value, Ticket.callback_satisfaction == 3)),
-        "escalated": _tickets(select(Ticket).where(
-            Ticket.escalated_at.is_not(None), Ticket.status.in_([s.value for s in OPEN]))),
-        "pending_returns": [
-            {"ticket_id": r.ticket_id, "reason": r.reason, "note": r.note, "requested_at": iso(r.requested_at)}
-            for r in db.session.scalars(select(ReturnRequest).where(ReturnRequest.status == "pending")
-                                        .limit(QUEUE_LIMIT))
-        ],
-    })
+    return jsonify(
+        {
+            "returns": _tickets(select(Ticket).where(Ticket.status == Status.RETURN_PENDING.value)),
+            "extensions": _tickets(select(Ticket).where(Ticket.id.in_(pending_ext))),
+            "replies": _tickets(select(Ticket).where(Ticket.status == Status.REPLY_REVIEW.value)),
+            "dissatisfied": _tickets(
+                select(Ticket).where(Ticket.status == Status.CALLBACK_PENDING.value, Ticket.callback_satisfaction == 3)
+            ),
+            "escalated": _tickets(
+                select(Ticket).where(Ticket.escalated_at.is_not(None), Ticket.status.in_([s.value for s in OPEN]))
+            ),
+            "pending_returns": [
+                {"ticket_id": r.ticket_id, "reason": r.reason, "note": r.note, "requested_at": iso(r.requested_at)}
+                for r in db.session.scalars(
+                    select(ReturnRequest).where(ReturnRequest.status == "pending").limit(QUEUE_LIMIT)
+                )
+            ],
+        }
+    )
 
 
 def _date(value: str) -> dt.date:

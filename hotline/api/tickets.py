@@ -29,11 +29,18 @@ def create_ticket():
     # Answer from what was just written: no read-back of the new ticket.
     known = {ticket.caller_id: (data.caller_phone, data.caller_name)} if ticket.caller_id else {}
     body = tickets_to_dicts([ticket], g.user, known_callers=known, fresh=True)[0]
-    body["timeline"] = [{
-        "at": iso(ticket.created_at), "action": "create", "actor": g.user.label, "from_status": None,
-        "to_status": ticket.status, "department": None, "note": None,
-        "data": {"channel": data.channel, "line": data.line} if data.line else None,
-    }]
+    body["timeline"] = [
+        {
+            "at": iso(ticket.created_at),
+            "action": "create",
+            "actor": g.user.label,
+            "from_status": None,
+            "to_status": ticket.status,
+            "department": None,
+            "note": None,
+            "data": {"channel": data.channel, "line": data.line} if data.line else None,
+        }
+    ]
     body["retrieval_code"] = code  # shown once, to be read out or sent to the caller
     return jsonify(body), 201
 
@@ -94,12 +101,8 @@ def list_tickets():
         query = query.where(Ticket.updated_at >= since_at)
         order = Ticket.updated_at.asc()
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = list(
-        db.session.scalars(query.order_by(order, Ticket.id).limit(per_page).offset((page - 1) * per_page))
-    )
-    return jsonify(
-        {"items": tickets_to_dicts(items, g.user), "page": page, "per_page": per_page, "total": total}
-    )
+    items = list(db.session.scalars(query.order_by(order, Ticket.id).limit(per_page).offset((page - 1) * per_page)))
+    return jsonify({"items": tickets_to_dicts(items, g.user), "page": page, "per_page": per_page, "total": total})
 
 
 # action name -> (function, the body fields it takes)

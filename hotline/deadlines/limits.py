@@ -84,9 +84,7 @@ def warning_at(start: dt.datetime, due_at: dt.datetime, limit: Limit) -> dt.date
     return cal.add_working_time(start, cal.working_time_between(start, due_at) * fraction)
 
 
-def shift_for_pause(
-    due_at: dt.datetime, paused_from: dt.datetime, paused_to: dt.datetime, limit: Limit
-) -> dt.datetime:
+def shift_for_pause(due_at: dt.datetime, paused_from: dt.datetime, paused_to: dt.datetime, limit: Limit) -> dt.datetime:
     """Push a due time back by the time spent waiting for the centre (it does not count)."""
     if limit.natural:
         return due_at + max(paused_to - paused_from, dt.timedelta(0))

@@ -51,10 +51,12 @@ class Call(db.Model):
     __table_args__ = (
         Index("ix_calls_started_at", "started_at"),
         # The hold queue: calls waiting for an operator, oldest first.
-        Index("ix_calls_queue", "offered_at",
-              postgresql_where=text("queued AND answered_at IS NULL AND ended_at IS NULL")),
-        Index("ix_calls_callback_list", "started_at",
-              postgresql_where=text("callback_needed AND called_back_at IS NULL")),
+        Index(
+            "ix_calls_queue", "offered_at", postgresql_where=text("queued AND answered_at IS NULL AND ended_at IS NULL")
+        ),
+        Index(
+            "ix_calls_callback_list", "started_at", postgresql_where=text("callback_needed AND called_back_at IS NULL")
+        ),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), unique=True)

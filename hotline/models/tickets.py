@@ -37,28 +37,56 @@ class Ticket(db.Model):
         Index("ix_tickets_caller_created", "caller_id", "created_at"),
         # One small partial index per clock mark: the sweep reads only what is due and unmarked,
         # so its cost follows the number of due tickets, not the number of open ones.
-        Index("ix_tickets_sweep_sign_warn", "sign_warn_at", postgresql_where=text(
-            "sign_warned_at IS NULL AND signed_at IS NULL AND paused_at IS NULL"
-            " AND status IN ('dispatched', 'reopened')")),
-        Index("ix_tickets_sweep_sign_due", "sign_due_at", postgresql_where=text(
-            "sign_overdue_at IS NULL AND signed_at IS NULL AND paused_at IS NULL"
-            " AND status IN ('dispatched', 'reopened')")),
-        Index("ix_tickets_sweep_warn", "warn_at", postgresql_where=text(
-            "warned_at IS NULL AND paused_at IS NULL AND status = 'in_progress'")),
-        Index("ix_tickets_sweep_due", "due_at", postgresql_where=text(
-            "overdue_at IS NULL AND paused_at IS NULL AND status = 'in_progress'")),
-        Index("ix_tickets_sweep_notice", "notice_at", postgresql_where=text(
-            "notice_flagged_at IS NULL AND paused_at IS NULL AND status = 'in_progress'")),
+        Index(
+            "ix_tickets_sweep_sign_warn",
+            "sign_warn_at",
+            postgresql_where=text(
+                "sign_warned_at IS NULL AND signed_at IS NULL AND paused_at IS NULL"
+                " AND status IN ('dispatched', 'reopened')"
+            ),
+        ),
+        Index(
+            "ix_tickets_sweep_sign_due",
+            "sign_due_at",
+            postgresql_where=text(
+                "sign_overdue_at IS NULL AND signed_at IS NULL AND paused_at IS NULL"
+                " AND status IN ('dispatched', 'reopened')"
+            ),
+        ),
+        Index(
+            "ix_tickets_sweep_warn",
+            "warn_at",
+            postgresql_where=text("warned_at IS NULL AND paused_at IS NULL AND status = 'in_progress'"),
+        ),
+        Index(
+            "ix_tickets_sweep_due",
+            "due_at",
+            postgresql_where=text("overdue_at IS NULL AND paused_at IS NULL AND status = 'in_progress'"),
+        ),
+        Index(
+            "ix_tickets_sweep_notice",
+            "notice_at",
+            postgresql_where=text("notice_flagged_at IS NULL AND paused_at IS NULL AND status = 'in_progress'"),
+        ),
         Index("ix_tickets_escalated", "escalated_at", postgresql_where=text("escalated_at IS NOT NULL")),
         # The reports (hotline.reports) read each figure by one time column over a period; the
         # included columns let PostgreSQL answer from the index alone.
-        Index("ix_tickets_report_created", "created_at",
-              postgresql_include=["category_code", "region_code", "close_reason", "status", "dispatch_rounds"]),
+        Index(
+            "ix_tickets_report_created",
+            "created_at",
+            postgresql_include=["category_code", "region_code", "close_reason", "status", "dispatch_rounds"],
+        ),
         Index("ix_tickets_report_due", "due_at", postgresql_include=["department_id", "replied_at"]),
-        Index("ix_tickets_report_callback", "callback_at", postgresql_include=[
-            "department_id", "callback_resolved", "callback_satisfaction", "satisfaction_excluded"]),
-        Index("ix_tickets_report_closed", "closed_at",
-              postgresql_include=["department_id", "status", "close_reason", "reopen_count"]),
+        Index(
+            "ix_tickets_report_callback",
+            "callback_at",
+            postgresql_include=["department_id", "callback_resolved", "callback_satisfaction", "satisfaction_excluded"],
+        ),
+        Index(
+            "ix_tickets_report_closed",
+            "closed_at",
+            postgresql_include=["department_id", "status", "close_reason", "reopen_count"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -230,8 +258,11 @@ class SupervisionNotice(db.Model):
 
     __tablename__ = "supervision_notices"
     __table_args__ = (
-        Index("ix_supervision_notices_open_due", "answer_due_at",
-              postgresql_where=text("answered_at IS NULL AND overdue_at IS NULL")),
+        Index(
+            "ix_supervision_notices_open_due",
+            "answer_due_at",
+            postgresql_where=text("answered_at IS NULL AND overdue_at IS NULL"),
+        ),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)

@@ -26,8 +26,15 @@ def read_contact(user: User, ticket_id: int, ip: str | None = None) -> dict[str,
     if user.role not in access.CENTRE_READERS:
         if access.department_role(user, ticket.id) != "lead" or ticket.status not in HANDLING:
             raise Forbidden("only the lead department may read the contact while it handles the ticket")
-        db.session.add(ContactRead(ticket_id=ticket.id, user_id=user.id, department_id=user.department_id,
-                                   at=utcnow(), ip=(ip or "")[:64] or None))
+        db.session.add(
+            ContactRead(
+                ticket_id=ticket.id,
+                user_id=user.id,
+                department_id=user.department_id,
+                at=utcnow(),
+                ip=(ip or "")[:64] or None,
+            )
+        )
         db.session.commit()
     caller = db.session.get(Caller, ticket.caller_id) if ticket.caller_id else None
     return {
@@ -38,8 +45,9 @@ def read_contact(user: User, ticket_id: int, ip: str | None = None) -> dict[str,
     }
 
 
-def reads(period: Period | None = None, department: Department | None = None, ticket_id: int | None = None,
-          limit: int = 200) -> list[dict[str, Any]]:
+def reads(
+    period: Period | None = None, department: Department | None = None, ticket_id: int | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
     from hotline.api.serialize import iso
 
     q = (
@@ -57,7 +65,14 @@ def reads(period: Period | None = None, department: Department | None = None, ti
     if ticket_id is not None:
         q = q.where(ContactRead.ticket_id == ticket_id)
     return [
-        {"at": iso(r.at), "user": username, "user_name": display, "department": code, "ticket_id": r.ticket_id,
-         "number": number, "ip": r.ip}
+        {
+            "at": iso(r.at),
+            "user": username,
+            "user_name": display,
+            "department": code,
+            "ticket_id": r.ticket_id,
+            "number": number,
+            "ip": r.ip,
+        }
         for r, username, display, code, number in db.session.execute(q)
     ]

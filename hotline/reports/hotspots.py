@@ -58,14 +58,16 @@ def scan(now: dt.datetime | None = None, cfg: dict[str, Any] | None = None) -> l
     for r in db.session.execute(q):
         baseline = r.base_total / windows_in_baseline
         if r.count >= cfg["factor"] * baseline:
-            hot.append({
-                "category": r.category_code,
-                "region": r.region_code,
-                "count": r.count,
-                "baseline": round(baseline, 3),
-                "window_start": window_start,
-                "window_end": now,
-            })
+            hot.append(
+                {
+                    "category": r.category_code,
+                    "region": r.region_code,
+                    "count": r.count,
+                    "baseline": round(baseline, 3),
+                    "window_start": window_start,
+                    "window_end": now,
+                }
+            )
     hot.sort(key=lambda h: (-h["count"], h["category"], h["region"]))
     return hot
 
@@ -91,11 +93,21 @@ def alert_dict(a: HotspotAlert, names: dict[str, str] | None = None) -> dict[str
 def names_for(categories: set[str], regions: set[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     if categories:
-        out.update({"c" + c: n for c, n in db.session.execute(
-            select(Category.code, Category.name).where(Category.code.in_(categories)))})
+        out.update(
+            {
+                "c" + c: n
+                for c, n in db.session.execute(
+                    select(Category.code, Category.name).where(Category.code.in_(categories))
+                )
+            }
+        )
     if regions:
-        out.update({"r" + c: n for c, n in db.session.execute(
-            select(Region.code, Region.name).where(Region.code.in_(regions)))})
+        out.update(
+            {
+                "r" + c: n
+                for c, n in db.session.execute(select(Region.code, Region.name).where(Region.code.in_(regions)))
+            }
+        )
     return out
 
 
@@ -117,8 +129,13 @@ def raise_alerts(now: dt.datetime | None = None) -> list[int]:
             if recent is not None:
                 continue
             alert = HotspotAlert(
-                category_code=h["category"], region_code=h["region"], window_start=h["window_start"],
-                window_end=now, count=h["count"], baseline=h["baseline"], created_at=now,
+                category_code=h["category"],
+                region_code=h["region"],
+                window_start=h["window_start"],
+                window_end=now,
+                count=h["count"],
+                baseline=h["baseline"],
+                created_at=now,
             )
             db.session.add(alert)
             db.session.flush()
@@ -135,9 +152,14 @@ def raise_alerts(now: dt.datetime | None = None) -> list[int]:
 
 
 def alerts(start: dt.datetime, end: dt.datetime, limit: int = 200) -> list[dict[str, Any]]:
-    rows = list(db.session.scalars(
-        select(HotspotAlert).where(HotspotAlert.window_end >= start, HotspotAlert.window_end < end)
-        .order_by(HotspotAlert.window_end.desc(), HotspotAlert.id.desc()).limit(limit)))
+    rows = list(
+        db.session.scalars(
+            select(HotspotAlert)
+            .where(HotspotAlert.window_end >= start, HotspotAlert.window_end < end)
+            .order_by(HotspotAlert.window_end.desc(), HotspotAlert.id.desc())
+            .limit(limit)
+        )
+    )
     names = names_for({a.category_code for a in rows}, {a.region_code for a in rows})
     return [alert_dict(a, names) for a in rows]
 
@@ -157,15 +179,24 @@ def repeat_complaints(
     by_caller = db.session.execute(
         select(Ticket.caller_id, func.count().label("n"), func.min(Ticket.created_at), func.max(Ticket.created_at))
         .where(base, Ticket.caller_id.is_not(None))
-        .group_by(Ticket.caller_id).having(func.count() >= min_count)
-        .order_by(func.count().desc(), Ticket.caller_id).limit(limit)
+        .group_by(Ticket.caller_id)
+        .having(func.count() >= min_count)
+        .order_by(func.count().desc(), Ticket.caller_id)
+        .limit(limit)
     ).all()
     by_place = db.session.execute(
-        select(Ticket.address, Ticket.category_code, func.count().label("n"), func.min(Ticket.created_at),
-               func.max(Ticket.created_at))
+        select(
+            Ticket.address,
+            Ticket.category_code,
+            func.count().label("n"),
+            func.min(Ticket.created_at),
+            func.max(Ticket.created_at),
+        )
         .where(base, Ticket.address.is_not(None), Ticket.address != "", Ticket.category_code.is_not(None))
-        .group_by(Ticket.address, Ticket.category_code).having(func.count() >= min_count)
-        .order_by(func.count().desc(), Ticket.address).limit(limit)
+        .group_by(Ticket.address, Ticket.category_code)
+        .having(func.count() >= min_count)
+        .order_by(func.count().desc(), Ticket.address)
+        .limit(limit)
     ).all()
 
     caller_ids = [r[0] for r in by_caller]
@@ -174,7 +205,8 @@ def repeat_complaints(
     if caller_ids:
         callers = {c.id: c for c in db.session.scalars(select(Caller).where(Caller.id.in_(caller_ids)))}
         for cid, number in db.session.execute(
-            select(Ticket.caller_id, Ticket.number).where(base, Ticket.caller_id.in_(caller_ids))
+            select(Ticket.caller_id, Ticket.number)
+            .where(base, Ticket.caller_id.in_(caller_ids))
             .order_by(Ticket.created_at)
         ):
             numbers.setdefault(("caller", cid), []).append(number)
@@ -182,8 +214,7 @@ def repeat_complaints(
         places = {(r[0], r[1]) for r in by_place}
         for addr, cat, number in db.session.execute(
             select(Ticket.address, Ticket.category_code, Ticket.number)
-            .where(base, Ticket.address.in_({p[0] for p in places}),
-                   Ticket.category_code.in_({p[1] for p in places}))
+            .where(base, Ticket.address.in_({p[0] for p in places}), Ticket.category_code.in_({p[1] for p in places}))
             .order_by(Ticket.created_at)
         ):
             if (addr, cat) in places:
@@ -194,15 +225,21 @@ def repeat_complaints(
             {
                 "caller_phone": callers[cid].phone if cid in callers else None,
                 "caller_name": callers[cid].name if cid in callers else None,
-                "count": n, "first_at": iso(first), "last_at": iso(last),
+                "count": n,
+                "first_at": iso(first),
+                "last_at": iso(last),
                 "tickets": numbers.get(("caller", cid), []),
             }
             for cid, n, first, last in by_caller
         ],
         "by_address": [
             {
-                "address": addr, "category": cat, "category_name": names.get("c" + cat),
-                "count": n, "first_at": iso(first), "last_at": iso(last),
+                "address": addr,
+                "category": cat,
+                "category_name": names.get("c" + cat),
+                "count": n,
+                "first_at": iso(first),
+                "last_at": iso(last),
                 "tickets": numbers.get(("place", addr, cat), []),
             }
             for addr, cat, n, first, last in by_place
@@ -216,16 +253,24 @@ def top_issues(end: dt.datetime | None = None, days: int = 7, limit: int = 10) -
     span = dt.timedelta(days=days)
     this = Ticket.created_at >= end - span
     rows = db.session.execute(
-        select(Ticket.category_code, func.count().filter(this).label("count"),
-               func.count().filter(~this).label("previous"))
+        select(
+            Ticket.category_code, func.count().filter(this).label("count"), func.count().filter(~this).label("previous")
+        )
         .where(Ticket.created_at >= end - 2 * span, Ticket.created_at < end, Ticket.category_code.is_not(None))
         .group_by(Ticket.category_code)
         .having(func.count().filter(this) > 0)
-        .order_by(func.count().filter(this).desc(), Ticket.category_code).limit(limit)
+        .order_by(func.count().filter(this).desc(), Ticket.category_code)
+        .limit(limit)
     ).all()
     names = names_for({r[0] for r in rows}, set())
     return [
-        {"rank": i, "category": c, "category_name": names.get("c" + c), "count": n, "previous": prev,
-         "change": n - prev}
+        {
+            "rank": i,
+            "category": c,
+            "category_name": names.get("c" + c),
+            "count": n,
+            "previous": prev,
+            "change": n - prev,
+        }
         for i, (c, n, prev) in enumerate(rows, 1)
     ]

@@ -296,20 +296,23 @@ def rankings(p: Period, previous: Period, now: dt.datetime | None = None) -> dic
         for r in c:
             code = r["department"]
             before = pr.get(code, {}).get("score")
-            rows.append({
-                "rank": ranks.get(code),
-                "department": code,
-                "name": r["name"],
-                "score": r["score"],
-                "signed_on_time_rate": r["signed_on_time_rate"],
-                "resolution_rate": r["resolution_rate"],
-                "satisfaction_rate": r["satisfaction_rate"],
-                "previous_rank": prev_ranks.get(code),
-                "previous_score": before,
-                "rank_change": (prev_ranks[code] - ranks[code]) if code in ranks and code in prev_ranks else None,
-                "score_change": round(r["score"] - before, 2) if r["score"] is not None and before is not None
-                else None,
-            })
+            rows.append(
+                {
+                    "rank": ranks.get(code),
+                    "department": code,
+                    "name": r["name"],
+                    "score": r["score"],
+                    "signed_on_time_rate": r["signed_on_time_rate"],
+                    "resolution_rate": r["resolution_rate"],
+                    "satisfaction_rate": r["satisfaction_rate"],
+                    "previous_rank": prev_ranks.get(code),
+                    "previous_score": before,
+                    "rank_change": (prev_ranks[code] - ranks[code]) if code in ranks and code in prev_ranks else None,
+                    "score_change": round(r["score"] - before, 2)
+                    if r["score"] is not None and before is not None
+                    else None,
+                }
+            )
         rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["department"]))
         out[kind] = rows
     return out
@@ -332,14 +335,13 @@ def daily(p: Period) -> list[dict[str, Any]]:
     created = _local_day(Ticket.created_at)
     for day, n, answered in db.session.execute(
         select(created, func.count(), func.count().filter(Ticket.close_reason == "answered"))
-        .where(_in(Ticket.created_at, p)).group_by(created)
+        .where(_in(Ticket.created_at, p))
+        .group_by(created)
     ):
         if day in days:
             days[day].update(created=n, answered=answered)
     at = _local_day(E.at)
-    for day, n in db.session.execute(
-        select(at, func.count()).where(E.action == "dispatch", _in(E.at, p)).group_by(at)
-    ):
+    for day, n in db.session.execute(select(at, func.count()).where(E.action == "dispatch", _in(E.at, p)).group_by(at)):
         if day in days:
             days[day]["dispatched"] = n
     closed = _local_day(Ticket.closed_at)

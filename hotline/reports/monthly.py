@@ -30,44 +30,128 @@ def _pct(v: float | None) -> float | None:
 def build(p: Period) -> list[Section]:
     rows = kpis.department_kpis(p)
     direct = kpis.direct_answer(p)
-    kpi = Section("kpis", _("KPIs"), [
-        _("Department"), _("Name"), _("Dispatched"), _("On-time signing %"), _("On-time resolution %"),
-        _("Resolution rate %"), _("Satisfaction rate %"), _("Callback rate %"), _("Return rate %"),
-        _("Rejected returns"), _("Reopen rate %"), _("Score"),
-    ])
+    kpi = Section(
+        "kpis",
+        _("KPIs"),
+        [
+            _("Department"),
+            _("Name"),
+            _("Dispatched"),
+            _("On-time signing %"),
+            _("On-time resolution %"),
+            _("Resolution rate %"),
+            _("Satisfaction rate %"),
+            _("Callback rate %"),
+            _("Return rate %"),
+            _("Rejected returns"),
+            _("Reopen rate %"),
+            _("Score"),
+        ],
+    )
     for r in rows:
-        kpi.rows.append([
-            r["department"], r["name"], r["dispatched"], _pct(r["signed_on_time_rate"]),
-            _pct(r["resolved_on_time_rate"]), _pct(r["resolution_rate"]), _pct(r["satisfaction_rate"]),
-            _pct(r["callback_rate"]), _pct(r["return_rate"]), r["rejected_returns"], _pct(r["reopen_rate"]),
-            r["score"],
-        ])
-    kpi.rows.append([_("Centre"), _("Direct-answer rate %"), direct["accepted"], _pct(direct["direct_answer_rate"]),
-                     None, None, None, None, None, None, None, None])
+        kpi.rows.append(
+            [
+                r["department"],
+                r["name"],
+                r["dispatched"],
+                _pct(r["signed_on_time_rate"]),
+                _pct(r["resolved_on_time_rate"]),
+                _pct(r["resolution_rate"]),
+                _pct(r["satisfaction_rate"]),
+                _pct(r["callback_rate"]),
+                _pct(r["return_rate"]),
+                r["rejected_returns"],
+                _pct(r["reopen_rate"]),
+                r["score"],
+            ]
+        )
+    kpi.rows.append(
+        [
+            _("Centre"),
+            _("Direct-answer rate %"),
+            direct["accepted"],
+            _pct(direct["direct_answer_rate"]),
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ]
+    )
 
-    ranking = Section("rankings", _("Rankings"), [
-        _("Kind"), _("Rank"), _("Department"), _("Name"), _("Score"), _("Previous rank"), _("Rank change"),
-        _("Score change"),
-    ])
+    ranking = Section(
+        "rankings",
+        _("Rankings"),
+        [
+            _("Kind"),
+            _("Rank"),
+            _("Department"),
+            _("Name"),
+            _("Score"),
+            _("Previous rank"),
+            _("Rank change"),
+            _("Score change"),
+        ],
+    )
     for kind, ranked in kpis.rankings(p, previous_month(p)).items():
         for r in ranked:
-            ranking.rows.append([kind, r["rank"], r["department"], r["name"], r["score"], r["previous_rank"],
-                                 r["rank_change"], r["score_change"]])
+            ranking.rows.append(
+                [
+                    kind,
+                    r["rank"],
+                    r["department"],
+                    r["name"],
+                    r["score"],
+                    r["previous_rank"],
+                    r["rank_change"],
+                    r["score_change"],
+                ]
+            )
 
     top = Section("top_issues", _("Top issues"), [_("Rank"), _("Category"), _("Name"), _("Count"), _("Previous")])
     for r in hotspots.top_issues(end=p.end, days=(p.end - p.start).days):
         top.rows.append([r["rank"], r["category"], r["category_name"], r["count"], r["previous"]])
 
-    hot = Section("hotspots", _("Hotspot alerts"), [
-        _("Category"), _("Name"), _("Region"), _("Region name"), _("Count"), _("Baseline"), _("Window end"),
-    ])
+    hot = Section(
+        "hotspots",
+        _("Hotspot alerts"),
+        [
+            _("Category"),
+            _("Name"),
+            _("Region"),
+            _("Region name"),
+            _("Count"),
+            _("Baseline"),
+            _("Window end"),
+        ],
+    )
     for a in hotspots.alerts(p.start, p.end):
-        hot.rows.append([a["category"], a["category_name"], a["region"], a["region_name"], a["count"],
-                         a["baseline"], a["window_end"]])
+        hot.rows.append(
+            [
+                a["category"],
+                a["category_name"],
+                a["region"],
+                a["region_name"],
+                a["count"],
+                a["baseline"],
+                a["window_end"],
+            ]
+        )
 
-    repeat = Section("repeat_complaints", _("Repeat complaints"), [
-        _("Kind"), _("Caller or address"), _("Category"), _("Count"), _("Tickets"),
-    ])
+    repeat = Section(
+        "repeat_complaints",
+        _("Repeat complaints"),
+        [
+            _("Kind"),
+            _("Caller or address"),
+            _("Category"),
+            _("Count"),
+            _("Tickets"),
+        ],
+    )
     rc = hotspots.repeat_complaints(end=p.end, days=(p.end - p.start).days)
     for r in rc["by_caller"]:
         repeat.rows.append([_("Caller"), r["caller_phone"], None, r["count"], " ".join(r["tickets"])])

@@ -60,9 +60,7 @@ _cache: dict[str, Snapshot] = {}  # per database URL (tests run more than one ap
 
 
 def _fingerprint() -> tuple:
-    count, newest = db.session.execute(
-        select(func.count(DispatchRule.id), func.max(DispatchRule.updated_at))
-    ).one()
+    count, newest = db.session.execute(select(func.count(DispatchRule.id), func.max(DispatchRule.updated_at))).one()
     last_change = db.session.scalar(select(func.max(DispatchRuleChange.id)))
     dept_count = db.session.scalar(select(func.count(Department.id)))
     return (count, str(newest), last_change, dept_count)

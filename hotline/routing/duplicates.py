@@ -144,8 +144,12 @@ def find(
         for tid in db.session.scalars(
             select(Ticket.id)
             .join(TicketSignature, TicketSignature.ticket_id == Ticket.id)
-            .where(TicketSignature.band_key == ak, TicketSignature.created_at >= since, Ticket.status.in_(_OPEN),
-                   Ticket.created_at >= since)
+            .where(
+                TicketSignature.band_key == ak,
+                TicketSignature.created_at >= since,
+                Ticket.status.in_(_OPEN),
+                Ticket.created_at >= since,
+            )
             .order_by(Ticket.id.desc())
             .limit(limit)
         ):
@@ -172,11 +176,15 @@ def find(
             for tid in batch:
                 hits[tid] = hits.get(tid, 0) + 1
         best = sorted(hits, key=lambda t: (-hits[t], -t))[:CANDIDATES]
-        rows = db.session.execute(
-            select(Ticket.id, Ticket.content).where(
-                Ticket.id.in_(best), Ticket.status.in_(_OPEN), Ticket.created_at >= since
-            )
-        ).all() if best else []
+        rows = (
+            db.session.execute(
+                select(Ticket.id, Ticket.content).where(
+                    Ticket.id.in_(best), Ticket.status.in_(_OPEN), Ticket.created_at >= since
+                )
+            ).all()
+            if best
+            else []
+        )
         rows.sort(key=lambda r: (-hits[r[0]], -r[0]))
         rows = rows[: limit * 2]
         query_sh = shingles(content)
@@ -190,8 +198,16 @@ def find(
     tickets = {
         r.id: r
         for r in db.session.execute(
-            select(Ticket.id, Ticket.number, Ticket.status, Ticket.category_code, Ticket.address, Ticket.content,
-                   Ticket.created_at, Department.code.label("department"))
+            select(
+                Ticket.id,
+                Ticket.number,
+                Ticket.status,
+                Ticket.category_code,
+                Ticket.address,
+                Ticket.content,
+                Ticket.created_at,
+                Department.code.label("department"),
+            )
             .outerjoin(Department, Department.id == Ticket.department_id)
             .where(Ticket.id.in_(list(found)))
         )

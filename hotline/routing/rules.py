@@ -38,8 +38,15 @@ def rule_to_dict(rule: DispatchRule) -> dict:
 
 def change_to_dict(c: DispatchRuleChange) -> dict:
     return {
-        "id": c.id, "rule_id": c.rule_id, "op": c.op, "category": c.category_path,
-        "region": c.region_code or None, "old": c.old, "new": c.new, "actor": c.actor, "reason": c.reason,
+        "id": c.id,
+        "rule_id": c.rule_id,
+        "op": c.op,
+        "category": c.category_path,
+        "region": c.region_code or None,
+        "old": c.old,
+        "new": c.new,
+        "actor": c.actor,
+        "reason": c.reason,
         "at": _iso(c.at),
     }
 
@@ -62,8 +69,9 @@ def history(rule_id: int | None = None, limit: int = 200) -> list[DispatchRuleCh
     return list(db.session.scalars(q))
 
 
-def _check(category: object, region: object, department: object, note: object, reason: object,
-           partial: bool = False) -> dict:
+def _check(
+    category: object, region: object, department: object, note: object, reason: object, partial: bool = False
+) -> dict:
     errors: dict[str, str] = {}
     out: dict = {}
     if not partial or category is not None:
@@ -105,8 +113,15 @@ def _check(category: object, region: object, department: object, note: object, r
 def _audit(op: str, rule: DispatchRule, old: dict | None, new: dict | None, actor: str, reason: str, now) -> None:
     db.session.add(
         DispatchRuleChange(
-            rule_id=rule.id, op=op, category_path=rule.category_path, region_code=rule.region_code,
-            old=old, new=new, actor=actor, reason=reason, at=now,
+            rule_id=rule.id,
+            op=op,
+            category_path=rule.category_path,
+            region_code=rule.region_code,
+            old=old,
+            new=new,
+            actor=actor,
+            reason=reason,
+            at=now,
         )
     )
 
@@ -123,12 +138,19 @@ def create_rule(actor: str, category, region, department, note, reason) -> Dispa
         )
     )
     if exists:
-        raise Conflict(f"a rule for {v['category']} in region {v['region'] or 'any'} exists (id {exists})",
-                       code="duplicate_rule")
+        raise Conflict(
+            f"a rule for {v['category']} in region {v['region'] or 'any'} exists (id {exists})", code="duplicate_rule"
+        )
     now = utcnow()
     try:
-        rule = DispatchRule(category_path=v["category"], region_code=v["region"], department_id=v["department"].id,
-                            note=v["note"], updated_by=actor, updated_at=now)
+        rule = DispatchRule(
+            category_path=v["category"],
+            region_code=v["region"],
+            department_id=v["department"].id,
+            note=v["note"],
+            updated_by=actor,
+            updated_at=now,
+        )
         rule.department = v["department"]
         db.session.add(rule)
         db.session.flush()
@@ -142,9 +164,7 @@ def create_rule(actor: str, category, region, department, note, reason) -> Dispa
 
 
 def _get(rule_id: int) -> DispatchRule:
-    rule = db.session.scalar(
-        select(DispatchRule).where(DispatchRule.id == rule_id).with_for_update(of=DispatchRule)
-    )
+    rule = db.session.scalar(select(DispatchRule).where(DispatchRule.id == rule_id).with_for_update(of=DispatchRule))
     if rule is None:
         raise NotFound("no such rule")
     return rule
@@ -242,8 +262,9 @@ def import_rules(data: bytes, filename: str, actor: str, reason: str) -> dict[st
     depts = {d.code: d for d in db.session.scalars(select(Department)) if d.kind != "center"}
     parsed = parse_rules(rows, paths, regions, set(depts), name=name)
     try:
-        counts = replace_rules(parsed, actor, {d.code: d for d in db.session.scalars(select(Department))},
-                               reason=reason.strip())
+        counts = replace_rules(
+            parsed, actor, {d.code: d for d in db.session.scalars(select(Department))}, reason=reason.strip()
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()

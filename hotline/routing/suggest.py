@@ -158,8 +158,10 @@ def current_model() -> tuple[int, TextClassifier] | None:
     if entry is not None and now - entry[2] < CHECK_SECONDS:
         return entry[0], entry[1]
     version = db.session.scalar(
-        select(SuggestionModel.version).where(SuggestionModel.active.is_(True)).order_by(
-            SuggestionModel.version.desc()).limit(1)
+        select(SuggestionModel.version)
+        .where(SuggestionModel.active.is_(True))
+        .order_by(SuggestionModel.version.desc())
+        .limit(1)
     )
     if version is None:
         _loaded.pop(key, None)
@@ -244,14 +246,26 @@ def suggest(
 def model_info() -> list[dict]:
     rows = db.session.execute(
         select(
-            SuggestionModel.version, SuggestionModel.source, SuggestionModel.n_samples, SuggestionModel.n_labels,
-            SuggestionModel.metrics, SuggestionModel.active, SuggestionModel.trained_at, SuggestionModel.trained_by,
-        ).order_by(SuggestionModel.version.desc()).limit(20)
+            SuggestionModel.version,
+            SuggestionModel.source,
+            SuggestionModel.n_samples,
+            SuggestionModel.n_labels,
+            SuggestionModel.metrics,
+            SuggestionModel.active,
+            SuggestionModel.trained_at,
+            SuggestionModel.trained_by,
+        )
+        .order_by(SuggestionModel.version.desc())
+        .limit(20)
     ).all()
     return [
         {
-            "version": r.version, "source": r.source, "n_samples": r.n_samples, "n_labels": r.n_labels,
-            "metrics": r.metrics, "active": r.active,
+            "version": r.version,
+            "source": r.source,
+            "n_samples": r.n_samples,
+            "n_labels": r.n_labels,
+            "metrics": r.metrics,
+            "active": r.active,
             "trained_at": r.trained_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
             "trained_by": r.trained_by,
         }

@@ -100,7 +100,11 @@ class TextClassifier:
             analyzer=words, sublinear_tf=True, min_df=min_df, max_features=60000, dtype=np.float32
         )
         self.vec_chars = TfidfVectorizer(
-            analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=min_df, max_features=120000,
+            analyzer="char",
+            ngram_range=(1, 3),
+            sublinear_tf=True,
+            min_df=min_df,
+            max_features=120000,
             dtype=np.float32,
         )
         self.vec_words.fit(texts)  # type: ignore[attr-defined]
@@ -129,8 +133,11 @@ class TextClassifier:
                 if len(report):
                     ranked = np.argsort(-full[held >= report_from], axis=1)[:, :3]
                     truth = y[report][:, None]
-                    holdout = {"n": int(len(report)), "top1": round(float((ranked[:, 0:1] == truth).mean()), 4),
-                               "top3": round(float((ranked == truth).any(axis=1).mean()), 4)}
+                    holdout = {
+                        "n": int(len(report)),
+                        "top1": round(float((ranked[:, 0:1] == truth).mean()), 4),
+                        "top3": round(float((ranked == truth).any(axis=1).mean()), 4),
+                    }
         svm = LinearSVC(C=self.C, random_state=seed)
         svm.fit(X, y)
         coef = np.asarray(svm.coef_, dtype=np.float32)
@@ -142,8 +149,13 @@ class TextClassifier:
         coef[np.abs(coef) < self.prune] = 0.0
         self.weights = sparse.csr_matrix(coef.T)
         self.bias = bias
-        self.metrics = {"n": len(texts), "labels": len(self.labels), "features": int(X.shape[1]),
-                        "weights": int(self.weights.nnz), "temperature": round(self.temperature, 4)}
+        self.metrics = {
+            "n": len(texts),
+            "labels": len(self.labels),
+            "features": int(X.shape[1]),
+            "weights": int(self.weights.nnz),
+            "temperature": round(self.temperature, 4),
+        }
         if holdout:
             self.metrics["holdout"] = holdout
         return self
@@ -168,8 +180,10 @@ class TextClassifier:
     def _prepare(self) -> None:
         wv, cv = self.vec_words, self.vec_chars
         self._fast = (
-            wv.vocabulary_, np.asarray(wv.idf_, dtype=np.float64),  # type: ignore[attr-defined]
-            cv.vocabulary_, np.asarray(cv.idf_, dtype=np.float64),  # type: ignore[attr-defined]
+            wv.vocabulary_,
+            np.asarray(wv.idf_, dtype=np.float64),  # type: ignore[attr-defined]
+            cv.vocabulary_,
+            np.asarray(cv.idf_, dtype=np.float64),  # type: ignore[attr-defined]
             len(wv.vocabulary_),  # type: ignore[attr-defined]
         )
 
@@ -205,8 +219,11 @@ class TextClassifier:
         if lengths.sum() == 0:
             return out
         rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
-        out += np.bincount(W.indices[rows], weights=W.data[rows] * np.repeat(vals, lengths),  # type: ignore[union-attr]
-                           minlength=len(self.labels))
+        out += np.bincount(
+            W.indices[rows],
+            weights=W.data[rows] * np.repeat(vals, lengths),  # type: ignore[union-attr]
+            minlength=len(self.labels),
+        )
         return out
 
     def __getstate__(self) -> dict:

@@ -84,9 +84,15 @@ class JobBatch:
         if when is not None and when > dt.datetime.now(dt.UTC):
             self.later.append((fn, when, args, job_id))
         else:
-            self.now.setdefault(fn.queue, []).append(Queue.prepare_data(  # type: ignore[attr-defined]
-                fn, args=args, timeout=fn.timeout, result_ttl=fn.result_ttl, job_id=job_id,  # type: ignore[attr-defined]
-            ))
+            self.now.setdefault(fn.queue, []).append(
+                Queue.prepare_data(  # type: ignore[attr-defined]
+                    fn,
+                    args=args,
+                    timeout=fn.timeout,
+                    result_ttl=fn.result_ttl,
+                    job_id=job_id,  # type: ignore[attr-defined]
+                )
+            )
 
     def send(self) -> None:
         """Everything added, in one round trip (MULTI/EXEC): all of it is queued or none."""
@@ -95,8 +101,13 @@ class JobBatch:
             Queue(name, connection=self.redis).enqueue_many(datas, pipeline=pipe)
         for fn, when, args, job_id in self.later:
             Queue(fn.queue, connection=self.redis).enqueue_at(  # type: ignore[attr-defined]
-                when, fn, *args, job_timeout=fn.timeout, result_ttl=fn.result_ttl,  # type: ignore[attr-defined]
-                job_id=job_id, pipeline=pipe,
+                when,
+                fn,
+                *args,
+                job_timeout=fn.timeout,
+                result_ttl=fn.result_ttl,  # type: ignore[attr-defined]
+                job_id=job_id,
+                pipeline=pipe,
             )
         pipe.execute()
 

@@ -19,7 +19,10 @@ def run_callback(callback_id: int, seq: int) -> str | None:
     path = f"/integrations/twilio/survey/{order.callback_id}"
     try:
         sid = telephony.provider().place_call(
-            order.to, public_url(path), status_callback=public_url(path + "/status"), ticket_id=order.ticket_id,
+            order.to,
+            public_url(path),
+            status_callback=public_url(path + "/status"),
+            ticket_id=order.ticket_id,
             purpose="survey",
         )
     except Exception as exc:  # noqa: BLE001 - any refusal by the provider is a failed attempt, retried later

@@ -38,8 +38,9 @@ def place_call(
     redis = get_redis() if key else None
     if redis is not None and redis.exists(key):
         return None
-    sid = telephony.provider().place_call(to, url, status_callback=status_callback, ticket_id=ticket_id,
-                                          purpose=purpose)
+    sid = telephony.provider().place_call(
+        to, url, status_callback=status_callback, ticket_id=ticket_id, purpose=purpose
+    )
     if redis is not None:
         redis.set(key, sid, ex=SENT_TTL)
     return sid

@@ -11,16 +11,16 @@ from sqlalchemy import select
 from hotline.extensions import db
 from hotline.models import HotlineLine, OperatorPresence
 
-bp = Blueprint("console", __name__, url_prefix="/integrations/console", template_folder="templates",
-               static_folder="static")
+bp = Blueprint(
+    "console", __name__, url_prefix="/integrations/console", template_folder="templates", static_folder="static"
+)
 
 
 @bp.get("/simulator")
 @login_required
 def simulator():
     lines = db.session.execute(select(HotlineLine.number, HotlineLine.name).order_by(HotlineLine.number)).all()
-    return render_template("console/simulator.html", lines=lines,
-                           console=current_app.config["TELEPHONY"] == "console")
+    return render_template("console/simulator.html", lines=lines, console=current_app.config["TELEPHONY"] == "console")
 
 
 @bp.get("/outbox.json")

@@ -28,7 +28,9 @@ def _twiml(response: VoiceResponse) -> Response:
 def _ask(response: VoiceResponse, callback_id: int, question: str, text: str, resolved: str | None = None) -> None:
     query = f"?q={question}" + (f"&resolved={resolved}" if resolved else "")
     gather = response.gather(
-        num_digits=1, timeout=8, method="POST",
+        num_digits=1,
+        timeout=8,
+        method="POST",
         action=public_url(f"/integrations/twilio/survey/{callback_id}{query}"),
     )
     gather.say(text, language=LANGUAGE)
@@ -41,8 +43,9 @@ def _resolved_question() -> str:
 
 
 def _satisfaction_question() -> str:
-    return _("How satisfied are you with the handling? Press 1 for satisfied, 2 for basically satisfied, "
-             "3 for dissatisfied.")
+    return _(
+        "How satisfied are you with the handling? Press 1 for satisfied, 2 for basically satisfied, 3 for dissatisfied."
+    )
 
 
 def _thanks(response: VoiceResponse) -> None:
@@ -61,8 +64,9 @@ def survey(callback_id: int):
         if not callbacks.survey_open(callback_id):
             _thanks(response)
         elif question == "satisfaction" and resolved in DIGITS and digits in DIGITS:
-            callbacks.record_answers(callback_id, int(resolved), int(digits), "call", callbacks.IVR,
-                                     call_sid=request.form.get("CallSid"))
+            callbacks.record_answers(
+                callback_id, int(resolved), int(digits), "call", callbacks.IVR, call_sid=request.form.get("CallSid")
+            )
             _thanks(response)
         elif question == "satisfaction" and resolved in DIGITS:
             _ask(response, callback_id, "satisfaction", _satisfaction_question(), resolved)

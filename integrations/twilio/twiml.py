@@ -34,10 +34,22 @@ def greeting(line_name: str | None) -> VoiceResponse:
     r = VoiceResponse()
     if line_name:
         say(r, _("The %(line)s line is now answered by the 12345 hotline.", line=line_name))
-    gather = r.gather(num_digits=1, action=url("/voice/menu"), method="POST", input="dtmf speech",
-                      language=LANG, timeout=6, hints="反映,咨询,查询,人工")
-    say(gather, _("Welcome to the 12345 government service hotline. To report a problem or ask a question, "
-                  "press 1. To check a ticket, press 2. For an operator, press 0."))
+    gather = r.gather(
+        num_digits=1,
+        action=url("/voice/menu"),
+        method="POST",
+        input="dtmf speech",
+        language=LANG,
+        timeout=6,
+        hints="反映,咨询,查询,人工",
+    )
+    say(
+        gather,
+        _(
+            "Welcome to the 12345 government service hotline. To report a problem or ask a question, "
+            "press 1. To check a ticket, press 2. For an operator, press 0."
+        ),
+    )
     r.redirect(url("/voice/menu?Digits=0"), method="POST")  # no answer: a person takes it
     return r
 
@@ -45,10 +57,18 @@ def greeting(line_name: str | None) -> VoiceResponse:
 def menu_again(tries: int) -> VoiceResponse:
     r = VoiceResponse()
     say(r, _("Sorry, that is not a choice on the menu."))
-    gather = r.gather(num_digits=1, action=url(f"/voice/menu?tries={tries}"), method="POST",
-                      input="dtmf speech", language=LANG, timeout=6)
-    say(gather, _("To report a problem or ask a question, press 1. To check a ticket, press 2. "
-                  "For an operator, press 0."))
+    gather = r.gather(
+        num_digits=1,
+        action=url(f"/voice/menu?tries={tries}"),
+        method="POST",
+        input="dtmf speech",
+        language=LANG,
+        timeout=6,
+    )
+    say(
+        gather,
+        _("To report a problem or ask a question, press 1. To check a ticket, press 2. For an operator, press 0."),
+    )
     r.redirect(url("/voice/menu?Digits=0"), method="POST")
     return r
 
@@ -57,8 +77,7 @@ def ask_ticket_number(retry: bool = False) -> VoiceResponse:
     r = VoiceResponse()
     if retry:
         say(r, _("That ticket number is not valid."))
-    gather = r.gather(action=url("/voice/status-check"), method="POST", finish_on_key="#", timeout=10,
-                      num_digits=20)
+    gather = r.gather(action=url("/voice/status-check"), method="POST", finish_on_key="#", timeout=10, num_digits=20)
     say(gather, _("Please enter the digits of your ticket number, then press the pound key."))
     r.redirect(url("/voice/menu?Digits=0"), method="POST")
     return r
@@ -66,8 +85,9 @@ def ask_ticket_number(retry: bool = False) -> VoiceResponse:
 
 def ask_retrieval_code(number: str) -> VoiceResponse:
     r = VoiceResponse()
-    gather = r.gather(action=url(f"/voice/status-check?number={number}"), method="POST", finish_on_key="#",
-                      timeout=10, num_digits=6)
+    gather = r.gather(
+        action=url(f"/voice/status-check?number={number}"), method="POST", finish_on_key="#", timeout=10, num_digits=6
+    )
     say(gather, _("Please enter the 6-digit retrieval code from your text message."))
     r.redirect(url("/voice/menu?Digits=0"), method="POST")
     return r
@@ -90,8 +110,7 @@ def status_result(number: str, result: dict | None, again: bool) -> VoiceRespons
         say(r, _("Transferring you to an operator."))
         r.redirect(url("/voice/menu?Digits=0"), method="POST")
         return r
-    say(r, _("Ticket %(number)s: %(status)s.", number=spell(number),
-             status=str(PUBLIC_STATUS_WORDS[result["status"]])))
+    say(r, _("Ticket %(number)s: %(status)s.", number=spell(number), status=str(PUBLIC_STATUS_WORDS[result["status"]])))
     if result.get("reply"):
         say(r, _("The reply: %(reply)s", reply=result["reply"][:300]))
     gather = r.gather(num_digits=1, action=url("/voice/menu"), method="POST", timeout=6)
@@ -114,28 +133,59 @@ def route(decision: Route) -> VoiceResponse:
     elif decision.kind == "dial":
         op = decision.operator
         assert op is not None
-        say(r, _("Please hold: the leader on duty will take your call.") if decision.leader
-            else _("Connecting you to an operator, please hold."))
-        dial = r.dial(action=url(f"/voice/dial-done?leader={int(decision.leader)}"), method="POST",
-                      timeout=current_app.config["OPERATOR_RING_SECONDS"], answer_on_bridge=True)
+        say(
+            r,
+            _("Please hold: the leader on duty will take your call.")
+            if decision.leader
+            else _("Connecting you to an operator, please hold."),
+        )
+        dial = r.dial(
+            action=url(f"/voice/dial-done?leader={int(decision.leader)}"),
+            method="POST",
+            timeout=current_app.config["OPERATOR_RING_SECONDS"],
+            answer_on_bridge=True,
+        )
         events = "initiated ringing answered completed"
         if op.phone:
-            dial.number(op.phone, status_callback_event=events, status_callback=url("/voice/status"),
-                        status_callback_method="POST")
+            dial.number(
+                op.phone,
+                status_callback_event=events,
+                status_callback=url("/voice/status"),
+                status_callback_method="POST",
+            )
         else:
-            dial.client(client_identity(op.id), status_callback_event=events,
-                        status_callback=url("/voice/status"), status_callback_method="POST")
+            dial.client(
+                client_identity(op.id),
+                status_callback_event=events,
+                status_callback=url("/voice/status"),
+                status_callback_method="POST",
+            )
     elif decision.kind == "queue":
         say(r, _("All operators are busy. You are number %(n)s in the queue.", n=decision.position))
-        r.enqueue(QUEUE_NAME, action=url("/voice/queue-exit"), method="POST", wait_url=url("/voice/queue-wait"),
-                  wait_url_method="POST")
+        r.enqueue(
+            QUEUE_NAME,
+            action=url("/voice/queue-exit"),
+            method="POST",
+            wait_url=url("/voice/queue-wait"),
+            wait_url_method="POST",
+        )
     elif decision.kind == "voicemail":
-        say(r, _("Our operators are not on duty now.") if decision.reason == "out_of_hours"
-            else _("The wait is long now."))
-        say(r, _("After the tone, please leave a message with your request and address, then press the pound "
-                 "key. We will call you back."))
-        r.record(action=url("/voice/voicemail"), method="POST", max_length=120, finish_on_key="#",
-                 play_beep=True, timeout=8)
+        say(
+            r,
+            _("Our operators are not on duty now.")
+            if decision.reason == "out_of_hours"
+            else _("The wait is long now."),
+        )
+        say(
+            r,
+            _(
+                "After the tone, please leave a message with your request and address, then press the pound "
+                "key. We will call you back."
+            ),
+        )
+        r.record(
+            action=url("/voice/voicemail"), method="POST", max_length=120, finish_on_key="#", play_beep=True, timeout=8
+        )
         say(r, _("We did not receive a message. Goodbye."))
         r.hangup()
     elif decision.kind == "leave":
@@ -153,8 +203,14 @@ def hold(position: int | None) -> VoiceResponse:
 def voicemail_done(number: str, code: str | None) -> VoiceResponse:
     r = VoiceResponse()
     if code:
-        say(r, _("Your message is recorded as ticket %(number)s, retrieval code %(code)s. We will call you back.",
-                 number=spell(number), code=spell(code)))
+        say(
+            r,
+            _(
+                "Your message is recorded as ticket %(number)s, retrieval code %(code)s. We will call you back.",
+                number=spell(number),
+                code=spell(code),
+            ),
+        )
     else:
         say(r, _("Your message is recorded. We will call you back."))
     r.hangup()

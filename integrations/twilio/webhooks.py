@@ -86,8 +86,11 @@ def zh(build, *args, **kwargs) -> Response:
         return xml(build(*args, **kwargs))
 
 
-SPOKEN_CHOICES = (("1", ("反映", "咨询", "投诉", "举报", "求助", "建议", "一")), ("2", ("查询", "进度", "二")),
-                  ("0", ("人工", "话务员", "零")))
+SPOKEN_CHOICES = (
+    ("1", ("反映", "咨询", "投诉", "举报", "求助", "建议", "一")),
+    ("2", ("查询", "进度", "二")),
+    ("0", ("人工", "话务员", "零")),
+)
 
 
 def menu_choice() -> str | None:
@@ -238,8 +241,11 @@ def sms():
         text = None
         if result.kind == "status":
             if result.reply:
-                text = _("[12345] Ticket %(number)s: %(status)s.", number=result.reply["number"],
-                         status=STATUS_WORDS[result.reply["status"]])
+                text = _(
+                    "[12345] Ticket %(number)s: %(status)s.",
+                    number=result.reply["number"],
+                    status=STATUS_WORDS[result.reply["status"]],
+                )
                 if result.reply.get("reply"):
                     text += _(" Reply: %(reply)s", reply=result.reply["reply"][:300])
             else:
@@ -247,6 +253,8 @@ def sms():
         elif result.kind == "opt_out" and not result.duplicate:
             text = _("[12345] You will no longer receive our texts or survey calls.")
         elif result.kind == "empty":
-            text = _("[12345] Please describe your request in the message. To check a ticket, send "
-                     "CX <ticket number> <retrieval code>.")
+            text = _(
+                "[12345] Please describe your request in the message. To check a ticket, send "
+                "CX <ticket number> <retrieval code>."
+            )
         return xml(twiml.sms_reply(text))
