@@ -297,8 +297,8 @@ def _call_centre_paths() -> dict:
         },
         "/reports/calls": {
             "get": {
-                "summary": "Call-centre figures: answer rate, answered within 15 s, average wait and talk, abandon rate, "
-                "missed calls called back",
+                "summary": "Call-centre figures: answer rate, answered within 15 s, average wait and talk, "
+                "abandon rate, missed calls called back",
                 "parameters": [
                     {"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
                     {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
