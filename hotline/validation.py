@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from typing import Any
@@ -106,6 +107,24 @@ class Fields:
         if phone is None:
             self.errors[name] = "not a valid phone number"
         return phone
+
+    def instant(self, name: str, latest: dt.datetime | None = None) -> dt.datetime | None:
+        """An ISO 8601 time with its zone (a bare date or a naive time is ambiguous: refused), as UTC."""
+        value = self._get(name, False)
+        if value is None:
+            return None
+        try:
+            at = dt.datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else None
+        except ValueError:
+            at = None
+        if at is None or at.tzinfo is None:
+            self.errors[name] = "an ISO 8601 time with its zone"
+            return None
+        at = at.astimezone(dt.UTC)
+        if latest is not None and at > latest:
+            self.errors[name] = "in the future"
+            return None
+        return at
 
     def string_list(self, name: str) -> list[str]:
         value = self.payload.get(name)

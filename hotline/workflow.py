@@ -118,6 +118,8 @@ TRANSITIONS: dict[str, Transition] = {
         _t("supervise", WITH_DEPARTMENT, None, SUPERVISORS | {"leader"}),
         _t("answer-supervision", WITH_DEPARTMENT | {S.REPLY_REVIEW}, None, DEPARTMENT, "lead"),
         _t("note", OPEN, None, CENTRE | DEPARTMENT, "party"),
+        # 更正: operators before dispatch only (the action checks), supervisors at any open status.
+        _t("reclassify", OPEN, None, CENTRE),
     )
 }
 # Actions raised by the system (the deadline workers), not by a person.

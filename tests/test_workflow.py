@@ -32,6 +32,7 @@ ACTOR_FOR = {
     "supervise": "supervisor",
     "answer-supervision": "dept_cgj",
     "note": "operator",
+    "reclassify": "supervisor",
 }
 # A valid body for each action, so that the state is the only reason to refuse.
 BODY = {
@@ -46,6 +47,7 @@ BODY = {
     "note": {"text": "备注"},
     "close-excluded": {"reason": "依法执法，诉求不合理"},
     "answer-supervision": {"text": "已反馈"},
+    "reclassify": {"urgency": "urgent", "reason": "更正"},
 }
 
 
@@ -68,6 +70,7 @@ def test_table_covers_every_contract_action():
         "merge",
         "reopen",
         "record-callback",
+        "reclassify",
     }
     assert contract <= set(TRANSITIONS)
     assert set(ACTOR_FOR) == set(TRANSITIONS)

@@ -8,6 +8,7 @@ from hotline.actions.callbacks import (
     handle_survey_sms,
     record_manual_attempt,
 )
+from hotline.actions.corrections import reclassify_ticket
 from hotline.actions.intake import IntakeData, create_ticket, parse_intake
 from hotline.actions.lifecycle import (
     add_note,
@@ -56,6 +57,7 @@ __all__ = [
     "merge_ticket",
     "not_accept_ticket",
     "parse_intake",
+    "reclassify_ticket",
     "record_callback",
     "reject_extension",
     "reject_reply",

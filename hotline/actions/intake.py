@@ -41,6 +41,8 @@ class IntakeData:
     line: str | None = None
     publishable: bool = False
     confidential: bool = False
+    # 受理五要素 "when": when the matter happened, if the caller says (default: the intake time).
+    occurred_at: dt.datetime | None = None
 
 
 def parse_intake(payload: object, phone_required: bool = True) -> IntakeData:
@@ -60,6 +62,8 @@ def parse_intake(payload: object, phone_required: bool = True) -> IntakeData:
         line=f.string("line", max_len=20),
         publishable=f.boolean("publishable"),
         confidential=f.boolean("confidential"),
+        # A few minutes of grace for a client's clock running ahead.
+        occurred_at=f.instant("occurred_at", latest=utcnow() + dt.timedelta(minutes=10)),
     )
     if data.category_code and data.category_code not in validation.category_codes:
         f.errors["category"] = "unknown category"
@@ -180,6 +184,7 @@ _TICKET_COLUMNS = (
     "title",
     "content",
     "address",
+    "occurred_at",
     "caller_id",
     "publishable",
     "confidential",
@@ -266,6 +271,7 @@ def create_ticket(
             "title": data.title,
             "content": data.content,
             "address": data.address,
+            "occurred_at": data.occurred_at or now,
             "caller_id": None,
             "publishable": data.publishable,
             "confidential": data.confidential,

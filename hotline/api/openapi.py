@@ -57,6 +57,15 @@ ACTION_BODIES = {
     "supervise": {"note": {"type": "string"}, "answer_hours": {"type": "integer"}},
     "answer-supervision": {"text": {"type": "string"}},
     "note": {"text": {"type": "string"}},
+    "reclassify": {
+        "reason": {"type": "string", "description": "required: why the ticket is corrected"},
+        "category": {"type": "string"},
+        "type": {"type": "string", "enum": list(TYPES)},
+        "urgency": {"type": "string", "enum": list(URGENCIES)},
+        "region": {"type": "string"},
+        "address": {"type": "string"},
+        "title": {"type": "string"},
+    },
 }
 
 
@@ -456,6 +465,11 @@ def document() -> dict:
                         "category": {"type": "string"},
                         "region": {"type": "string"},
                         "address": {"type": "string"},
+                        "occurred_at": {
+                            "type": "string",
+                            "format": "date-time",
+                            "description": "when the matter happened (default: the intake time)",
+                        },
                         "content": {"type": "string", "maxLength": 4000},
                         "caller_phone": {"type": "string"},
                         "caller_name": {"type": "string"},

@@ -78,6 +78,7 @@ def tickets_to_dicts(
                 "title": t.title,
                 "content": t.content,
                 "address": t.address,
+                "occurred_at": iso(t.occurred_at),
                 "publishable": t.publishable,
                 "caller_phone": phone,
                 "caller_name": name,
@@ -137,6 +138,8 @@ def timeline(ticket_id: int) -> list[dict]:
 def available_actions(ticket: Ticket, viewer: User) -> list[str]:
     """What this viewer could try now (the action itself still checks its guards)."""
     names = workflow.actions_available(ticket.status, viewer.role)
+    if viewer.role == "operator" and ticket.status != Status.ACCEPTED:
+        names = [n for n in names if n != "reclassify"]  # operators correct before dispatch only
     if viewer.role != "department":
         return names
     part = access.department_role(viewer, ticket.id)

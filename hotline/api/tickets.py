@@ -130,6 +130,7 @@ ACTIONS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
     "supervise": (actions.supervise_ticket, ("note", "answer_hours")),
     "answer-supervision": (actions.answer_supervision, ("text",)),
     "note": (actions.add_note, ("text",)),
+    "reclassify": (actions.reclassify_ticket, ("reason", "category", "type", "urgency", "region", "address", "title")),
 }
 
 

@@ -102,6 +102,8 @@ class Ticket(db.Model):
     title: Mapped[str | None] = mapped_column(String(100))
     content: Mapped[str] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(String(200))
+    # When the matter happened (受理五要素 "when"); the intake time unless the caller said otherwise.
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     caller_id: Mapped[int | None] = mapped_column(ForeignKey("callers.id"))
     publishable: Mapped[bool] = mapped_column(Boolean, default=False)
     confidential: Mapped[bool] = mapped_column(Boolean, default=False)
