@@ -1,6 +1,9 @@
-"""The /agents namespace: authenticate on connect and join only the user's rooms. Nothing else."""
+"""The /agents namespace: authenticate on connect and join only the user's rooms; a centre user's sockets are
+counted (hotline.presence) so that a console gone for a minute sets its operator away."""
 
 from __future__ import annotations
+
+import logging
 
 from flask import request
 from flask_login import current_user
@@ -8,6 +11,9 @@ from flask_socketio import ConnectionRefusedError, join_room
 
 from hotline.events import NAMESPACE, dept_room
 from hotline.extensions import socketio
+
+log = logging.getLogger(__name__)
+TAKES_CALLS = ("operator", "supervisor", "admin", "leader")
 
 
 def rooms_for(user) -> list[str]:
@@ -23,6 +29,8 @@ def rooms_for(user) -> list[str]:
 
 # Which user each socket belongs to (this process's connections only), for later room requests.
 session_users: dict[str, int] = {}
+# The sockets of users who take calls (their consoles count for presence).
+console_sids: set[str] = set()
 
 
 def register() -> None:
@@ -40,10 +48,16 @@ def register() -> None:
         for room in rooms_for(user):
             join_room(room, sid=request.sid, namespace=NAMESPACE)  # type: ignore[attr-defined]
         session_users[request.sid] = user.id  # type: ignore[attr-defined]
+        if user.role in TAKES_CALLS:
+            console_sids.add(request.sid)  # type: ignore[attr-defined]
+            _console_seen(user.id, request.sid)  # type: ignore[attr-defined]
 
     @socketio.on("disconnect", namespace=NAMESPACE)
     def disconnect(*_args):
-        session_users.pop(request.sid, None)  # type: ignore[attr-defined]
+        user_id = session_users.pop(request.sid, None)  # type: ignore[attr-defined]
+        if user_id is not None and request.sid in console_sids:  # type: ignore[attr-defined]
+            console_sids.discard(request.sid)  # type: ignore[attr-defined]
+            _console_left(user_id, request.sid)  # type: ignore[attr-defined]
 
     @socketio.on("watch", namespace=NAMESPACE)
     def watch(data=None):
@@ -66,3 +80,27 @@ def register() -> None:
             db.session.remove()
         join_room(f"ticket:{ticket_id}", sid=request.sid, namespace=NAMESPACE)  # type: ignore[attr-defined]
         return {"ok": True}
+
+
+def _console_seen(user_id: int, sid: str) -> None:
+    from hotline import presence
+
+    try:
+        presence.connected(user_id, sid)
+    except Exception:  # Redis down: the socket still works; the away check just cannot run for it
+        log.warning("could not record console socket of user %s", user_id, exc_info=True)
+
+
+def _console_left(user_id: int, sid: str) -> None:
+    from hotline import presence
+    from hotline.actions.presence import console_gone_check_due
+    from hotline.extensions import db
+    from hotline.models.base import utcnow
+
+    try:
+        if presence.disconnected(user_id, sid):
+            console_gone_check_due(user_id, utcnow())
+    except Exception:
+        log.warning("could not record console socket of user %s leaving", user_id, exc_info=True)
+    finally:
+        db.session.remove()

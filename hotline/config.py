@@ -76,6 +76,15 @@ class Config:
     MAX_QUEUE_WAIT_SECONDS = int(os.environ.get("HOTLINE_MAX_QUEUE_WAIT_SECONDS", "120"))
     MAX_QUEUE_LENGTH = int(os.environ.get("HOTLINE_MAX_QUEUE_LENGTH", "30"))
     OPERATOR_RING_SECONDS = int(os.environ.get("HOTLINE_OPERATOR_RING_SECONDS", "20"))
+    # 话后处理: how long after-call work lasts before the operator is available again (the console may ask for
+    # another length, 1-1800 s); a console whose sockets are all gone this long sets its operator away.
+    AFTER_CALL_SECONDS = int(os.environ.get("HOTLINE_AFTER_CALL_SECONDS", "60"))
+    CONSOLE_GONE_SECONDS = int(os.environ.get("HOTLINE_CONSOLE_GONE_SECONDS", "60"))
+    # The browser softphone's access tokens (Twilio Voice JS SDK): an API key and secret of the account, and
+    # the TwiML app whose voice URL places the softphone's outgoing calls. Unset: the token endpoint says so.
+    TWILIO_API_KEY = os.environ.get("TWILIO_API_KEY", "")
+    TWILIO_API_SECRET = os.environ.get("TWILIO_API_SECRET", "")
+    TWILIO_TWIML_APP_SID = os.environ.get("TWILIO_TWIML_APP_SID", "")
     TIMEZONE = "Asia/Shanghai"
     TICKET_PREFIX = os.environ.get("HOTLINE_TICKET_PREFIX", "XC")
     TIME_LIMITS = DEFAULT_TIME_LIMITS

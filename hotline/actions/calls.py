@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from hotline import access, outbox
 from hotline.actions.intake import IntakeData, create_ticket
+from hotline.actions.presence import available_now, effective_status
 from hotline.deadlines.calendar import TZ
 from hotline.errors import Conflict, NotFound, ValidationError
 from hotline.extensions import autocommit_engine, db
@@ -33,10 +34,9 @@ from hotline.models import (
     User,
 )
 from hotline.models.base import UTCDateTime, utcnow
-from hotline.models.calls import CALL_STATUS_RANK, PRESENCE
+from hotline.models.calls import CALL_STATUS_RANK
 
 TERMINAL = frozenset(s for s, rank in CALL_STATUS_RANK.items() if rank == 3)
-OPERATOR_ROLES = ("operator", "supervisor", "leader", "admin")
 
 
 @dataclass
@@ -192,7 +192,7 @@ def _claim_operator(call: Call, now: dt.datetime, exclude: set[int] = frozenset(
     query = (
         select(OperatorPresence)
         .join(User, User.id == OperatorPresence.user_id)
-        .where(OperatorPresence.status == "available", User.active.is_(True))
+        .where(available_now(now), User.active.is_(True))
         .order_by(OperatorPresence.changed_at, OperatorPresence.user_id)
         .limit(1)
         .with_for_update(skip_locked=True, of=OperatorPresence)
@@ -203,6 +203,7 @@ def _claim_operator(call: Call, now: dt.datetime, exclude: set[int] = frozenset(
     if presence is None:
         return None
     presence.status, presence.changed_at, presence.current_call_id = "busy", now, call.id
+    presence.after_call_until = None
     return presence.user
 
 
@@ -217,9 +218,10 @@ def _claim_leader(call: Call, now: dt.datetime) -> User | None:
     if presence is None:
         presence = OperatorPresence(user_id=slot.user_id, status="available", changed_at=now)
         db.session.add(presence)
-    elif presence.status != "available":
+    elif effective_status(presence, now) != "available":
         return None  # on another call, or stepped away: the operators take this one
     presence.status, presence.changed_at, presence.current_call_id = "busy", now, call.id
+    presence.after_call_until = None
     return slot.user
 
 
@@ -291,9 +293,7 @@ def queue_wait(call_sid: str, queue_seconds: int) -> Route:
     position = queue_position(call)
     if queue_seconds >= current_app.config["MAX_QUEUE_WAIT_SECONDS"]:
         return Route("leave", call, reason="long_wait")
-    free = db.session.scalar(
-        select(func.count()).select_from(OperatorPresence).where(OperatorPresence.status == "available")
-    )
+    free = db.session.scalar(select(func.count()).select_from(OperatorPresence).where(available_now(utcnow())))
     if free and position <= free:
         return Route("leave", call)
     return Route("queue", call, position=position)
@@ -627,39 +627,6 @@ def incoming_sms(message_sid: str, from_number: str, to_number: str, body: str) 
 # ---- operators, the call-back list, leader slots --------------------------------------------
 
 
-def set_presence(user: User, status: str) -> OperatorPresence:
-    """An operator says available / busy / away; `changed_at` orders who has been idle longest."""
-    if user.role not in OPERATOR_ROLES:
-        raise Conflict("only centre staff take calls", code="forbidden")
-    if status not in PRESENCE:
-        raise ValidationError("invalid status", fields={"status": "must be one of " + ", ".join(PRESENCE)})
-    try:
-        now = utcnow()
-        presence = db.session.get(OperatorPresence, user.id, with_for_update=True)
-        if presence is None:
-            presence = OperatorPresence(user_id=user.id, status=status, changed_at=now)
-            db.session.add(presence)
-        elif presence.status != status:
-            presence.status, presence.changed_at = status, now
-            if status != "busy":
-                presence.current_call_id = None
-        outbox.add_socket_event(
-            {
-                "type": "operator",
-                "op": "presence",
-                "user_id": user.id,
-                "status": status,
-                "changed_at": presence.changed_at.isoformat(),
-            },
-            ["operators", "supervisors"],
-        )
-        _commit()
-        return presence
-    except BaseException:
-        db.session.rollback()
-        raise
-
-
 def link_call_ticket(call_id: int, ticket_id: int, actor: User) -> Call:
     """A ticket made from a call (the operator's intake during the call) is linked to it."""
     try:
@@ -758,3 +725,18 @@ def remove_leader_slot(slot_id: int) -> None:
     except BaseException:
         db.session.rollback()
         raise
+
+
+def console_leg(call_id: int, actor: User, status: str) -> Call:
+    """The console provider's softphone: the operator's leg of a call answered (`in-progress`) or hung up
+    (`completed`), recorded exactly as Twilio's status callback for that leg would be. Only the person the
+    call rings at may answer it."""
+    call = db.session.get(Call, call_id)
+    if call is None or call.direction != "inbound":
+        raise NotFound("no such call")
+    if call.operator_id != actor.id:
+        raise Conflict("this call is not ringing at you")
+    if status == "in-progress" and call.ended_at is not None:
+        raise Conflict("the caller has hung up")
+    db.session.rollback()
+    return call_status("CL" + call.call_sid[2:], status, parent_call_sid=call.call_sid)

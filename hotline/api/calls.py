@@ -9,6 +9,7 @@ from flask import g, jsonify, request
 from sqlalchemy import select
 
 from hotline.actions import calls as call_actions
+from hotline.actions import presence as presence_actions
 from hotline.api import bp
 from hotline.api.auth import json_body, login_required
 from hotline.api.serialize import iso
@@ -17,6 +18,7 @@ from hotline.errors import NotFound, ValidationError
 from hotline.extensions import db
 from hotline.models import Call, LeaderSlot, OperatorPresence, User
 from hotline.models.base import utcnow
+from hotline.models.calls import PRESENCE
 from hotline.reports.calls import call_centre_figures
 from hotline.validation import Fields
 
@@ -30,8 +32,9 @@ def presence_to_dict(p: OperatorPresence) -> dict:
         "username": p.user.username,
         "display_name": p.user.display_name,
         "role": p.user.role,
-        "status": p.status,
+        "status": presence_actions.effective_status(p),
         "changed_at": iso(p.changed_at),
+        "after_call_until": iso(p.after_call_until),
         "current_call_id": p.current_call_id,
     }
 
@@ -89,10 +92,12 @@ def my_presence():
 @bp.route("/operators/me/presence", methods=["PUT", "POST"])
 @login_required(CENTRE)
 def set_my_presence():
+    """Available / busy / after_call (话后处理, for `seconds`, default HOTLINE_AFTER_CALL_SECONDS) / away."""
     f = Fields(json_body())
-    status = f.choice("status", ("available", "busy", "away"), required=True)
+    status = f.choice("status", PRESENCE, required=True)
+    seconds = f.integer("seconds", lo=1, hi=presence_actions.MAX_AFTER_CALL_SECONDS)
     f.done()
-    return jsonify(presence_to_dict(call_actions.set_presence(g.user, status or "")))
+    return jsonify(presence_to_dict(presence_actions.set_presence(g.user, status or "", seconds)))
 
 
 def _page() -> int:

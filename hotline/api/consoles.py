@@ -18,6 +18,7 @@ from hotline.errors import ValidationError
 from hotline.extensions import db
 from hotline.models import Attachment, Caller, Ticket
 from hotline.models.base import utcnow
+from hotline.reports.calls import live_figures
 from hotline.validation import normalize_phone
 from hotline.workflow import AWAITING_SIGNATURE, OPEN, Status
 
@@ -85,16 +86,6 @@ def _series(column, start: dt.datetime, unit: str) -> dict[str, int]:
     return {k: n for k, n in rows}
 
 
-def call_centre_figures() -> dict:
-    """Calls waiting and operators free, from the telephony side when it is installed (else None)."""
-    try:
-        from hotline import presence  # type: ignore[attr-defined]  # issue 6: operator availability
-    except ImportError:
-        return {"calls_waiting": None, "operators_free": None}
-    figures = getattr(presence, "wallboard_figures", None)
-    return figures() if callable(figures) else {"calls_waiting": None, "operators_free": None}
-
-
 @bp.get("/wallboard")
 @login_required(WALLBOARD_ROLES)
 def wallboard():
@@ -133,7 +124,7 @@ def wallboard():
     return jsonify(
         {
             "at": iso(now),
-            **call_centre_figures(),
+            **live_figures(now, today),
             "today": {"created": sum(by_status_today.values()), "by_status": by_status_today},
             "open": {"total": sum(open_by_status.values()), "by_status": open_by_status},
             "overdue": overdue,

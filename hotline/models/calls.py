@@ -12,7 +12,8 @@ from hotline.models.base import UTCDateTime, utcnow
 from hotline.models.people import User
 from hotline.models.tickets import BigId
 
-PRESENCE = ("available", "busy", "away")
+# 话后处理 (after_call): wrapping up after a call; a timer (after_call_until) returns the operator to available.
+PRESENCE = ("available", "busy", "after_call", "away")
 # How far a call has got. Status callbacks may arrive late, twice or out of order: a record only ever
 # moves forward in this order, so the last word is the furthest state, whatever order they came in.
 CALL_STATUS_RANK = {
@@ -30,7 +31,7 @@ OUTCOMES = ("answered", "abandoned", "voicemail", "self_service", "missed", "no_
 
 
 class OperatorPresence(db.Model):
-    """话务员状态: available / busy / away, and since when (the longest idle gets the next call)."""
+    """话务员状态: available / busy / after_call / away, and since when (the longest idle gets the next call)."""
 
     __tablename__ = "operator_presence"
     __table_args__ = (Index("ix_operator_presence_status_changed", "status", "changed_at"),)
@@ -39,6 +40,8 @@ class OperatorPresence(db.Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The call that made the operator busy: when it ends the operator is available again.
     current_call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"))
+    # After-call work ends here; past it the operator counts as available (the timer job also says so).
+    after_call_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Not joined: presence rows are locked (FOR UPDATE) when a call claims an operator.
     user: Mapped[User] = relationship(lazy="select")
