@@ -20,7 +20,7 @@ help:
 	@echo "make fmt       ruff format + ruff check --fix"
 	@echo "make migrate   flask db upgrade on the configured database"
 	@echo "make i18n      extract, update and compile the translations"
-	@echo "make assets    npm ci and copy socket.io-client and chart.js into agents_ui/static/vendor (no CDN)"
+	@echo "make assets    npm ci and copy socket.io-client, chart.js and @twilio/voice-sdk into agents_ui/static/vendor (no CDN)"
 	@echo "make venv      create $(VENV) and install requirements-dev.txt (reruns when requirements change)"
 	@echo "make clean     remove caches and test artefacts; make distclean also removes $(VENV) and instance/"
 
@@ -47,6 +47,7 @@ $(VENDOR_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)
 	cp node_modules/socket.io-client/dist/socket.io.js node_modules/chart.js/dist/chart.umd.js $(VENDOR)/
+	cp node_modules/@twilio/voice-sdk/dist/twilio.min.js $(VENDOR)/twilio-voice.min.js
 	@touch $@
 
 run: venv assets

@@ -95,6 +95,28 @@ UI = {
     "reject": _l("Reject"),
 }
 
+# The phone: presence (话务员状态) and the softphone's states, for the console scripts.
+PRESENCE = {
+    "available": _l("Available"),
+    "busy": _l("Busy"),
+    "after_call": _l("After-call work"),
+    "away": _l("Away"),
+}
+PHONE = {
+    "idle": _l("No call"),
+    "ringing": _l("Ringing"),
+    "talking": _l("On the call"),
+    "held": _l("On hold"),
+    "muted": _l("Muted"),
+    "ended": _l("Call ended"),
+    "offline": _l("Softphone offline"),
+    "ready": _l("Softphone ready"),
+    "console": _l("Console simulator"),
+    "not_configured": _l("Softphone not configured"),
+    "seconds_left": _l("s left"),
+    "calling_back": _l("Calling back"),
+}
+
 
 def all_labels() -> dict:
     def plain(d: dict) -> dict:
@@ -107,4 +129,6 @@ def all_labels() -> dict:
         "action": plain(ACTION),
         "return_reason": plain(RETURN_REASON),
         "ui": plain(UI),
+        "presence": plain(PRESENCE),
+        "phone": plain(PHONE),
     }

@@ -48,6 +48,7 @@ def web_servers(
     tmp_dir: str | None = None,
     threads: int = 40,
     channel: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[list[str]]:
     """Start `count` gunicorn web instances sharing the database and the Redis message queue; yield their URLs.
 
@@ -69,6 +70,7 @@ def web_servers(
     }
     if tmp_dir:
         env["HOTLINE_INSTANCE_DIR"] = tmp_dir
+    env.update(extra_env or {})
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     try:
         for i in range(count):

@@ -79,9 +79,9 @@ async function showHistory(phone) {
 form.caller_phone.addEventListener("change", (e) => showHistory(e.target.value));
 
 function screenPop(ev) {
+  newTicket();  // first: a new ticket hides the pop
   $("#screen-pop").classList.remove("hidden");
   $("#pop-number").textContent = ev.from || ev.caller_phone || "";
-  newTicket();
   form.caller_phone.value = ev.from || ev.caller_phone || "";
   showHistory(form.caller_phone.value);
   form.content.focus();
@@ -224,7 +224,8 @@ document.addEventListener("keydown", (e) => {
 
 /* ---- live: calls ring here (issue 6's call events), tickets update the current one ---- */
 connectLive((ev) => {
-  if (ev.type === "call" && ev.op === "ringing") screenPop(ev);
+  Phone.onEvent(ev);
+  if (ev.type === "call" && ev.op === "ringing" && ev.operator_id === Number($("#phone").dataset.userId)) screenPop(ev);
   if (ev.type === "call" && ev.op === "ended") $("#screen-pop").classList.add("hidden");
   if (ev.type === "ticket" && current && ev.id === current.id && ev.status !== current.status) {
     showCurrent({...current, status: ev.status});

@@ -41,10 +41,34 @@ async function loadKpis() {
   } catch (e) { /* reports not installed yet: the card stays hidden */ }
 }
 
+/* The call figures: the longest wait keeps counting between events from the server's figure. */
+let longest = null;
+function showLongest() {
+  if (!longest) return;
+  const s = longest.seconds ? longest.seconds + Math.round((Date.now() - longest.at) / 1000) : 0;
+  setText("#c-longest", s ? Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0") : "0");
+}
+setInterval(showLongest, 1000);
+
+async function loadOperators() {
+  const rows = await api("GET", "/operators/presence");
+  $("#operators").innerHTML = rows.map((p) => `<li class="pill" data-user="${esc(p.username)}" data-status="${esc(p.status)}">
+    ${esc(p.display_name || p.username)} <b>${esc(L.presence[p.status] || p.status)}</b></li>`).join("")
+    || `<li class="muted">${esc(L.ui.none)}</li>`;
+}
+
 async function load() {
-  const [w, q] = await Promise.all([api("GET", "/wallboard"), api("GET", "/queues/supervisor")]);
+  const [w, q] = await Promise.all([api("GET", "/wallboard"), api("GET", "/queues/supervisor"), loadOperators()]);
   setText("#c-calls", w.calls_waiting);
   setText("#c-free", w.operators_free);
+  setText("#c-busy", w.operators.busy);
+  setText("#c-after-call", w.operators.after_call);
+  setText("#c-away", w.operators.away);
+  setText("#c-answered", w.calls_today.answered);
+  setText("#c-within", w.calls_today.answered_within_15s);
+  setText("#c-abandoned", w.calls_today.abandoned);
+  longest = {seconds: w.longest_wait_seconds, at: Date.now()};
+  showLongest();
   setText("#c-today", w.today.created);
   setText("#c-open", w.open.total);
   setText("#c-overdue", w.overdue);

@@ -17,5 +17,6 @@ from hotline.api import (  # noqa: E402,F401
     reports,
     routing,
     supervision,
+    telephony,
     tickets,
 )

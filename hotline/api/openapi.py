@@ -225,7 +225,10 @@ def _call_centre_paths() -> dict:
             "content": {"application/json": {"schema": {"type": "object", "required": required, "properties": props}}},
         }
 
-    presence = {"status": {"type": "string", "enum": ["available", "busy", "away"]}}
+    presence = {
+        "status": {"type": "string", "enum": ["available", "busy", "after_call", "away"]},
+        "seconds": {"type": "integer", "minimum": 1, "maximum": 1800, "description": "after_call: how long"},
+    }
     return {
         "/operators/presence": {
             "get": {
@@ -236,7 +239,7 @@ def _call_centre_paths() -> dict:
         "/operators/me/presence": {
             "get": {"summary": "My presence", "responses": {"200": _resp("presence"), **_errors(401, 403)}},
             "put": {
-                "summary": "Set my presence (available / busy / away)",
+                "summary": "Set my presence (available / busy / after_call with a timer / away)",
                 "requestBody": body(["status"], presence),
                 "responses": {"200": _resp("presence"), **_errors(400, 401, 403, 422)},
             },
@@ -257,6 +260,26 @@ def _call_centre_paths() -> dict:
                 "summary": "One call record",
                 "parameters": [call_id],
                 "responses": {"200": _resp("call"), **_errors(401, 403, 404)},
+            }
+        },
+        "/telephony/token": {
+            "get": {
+                "summary": "The softphone's Twilio Access Token with a Voice grant: {token, identity}",
+                "responses": {"200": _resp("token"), **_errors(401, 403, 409)},
+            }
+        },
+        "/calls/{id}/console/answer": {
+            "post": {
+                "summary": "Console provider: answer the call ringing at me",
+                "parameters": [call_id],
+                "responses": {"200": _resp("call"), **_errors(401, 403, 404, 409)},
+            }
+        },
+        "/calls/{id}/console/hang-up": {
+            "post": {
+                "summary": "Console provider: hang up my call",
+                "parameters": [call_id],
+                "responses": {"200": _resp("call"), **_errors(401, 403, 404, 409)},
             }
         },
         "/calls/{id}/ticket": {

@@ -6,10 +6,14 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from redis.exceptions import RedisError
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
+from hotline import presence
 from hotline.actions.calls import Route
+from hotline.extensions import db
+from hotline.models import User
 
 LANG = "zh-CN"
 QUEUE_NAME = "hotline"
@@ -146,7 +150,7 @@ def route(decision: Route) -> VoiceResponse:
             answer_on_bridge=True,
         )
         events = "initiated ringing answered completed"
-        if op.phone:
+        if not rings_softphone(op):
             dial.number(
                 op.phone,
                 status_callback_event=events,
@@ -227,8 +231,24 @@ def no_message() -> VoiceResponse:
 def call_back(operator_id: int) -> VoiceResponse:
     r = VoiceResponse()
     say(r, _("This is the 12345 hotline returning your call. Connecting you to an operator."))
-    r.dial(timeout=30).client(client_identity(operator_id))
+    dial = r.dial(timeout=30)
+    operator = db.session.get(User, operator_id)
+    if operator is not None and not rings_softphone(operator):
+        dial.number(operator.phone)
+    else:
+        dial.client(client_identity(operator_id))
     return r
+
+
+def rings_softphone(user: User) -> bool:
+    """The console's softphone when it is open (a console socket is connected), else the operator's own phone
+    (set by admins) when there is one; with neither, the softphone identity all the same."""
+    if not user.phone:
+        return True
+    try:
+        return presence.online(user.id)
+    except RedisError:  # unreachable: the phone number is the one that surely rings
+        return False
 
 
 def client_identity(user_id: int) -> str:

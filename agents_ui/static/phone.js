@@ -1,0 +1,152 @@
+/* The phone bar (operator and leader consoles): presence in one click or key (Alt+Y available, Alt+B busy,
+   Alt+W after-call work, Alt+L away) and the softphone (Alt+P answer, Alt+U mute, Alt+X hang up).
+   With Twilio the softphone is Twilio's Voice JavaScript SDK (vendor/twilio-voice.min.js, from npm), registered
+   with a token from /api/v1/telephony/token; with the console provider the same buttons answer and hang up the
+   simulator's calls through the API. The page calls Phone.onEvent(ev) for every live event. */
+"use strict";
+
+const Phone = (() => {
+  const box = $("#phone");
+  const me = Number(box.dataset.userId);
+  const mode = box.dataset.telephony;
+  let presence = null, afterCallTimer = null;
+  let call = null;  // {id, sid, from, state: ringing|talking, answeredAt, muted, twilio}
+  let device = null, tickTimer = null;
+
+  /* ---- presence ---- */
+  function showPresence(p) {
+    presence = p;
+    const el = $("#presence-state");
+    el.textContent = L.presence[p.status] || p.status;
+    el.dataset.status = p.status;
+    $$("[data-presence]", box).forEach((b) => b.classList.toggle("current", b.dataset.presence === p.status));
+    clearInterval(afterCallTimer);
+    $("#after-call-left").textContent = "";
+    if (p.status === "after_call" && p.after_call_until) {
+      const until = Date.parse(p.after_call_until);
+      const tick = () => {
+        const left = Math.max(0, Math.round((until - Date.now()) / 1000));
+        $("#after-call-left").textContent = left + " " + L.phone.seconds_left;
+        if (!left) clearInterval(afterCallTimer);
+      };
+      tick();
+      afterCallTimer = setInterval(tick, 1000);
+    }
+  }
+  async function setPresence(status) {
+    const body = {status};
+    if (status === "after_call") body.seconds = Number($("#after-call-seconds").value) || undefined;
+    try { showPresence(await api("PUT", "/operators/me/presence", body)); } catch (e) { flash(errorText(e), "error"); }
+  }
+  box.addEventListener("click", (e) => {
+    const b = e.target.closest("[data-presence]");
+    if (b) setPresence(b.dataset.presence);
+  });
+
+  /* ---- the softphone ---- */
+  function state(name, extra) {
+    const el = $("#phone-state");
+    el.textContent = (L.phone[name] || name) + (extra ? " · " + extra : "");
+    el.dataset.state = name;
+    box.dataset.phone = name;
+    $("#ph-answer").disabled = !(call && call.state === "ringing");
+    $("#ph-mute").disabled = !(call && call.state === "talking");
+    $("#ph-hangup").disabled = !(call && call.state === "talking");
+    $("#ph-mute").classList.toggle("current", !!(call && call.muted));
+  }
+  function idle() {
+    call = null;
+    clearInterval(tickTimer);
+    $("#phone-caller").textContent = "";
+    $("#phone-timer").textContent = "";
+    state(mode === "twilio" ? (device && device.state === "registered" ? "ready" : "offline") : "console");
+  }
+  function ring(ev, twilioCall) {
+    call = {id: ev ? ev.id : null, sid: ev ? ev.call_sid : null, from: ev ? ev.from : "", state: "ringing",
+      twilio: twilioCall || (call && call.twilio) || null};
+    $("#phone-caller").textContent = call.from || "";
+    state("ringing");
+  }
+  function talking() {
+    call.state = "talking";
+    call.answeredAt = Date.now();
+    clearInterval(tickTimer);
+    tickTimer = setInterval(() => {
+      const s = Math.round((Date.now() - call.answeredAt) / 1000);
+      $("#phone-timer").textContent = Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+    }, 1000);
+    state("talking");
+  }
+  async function answer() {
+    if (!call || call.state !== "ringing") return;
+    try {
+      if (call.twilio) call.twilio.accept();
+      else await api("POST", `/calls/${call.id}/console/answer`);
+      talking();
+    } catch (e) { flash(errorText(e), "error"); }
+  }
+  async function hangUp() {
+    if (!call) return;
+    try {
+      if (call.twilio) call.twilio.disconnect();
+      else if (call.id) await api("POST", `/calls/${call.id}/console/hang-up`);
+      idle();
+    } catch (e) { flash(errorText(e), "error"); }
+  }
+  function mute() {
+    if (!call || call.state !== "talking") return;
+    call.muted = !call.muted;
+    if (call.twilio) call.twilio.mute(call.muted);
+    state(call.muted ? "muted" : "talking");
+  }
+  $("#ph-answer").addEventListener("click", answer);
+  $("#ph-hangup").addEventListener("click", hangUp);
+  $("#ph-mute").addEventListener("click", mute);
+
+  async function registerTwilio() {
+    if (typeof Twilio === "undefined") { state("offline", "SDK"); return; }
+    let t;
+    try { t = await api("GET", "/telephony/token"); } catch (e) {
+      state(e.status === 409 ? "not_configured" : "offline", errorText(e));
+      return;
+    }
+    device = new Twilio.Device(t.token, {closeProtection: true, codecPreferences: ["opus", "pcmu"]});
+    device.on("registered", () => { if (!call) idle(); });
+    device.on("error", (err) => state("offline", err.message || String(err)));
+    device.on("incoming", (c) => {
+      ring(call && call.sid ? call : {from: c.parameters.From}, c);
+      c.on("disconnect", idle);
+      c.on("cancel", idle);
+      c.on("reject", idle);
+    });
+    device.on("tokenWillExpire", async () => {
+      try { device.updateToken((await api("GET", "/telephony/token")).token); } catch (e) { state("offline", errorText(e)); }
+    });
+    device.register().catch((err) => state("offline", err.message || String(err)));
+  }
+
+  /* ---- live events and keys ---- */
+  function onEvent(ev) {
+    if (ev.type === "operator" && ev.op === "presence" && ev.user_id === me) showPresence(ev);
+    if (ev.type !== "call") return;
+    if (ev.op === "ringing" && ev.operator_id === me) {
+      if (call && call.twilio) { call.id = ev.id; call.sid = ev.call_sid; call.from = ev.from; $("#phone-caller").textContent = ev.from; }
+      else ring(ev);
+    }
+    if (call && ev.id === call.id) {
+      if (ev.op === "answered" && call.state === "ringing" && !call.twilio) talking();
+      if (ev.op === "ended") idle();
+    }
+  }
+  const KEYS = {KeyY: () => setPresence("available"), KeyB: () => setPresence("busy"),
+    KeyW: () => setPresence("after_call"), KeyL: () => setPresence("away"), KeyP: answer, KeyU: mute, KeyX: hangUp};
+  document.addEventListener("keydown", (e) => {
+    if (!e.altKey || e.ctrlKey || e.metaKey || !KEYS[e.code]) return;
+    e.preventDefault();
+    KEYS[e.code]();
+  });
+
+  api("GET", "/operators/me/presence").then(showPresence).catch((e) => flash(errorText(e), "error"));
+  if (mode === "twilio") registerTwilio(); else idle();
+  return {onEvent, state: () => ({presence, call})};
+})();

@@ -1,0 +1,56 @@
+"""The softphone's side of the API: the Twilio access token, and (console provider) the operator's leg of a
+call answered or hung up from the console, as Twilio's status callbacks would report it."""
+
+from __future__ import annotations
+
+from flask import current_app, g, jsonify
+
+from hotline.actions import calls as call_actions
+from hotline.api import bp
+from hotline.api.auth import login_required
+from hotline.api.calls import call_to_dict
+from hotline.errors import DomainError
+
+TAKES_CALLS = ("operator", "supervisor", "leader", "admin")
+
+
+class TelephonyNotConfigured(DomainError):
+    status = 409
+    code = "telephony_not_configured"
+
+
+@bp.get("/telephony/token")
+@login_required(TAKES_CALLS)
+def telephony_token():
+    """{token, identity}: a Twilio Access Token with a Voice grant for this user's softphone (one hour)."""
+    from integrations.twilio.tokens import missing_settings, voice_token
+    from integrations.twilio.twiml import client_identity
+
+    missing = missing_settings(current_app.config)
+    if missing:
+        raise TelephonyNotConfigured(
+            "the browser softphone is not configured: set " + ", ".join(missing),
+            fields={name: "not set" for name in missing},
+        )
+    identity = client_identity(g.user.id)
+    return jsonify({"token": voice_token(current_app.config, identity), "identity": identity})
+
+
+def _console_only() -> None:
+    if current_app.config["TELEPHONY"] != "console":
+        raise DomainError("with Twilio the softphone itself answers and hangs up", code="not_console", status=409)
+
+
+@bp.post("/calls/<int:call_id>/console/answer")
+@login_required(TAKES_CALLS)
+def console_answer(call_id: int):
+    """The console provider: the operator the call rings at answers it from the console."""
+    _console_only()
+    return jsonify(call_to_dict(call_actions.console_leg(call_id, g.user, "in-progress")))
+
+
+@bp.post("/calls/<int:call_id>/console/hang-up")
+@login_required(TAKES_CALLS)
+def console_hang_up(call_id: int):
+    _console_only()
+    return jsonify(call_to_dict(call_actions.console_leg(call_id, g.user, "completed")))
