@@ -1,7 +1,7 @@
 """presence: after-call work (话后处理) with its timer
 
 Revision ID: b5e1c0a7d318
-Revises: 8432af6aafb2
+Revises: 5d1e7a2c9b41
 Create Date: 2026-12-04 22:50:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b5e1c0a7d318'
-down_revision = '8432af6aafb2'
+down_revision = '5d1e7a2c9b41'
 branch_labels = None
 depends_on = None
 
