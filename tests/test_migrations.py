@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 
+import psycopg
 import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import inspect
 
-from tests.conftest import _fresh_postgres
+from tests.conftest import RUN, libpq
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "..", "migrations")
 
@@ -20,19 +21,19 @@ def test_one_head():
     assert len(ScriptDirectory.from_config(cfg).get_heads()) == 1
 
 
-def test_upgrade_an_empty_database_matches_the_models(app, tmp_path):
+def test_upgrade_an_empty_database_matches_the_models(server_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from flask_migrate import upgrade
+    from sqlalchemy import make_url
 
     from hotline import create_app
-    from hotline.config import database_url
     from hotline.extensions import db
 
-    if os.environ.get("DATABASE_URL"):
-        uri = _fresh_postgres(database_url(), f"hotline_migr_{os.getpid()}")
-    else:
-        uri = f"sqlite:///{tmp_path / 'empty.db'}"
+    name = f"{RUN}_empty"
+    with psycopg.connect(libpq(server_url), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    uri = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     fresh = create_app({"SQLALCHEMY_DATABASE_URI": uri, "OUTBOX_RELAY_THREAD": False})
     with fresh.app_context():
         upgrade()
@@ -53,13 +54,8 @@ def test_upgrade_an_empty_database_matches_the_models(app, tmp_path):
         assert diff == [], diff
         db.session.remove()
         db.engine.dispose()
-    if uri.startswith("postgresql"):
-        from sqlalchemy import make_url, text
-
-        admin = create_engine(make_url(database_url()), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{make_url(uri).database}" WITH (FORCE)'))
-        admin.dispose()
+    with psycopg.connect(libpq(server_url), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 @pytest.mark.parametrize("path", ["/api/v1/openapi.json"])

@@ -129,7 +129,6 @@ def test_redis_stopped_then_started(app, api, private_redis):
     assert undelivered(app) == 0
 
 
-@pytest.mark.skipif(not os.environ.get("DATABASE_URL"), reason="needs PostgreSQL row locks across processes")
 def test_worker_killed_mid_job_leaves_exactly_one_overdue_event(app, api, make_ticket, redis_url, database_uri):
     t = make_ticket("in_progress", urgency="critical")
     with app.app_context():

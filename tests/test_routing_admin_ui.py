@@ -5,18 +5,7 @@ from __future__ import annotations
 import io
 import re
 
-import pytest
-
-from hotline.catalogue_import import DATA_DIR, import_catalogue
 from hotline.routing import catalogue
-
-
-@pytest.fixture
-def restore_catalogue(app):
-    yield
-    with app.app_context():
-        import_catalogue(DATA_DIR, actor="test-restore")
-        catalogue.invalidate()
 
 
 def login(client, username: str) -> str:
@@ -28,7 +17,7 @@ def login(client, username: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', page.get_data(as_text=True)).group(1)
 
 
-def test_admin_page_lists_explains_and_edits(client, restore_catalogue):
+def test_admin_page_lists_explains_and_edits(client):
     assert client.get("/agents/admin/rules").status_code == 302  # login first
     csrf = login(client, "admin")
     html = client.get("/agents/admin/rules?lang=zh_Hans_CN").get_data(as_text=True)

@@ -8,18 +8,9 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from hotline.catalogue_import import DATA_DIR, import_catalogue
 from hotline.extensions import db
 from hotline.models import DispatchRule, DispatchRuleChange
 from hotline.routing import catalogue
-
-
-@pytest.fixture
-def restore_catalogue(app):
-    yield
-    with app.app_context():
-        import_catalogue(DATA_DIR, actor="test-restore")
-        catalogue.invalidate()
 
 
 def dept(category, region=None):
@@ -81,7 +72,7 @@ def test_match_api(api):
     assert api.as_("dept_cgj").get("/routing/match?category=01").status_code == 403
 
 
-def test_admin_edits_a_rule_with_reason_and_the_cache_follows(api, restore_catalogue):
+def test_admin_edits_a_rule_with_reason_and_the_cache_follows(api):
     admin = api.as_("admin")
     seen = {c["id"] for c in admin.get("/routing/rule-changes").get_json()["items"]}
     assert admin.get("/routing/match?category=环境保护").get_json()["department"] == "XC-STHJJ"
@@ -132,7 +123,7 @@ def test_admin_edits_a_rule_with_reason_and_the_cache_follows(api, restore_catal
     assert api.as_("operator").post("/routing/rules", again).status_code == 403
 
 
-def test_another_process_change_is_noticed(ctx, restore_catalogue, monkeypatch):
+def test_another_process_change_is_noticed(ctx, monkeypatch):
     assert dept("交通运输") == "XC-JTJ"
     rule = db.session.scalar(
         select(DispatchRule).where(DispatchRule.category_path == "交通运输", DispatchRule.region_code == "")
@@ -162,7 +153,7 @@ def _count() -> int:
     return db.session.scalar(select(func.count()).select_from(DispatchRule))
 
 
-def test_export_and_reimport_csv_and_xlsx(api, restore_catalogue):
+def test_export_and_reimport_csv_and_xlsx(api):
     admin = api.as_("admin")
     csv_bytes = admin.get("/routing/rules/export?format=csv").data
     assert csv_bytes.decode().splitlines()[0] == "category,region_code,department_code,note"
@@ -236,7 +227,7 @@ def test_bad_xlsx_line_and_broken_files(api):
     assert r.status_code == 422 and "reason" in r.get_json()["error"]["fields"]
 
 
-def test_cli_export_and_import(app, tmp_path, restore_catalogue):
+def test_cli_export_and_import(app, tmp_path):
     runner = app.test_cli_runner()
     out = tmp_path / "rules.xlsx"
     assert runner.invoke(args=["routing", "export-rules", str(out)]).exit_code == 0

@@ -478,8 +478,6 @@ def test_sms_opt_out_is_not_a_ticket(app, twilio):
 
 
 def test_concurrent_calls_never_share_an_operator(app, twilio, api):
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        pytest.skip("needs PostgreSQL row locks (SKIP LOCKED); SQLite is the single-user demo database")
     from concurrent.futures import ThreadPoolExecutor
 
     from hotline.cli import create_or_update_user

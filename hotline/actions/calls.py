@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from hotline import access, outbox
 from hotline.actions.intake import IntakeData, create_ticket
@@ -55,7 +55,7 @@ class Route:
 
 
 def _insert(model):
-    return (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(model)
+    return postgresql.insert(model)
 
 
 def _earliest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
@@ -144,7 +144,7 @@ def _commit() -> None:
 # ---- incoming calls and the menu ------------------------------------------------------------
 
 
-# One statement (valid on PostgreSQL and SQLite 3.35+): the no-op update on conflict makes RETURNING answer for a
+# One statement: the no-op update on conflict makes RETURNING answer for a
 # retried webhook as well. Plain text, so that it is compiled once and prepared by the driver.
 _UPSERT_CALL = text(
     "INSERT INTO calls (call_sid, direction, from_number, to_number, line, status, started_at, updated_at, queued,"

@@ -19,8 +19,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from hotline import events, outbox, validation
 from hotline.actions._core import Actor
 from hotline.deadlines.calendar import TZ
-from hotline.extensions import db, on_postgresql, pg_cursor
-from hotline.models import Category, HotlineLine, Ticket, TicketSignature, TimelineEvent
+from hotline.extensions import db, pg_cursor
+from hotline.models import Category, HotlineLine, Ticket
 from hotline.models.base import utcnow
 from hotline.routing import duplicates
 from hotline.workflow import Status
@@ -83,20 +83,16 @@ def check_retrieval_code(ticket: Ticket, code: str) -> bool:
     return hmac.compare_digest(ticket.retrieval_code_hash, hash_retrieval_code(ticket.number, code))
 
 
-# Plain SQL upserts: the same text every time, so the driver and SQLAlchemy cache them (the dialect's
-# on_conflict constructs are compiled anew on each call). Valid on PostgreSQL and SQLite 3.35+.
+# A plain SQL upsert: the same text every time, so the driver and SQLAlchemy cache it (the dialect's
+# on_conflict constructs are compiled anew on each call).
 _BUMP_COUNTER = text(
     "INSERT INTO ticket_number_counters (day, last) VALUES (:day, :n) "
     "ON CONFLICT (day) DO UPDATE SET last = ticket_number_counters.last + :n RETURNING last"
 )
-_UPSERT_CALLER = text(
-    "INSERT INTO callers (phone, name, do_not_call, created_at) VALUES (:phone, :name, false, :now) "
-    "ON CONFLICT (phone) DO UPDATE SET name = COALESCE(:name, callers.name) RETURNING id"
-)
 
 
 class _NumberBlocks:
-    """Sequence numbers (and, on PostgreSQL, ticket ids) reserved a block at a time, handed out in memory.
+    """Sequence numbers and ticket ids reserved a block at a time, handed out in memory.
 
     One short transaction per block instead of one per ticket. Unused numbers of a block are lost when the
     process stops, leaving a gap, never a duplicate (the counter only grows; `number` is also unique).
@@ -107,8 +103,8 @@ class _NumberBlocks:
         # (database, day) -> (next sequence number, last sequence number, ticket ids for them)
         self.blocks: dict[tuple[str, str], tuple[int, int, list[int]]] = {}
 
-    def take(self, day: str, size: int) -> tuple[int, int | None]:
-        """The next sequence number of `day`, and the ticket id reserved with it (None: the insert assigns one)."""
+    def take(self, day: str, size: int) -> tuple[int, int]:
+        """The next sequence number of `day`, and the ticket id reserved with it."""
         key = (current_app.config["SQLALCHEMY_DATABASE_URI"], day)
         with self.lock:
             nxt, last, ids = self.blocks.get(key, (1, 0, []))
@@ -117,7 +113,7 @@ class _NumberBlocks:
                 nxt = last - size + 1
                 self.blocks = {k: v for k, v in self.blocks.items() if k[1] >= day}  # drop past days
             self.blocks[key] = (nxt + 1, last, ids[1:])
-            return nxt, (ids[0] if ids else None)
+            return nxt, ids[0]
 
     def reset(self) -> None:
         with self.lock:
@@ -128,33 +124,29 @@ _TAKE_IDS = text("SELECT nextval(pg_get_serial_sequence('tickets', 'id')) FROM g
 
 
 def _reserve(day: str, size: int) -> tuple[int, list[int]]:
-    """Bump the day's counter by `size` in its own short transaction; returns the block's last number and,
-    on PostgreSQL, `size` ticket ids taken from the tickets' sequence (so that every row of an intake can be
-    written in one statement).
+    """Bump the day's counter by `size` in its own short transaction; returns the block's last number and
+    `size` ticket ids taken from the tickets' sequence (so that every row of an intake can be written in one
+    statement).
 
     Its commit need not wait for the disk: the first ticket using the block commits durably later, which
     flushes the write-ahead log past this change.
     """
-    if on_postgresql():
-        with db.engine.connect() as conn:
-            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            last = conn.execute(_BUMP_COUNTER, {"day": day, "n": size}).scalar_one()
-            ids = list(conn.execute(_TAKE_IDS, {"n": size}).scalars())
-            conn.commit()
-        return last, ids
-    return db.session.execute(_BUMP_COUNTER, {"day": day, "n": size}).scalar_one(), []
+    with db.engine.connect() as conn:
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+        last = conn.execute(_BUMP_COUNTER, {"day": day, "n": size}).scalar_one()
+        ids = list(conn.execute(_TAKE_IDS, {"n": size}).scalars())
+        conn.commit()
+    return last, ids
 
 
 number_blocks = _NumberBlocks()
 
 
-def next_ticket_number(now: dt.datetime) -> tuple[str, int | None]:
+def next_ticket_number(now: dt.datetime) -> tuple[str, int]:
     """XC + local date + a 5-digit daily sequence, unique under concurrent intake in any number of processes;
-    with the ticket id reserved for it on PostgreSQL (None elsewhere)."""
+    with the ticket id reserved for it."""
     day = now.astimezone(TZ).strftime("%Y%m%d")
     size = int(current_app.config.get("TICKET_NUMBER_BLOCK", 20))
-    if not on_postgresql():
-        size = 1  # SQLite: one writer at a time, in the ticket's own transaction
     seq, ticket_id = number_blocks.take(day, size)
     return f"{current_app.config['TICKET_PREFIX']}{day}{seq:05d}", ticket_id
 
@@ -244,7 +236,7 @@ def create_ticket(
     """Create the ticket in `accepted`; returns it with the plain retrieval code (shown once).
 
     The ticket, its first timeline event, its near-duplicate signature rows and its outbox rows are written
-    with Core statements (on PostgreSQL one statement in all), then the repeat-complainer check runs when the
+    in one statement, then the repeat-complainer check runs when the
     caller has written before. `attach(ticket)` adds rows that belong to the intake (photos, a public channel's
     details) in the same transaction, so a ticket never exists without them nor they without it.
     `before_commit(ticket, code)` also runs in that transaction, for a channel that links its record and tells
@@ -295,47 +287,30 @@ def create_ticket(
             "data": {"channel": data.channel, "line": data.line} if data.line else None,
         }
         keys = duplicates.signature_keys(data.content, data.address, values["category_code"])
-        if ticket_id is not None:
-            ticket = _loaded_ticket(values)
-            out = _outbox_rows(ticket, data, code)
-            with pg_cursor() as cur:
-                caller_id, earlier = cur.execute(
-                    _INTAKE_PG,
-                    {
-                        **values,
-                        "phone": data.caller_phone,
-                        "caller_name": data.caller_name,
-                        "now": now,
-                        "ev_action": event["action"],
-                        "actor_id": event["actor_id"],
-                        "actor_label": event["actor_label"],
-                        "ev_data": json.dumps(event["data"], ensure_ascii=False) if event["data"] else None,
-                        "bands": _array([band for band, _ in keys]),
-                        "band_keys": _array([key for _, key in keys]),
-                        "outbox": json.dumps(out, ensure_ascii=False),
-                        "since": now - dt.timedelta(days=duplicates.WINDOW_DAYS),
-                    },
-                ).fetchone()
-            set_committed_value(ticket, "caller_id", caller_id)
-            ticket.__dict__.pop("caller", None)  # loaded as None while the key was unknown: unloaded again
-            outbox.note_kinds(r["kind"] for r in out)
-            if caller_id is not None and earlier + 1 >= duplicates.REPEAT_THRESHOLD:
-                duplicates.flag_repeat(ticket, now)
-        else:  # SQLite: the same rows, one statement per table
-            if data.caller_phone:
-                values["caller_id"] = db.session.execute(
-                    _UPSERT_CALLER, {"phone": data.caller_phone, "name": data.caller_name, "now": now}
-                ).scalar_one()
-            conn = db.session.connection()
-            tickets = Ticket.__table__
-            values["id"] = conn.execute(
-                tickets.insert().returning(tickets.c.id), {k: v for k, v in values.items() if k != "id"}
-            ).scalar_one()
-            ticket = _loaded_ticket(values)
-            conn.execute(TimelineEvent.__table__.insert(), {**event, "ticket_id": ticket.id})
-            if keys:
-                conn.execute(TicketSignature.__table__.insert(), duplicates.rows_for_keys(ticket.id, keys, now))
-            outbox.add_rows(_outbox_rows(ticket, data, code))
+        ticket = _loaded_ticket(values)
+        out = _outbox_rows(ticket, data, code)
+        with pg_cursor() as cur:
+            caller_id, earlier = cur.execute(
+                _INTAKE_PG,
+                {
+                    **values,
+                    "phone": data.caller_phone,
+                    "caller_name": data.caller_name,
+                    "now": now,
+                    "ev_action": event["action"],
+                    "actor_id": event["actor_id"],
+                    "actor_label": event["actor_label"],
+                    "ev_data": json.dumps(event["data"], ensure_ascii=False) if event["data"] else None,
+                    "bands": _array([band for band, _ in keys]),
+                    "band_keys": _array([key for _, key in keys]),
+                    "outbox": json.dumps(out, ensure_ascii=False),
+                    "since": now - dt.timedelta(days=duplicates.WINDOW_DAYS),
+                },
+            ).fetchone()
+        set_committed_value(ticket, "caller_id", caller_id)
+        ticket.__dict__.pop("caller", None)  # loaded as None while the key was unknown: unloaded again
+        outbox.note_kinds(r["kind"] for r in out)
+        if caller_id is not None and earlier + 1 >= duplicates.REPEAT_THRESHOLD:
             duplicates.flag_repeat(ticket, now)
         if attach is not None:
             attach(ticket)

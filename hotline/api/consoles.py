@@ -74,10 +74,8 @@ def _local_midnight(now: dt.datetime, first_of_month: bool = False) -> dt.dateti
 
 def _bucket(column, unit: str):
     """The local (Asia/Shanghai, UTC+8 all year) hour or day of a UTC timestamp, as text."""
-    if db.engine.dialect.name == "postgresql":
-        fmt = "YYYY-MM-DD HH24" if unit == "hour" else "YYYY-MM-DD"
-        return func.to_char(func.timezone("Asia/Shanghai", column), fmt)
-    return func.strftime("%Y-%m-%d %H" if unit == "hour" else "%Y-%m-%d", column, "+8 hours")
+    fmt = "YYYY-MM-DD HH24" if unit == "hour" else "YYYY-MM-DD"
+    return func.to_char(func.timezone("Asia/Shanghai", column), fmt)
 
 
 def _series(column, start: dt.datetime, unit: str) -> dict[str, int]:

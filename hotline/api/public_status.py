@@ -6,13 +6,12 @@ import hmac
 
 from flask import jsonify, request
 from psycopg.rows import namedtuple_row
-from sqlalchemy import bindparam, select
 
 from hotline.actions.intake import hash_retrieval_code
 from hotline.api import bp
 from hotline.api.serialize import iso
 from hotline.errors import NotFound
-from hotline.extensions import autocommit_engine, on_postgresql, pg_autocommit_cursor
+from hotline.extensions import pg_autocommit_cursor
 from hotline.models import Ticket
 from hotline.models.base import as_utc
 from hotline.workflow import PUBLIC_STATUS, Status
@@ -28,18 +27,13 @@ _COLUMNS = (
     Ticket.answer_text,
     Ticket.closed_at,
 )
-_BY_NUMBER = select(*_COLUMNS).where(Ticket.number == bindparam("number"))
-# PostgreSQL: the same read on the driver's cursor (the busiest public endpoint; one round trip, no SQLAlchemy).
+# On the driver's cursor (the busiest public endpoint; one round trip, no SQLAlchemy).
 _BY_NUMBER_PG = f"SELECT {', '.join(c.key for c in _COLUMNS)} FROM tickets WHERE number = %s"
 
 
 def public_status(number: str, code: str) -> dict:
-    if on_postgresql():
-        with pg_autocommit_cursor(row_factory=namedtuple_row) as cur:
-            row = cur.execute(_BY_NUMBER_PG, (number,)).fetchone()
-    else:
-        with autocommit_engine().connect() as conn:
-            row = conn.execute(_BY_NUMBER, {"number": number}).first()
+    with pg_autocommit_cursor(row_factory=namedtuple_row) as cur:
+        row = cur.execute(_BY_NUMBER_PG, (number,)).fetchone()
     expected = hash_retrieval_code(number, code or "")
     if row is None or not hmac.compare_digest(row.retrieval_code_hash, expected):
         raise NotFound("no ticket with this number and code")

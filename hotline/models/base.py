@@ -13,7 +13,7 @@ def utcnow() -> datetime:
 
 
 def as_utc(value: datetime | None) -> datetime | None:
-    """A time read from the database as aware UTC (SQLite gives naive UTC, PostgreSQL the session's zone)."""
+    """A time as aware UTC (PostgreSQL gives the session's zone; a naive time is taken as UTC)."""
     if value is None:
         return None
     if value.tzinfo is None:
@@ -27,7 +27,7 @@ def sortable_stamp(value: datetime | None) -> str | None:
 
 
 class UTCDateTime(TypeDecorator):
-    """A timezone-aware timestamp that also comes back aware from SQLite (which stores naive text)."""
+    """A timestamptz that refuses naive times on the way in and comes back as aware UTC."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -37,8 +37,7 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return value.astimezone(UTC)
 
     def process_result_value(self, value, dialect):
         return as_utc(value)

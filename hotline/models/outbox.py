@@ -20,7 +20,6 @@ class OutboxMessage(db.Model):
             "ix_outbox_pending",
             "next_attempt_at",
             postgresql_where=text("delivered_at IS NULL"),
-            sqlite_where=text("delivered_at IS NULL"),
         ),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

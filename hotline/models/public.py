@@ -55,5 +55,4 @@ Index(
     "ix_tickets_publishable_created",
     Ticket.created_at,
     postgresql_where=Ticket.publishable.is_(True),
-    sqlite_where=Ticket.publishable.is_(True),
 )

@@ -23,8 +23,8 @@ from hotline.models.base import UTCDateTime, utcnow
 from hotline.models.catalogue import Category, Department, Region
 from hotline.models.people import Caller, User
 
-# BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
-BigId = BigInteger().with_variant(Integer, "sqlite")
+# The ids of the tables that grow with the tickets (a 64-bit identity, never reused).
+BigId = BigInteger()
 
 
 class Ticket(db.Model):
@@ -197,7 +197,6 @@ class Assignment(db.Model):
             "department_id",
             unique=True,
             postgresql_where=text("active"),
-            sqlite_where=text("active"),
         ),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

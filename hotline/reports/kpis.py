@@ -320,9 +320,7 @@ def rankings(p: Period, previous: Period, now: dt.datetime | None = None) -> dic
 
 def _local_day(col):
     """The Asia/Shanghai calendar day of a UTC time column, as YYYY-MM-DD text (China has no DST)."""
-    if db.engine.dialect.name == "postgresql":
-        return func.to_char(func.timezone("Asia/Shanghai", col), "YYYY-MM-DD")
-    return func.strftime("%Y-%m-%d", col, "+8 hours")
+    return func.to_char(func.timezone("Asia/Shanghai", col), "YYYY-MM-DD")
 
 
 def daily(p: Period) -> list[dict[str, Any]]:

@@ -168,13 +168,8 @@ def find(
             .limit(PER_KEY)
             for key in keys
         ]
-        if db.session.get_bind().dialect.name == "postgresql":  # one round trip
-            batches = [db.session.scalars(union_all(*per_key))]
-        else:  # SQLite allows no LIMIT inside a compound select
-            batches = [db.session.scalars(q) for q in per_key]
-        for batch in batches:
-            for tid in batch:
-                hits[tid] = hits.get(tid, 0) + 1
+        for tid in db.session.scalars(union_all(*per_key)):  # one round trip
+            hits[tid] = hits.get(tid, 0) + 1
         best = sorted(hits, key=lambda t: (-hits[t], -t))[:CANDIDATES]
         rows = (
             db.session.execute(
