@@ -106,7 +106,7 @@ def test_admin_edits_a_rule_with_reason_and_the_cache_follows(api):
     )
     assert r.status_code == 204
     assert admin.get("/routing/match?category=040203").get_json()["rule"]["category_path"] == "环境保护"
-    # (SQLite may hand a deleted rule's id out again: only this test's changes count)
+    # (only this test's changes count)
     changes = [
         c
         for c in admin.get("/routing/rule-changes").get_json()["items"]
