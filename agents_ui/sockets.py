@@ -9,6 +9,7 @@ from flask import request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 
+from hotline import metrics
 from hotline.events import NAMESPACE, dept_room
 from hotline.extensions import socketio
 
@@ -48,6 +49,7 @@ def register() -> None:
         for room in rooms_for(user):
             join_room(room, sid=request.sid, namespace=NAMESPACE)  # type: ignore[attr-defined]
         session_users[request.sid] = user.id  # type: ignore[attr-defined]
+        metrics.SOCKET_CONNECTIONS.inc()
         if user.role in TAKES_CALLS:
             console_sids.add(request.sid)  # type: ignore[attr-defined]
             _console_seen(user.id, request.sid)  # type: ignore[attr-defined]
@@ -55,6 +57,8 @@ def register() -> None:
     @socketio.on("disconnect", namespace=NAMESPACE)
     def disconnect(*_args):
         user_id = session_users.pop(request.sid, None)  # type: ignore[attr-defined]
+        if user_id is not None:
+            metrics.SOCKET_CONNECTIONS.dec()
         if user_id is not None and request.sid in console_sids:  # type: ignore[attr-defined]
             console_sids.discard(request.sid)  # type: ignore[attr-defined]
             _console_left(user_id, request.sid)  # type: ignore[attr-defined]

@@ -82,6 +82,15 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     init_integrations(app)
 
+    from hotline import ops
+
+    ops.init_app(app)
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
     from hotline.cli import register_commands
 
     register_commands(app)

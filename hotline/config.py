@@ -121,6 +121,14 @@ class Config:
     OPEN311_JURISDICTION = os.environ.get("HOTLINE_OPEN311_JURISDICTION", "xuancheng.12345.gov.cn")
     OPEN311_MAX_RESULTS = 1000
     OPEN311_MAX_DAYS = 90
+    # Operations (hotline.ops): who may read /metrics (addresses or networks, comma-separated), and what
+    # /readyz accepts: the newest worker heartbeat's age, the oldest undelivered outbox row's age.
+    METRICS_ALLOW = os.environ.get("HOTLINE_METRICS_ALLOW", "127.0.0.1")
+    READY_WORKER_HEARTBEAT_MAX_SECONDS = int(os.environ.get("HOTLINE_READY_WORKER_HEARTBEAT_MAX_SECONDS", "60"))
+    READY_OUTBOX_MAX_AGE_SECONDS = int(os.environ.get("HOTLINE_READY_OUTBOX_MAX_AGE_SECONDS", "300"))
+    # Trusted reverse proxies in front of the app (nginx in deploy/: 1): the client address, scheme and host
+    # come from their X-Forwarded-* headers (werkzeug's ProxyFix); 0 trusts none.
+    PROXY_HOPS = int(os.environ.get("HOTLINE_PROXY_HOPS", "0"))
     # A hotspot (热点) on the monthly page: at least this many tickets of one category in one area.
     HOTSPOT_MIN_TICKETS = 3
 

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 
 from flask import Flask
 from rq import Queue, SimpleWorker
 
+from hotline import health, metrics
 from hotline.extensions import db, get_redis, redis_url, socketio
 from hotline.tasks import QUEUES
 
@@ -28,6 +30,7 @@ def _ticker(app: Flask, stop: threading.Event, every: float = 1.0) -> None:
     while not stop.is_set():
         with app.app_context():
             try:
+                health.beat(get_redis())
                 enqueue_due(get_redis(), reconcile=first)
                 first = False
             except Exception:  # noqa: BLE001 - Redis may be down; try again next tick
@@ -43,6 +46,7 @@ def _ticker(app: Flask, stop: threading.Event, every: float = 1.0) -> None:
 
 def run_worker(app: Flask, burst: bool = False) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    metrics.reset_own_dir(keep_pid=os.getpid())  # counters of this worker's earlier runs
     with app.app_context():
         # The worker only emits; make sure this process's Socket.IO publishes through Redis.
         from hotline import socket_queue

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hotline import access, events, outbox, workflow
+from hotline import access, events, metrics, outbox, workflow
 from hotline.errors import Conflict, DomainError, Forbidden, NotFound
 from hotline.extensions import db
 from hotline.models import Assignment, Department, Ticket, TimelineEvent, User
@@ -125,6 +125,7 @@ def ticket_action(ticket_id: int, action: str, actor: Actor, now: dt.datetime | 
     except BaseException:
         db.session.rollback()
         raise
+    metrics.ACTIONS.labels(action).inc()
     outbox.kick()
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from hotline import events, outbox, validation
+from hotline import events, metrics, outbox, validation
 from hotline.actions._core import Actor
 from hotline.deadlines.calendar import TZ
 from hotline.extensions import db, pg_cursor
@@ -320,6 +320,8 @@ def create_ticket(
     except BaseException:
         db.session.rollback()
         raise
+    metrics.TICKETS_CREATED.labels(data.channel).inc()
+    metrics.ACTIONS.labels("create").inc()
     outbox.kick()
     return ticket, code
 

@@ -1,0 +1,105 @@
+"""Prometheus metrics (prometheus_client): what each process counts, and the exposition for GET /metrics.
+
+A low-level module (no models, no app): actions count through it, hotline.ops serves it.
+
+Under gunicorn several processes serve one host, so counters live in prometheus_client's multiprocess files:
+each process group (socket, API, each worker) has its own directory, PROMETHEUS_MULTIPROC_DIR =
+HOTLINE_METRICS_DIR/<group>, emptied when the group starts (deploy/gunicorn.conf.py, hotline.worker), and
+/metrics merges every group's directory under HOTLINE_METRICS_DIR. A group restarting alone empties only its own
+files. Without PROMETHEUS_MULTIPROC_DIR (tests, `make run`) the counters are this process's own.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import REGISTRY, Collector
+
+REQUESTS = Counter(
+    "hotline_http_requests", "HTTP requests answered, by endpoint, method and status", ["endpoint", "method", "status"]
+)
+LATENCY = Histogram(
+    "hotline_http_request_seconds",
+    "Time to answer an HTTP request in the app (proxy excluded), by endpoint",
+    ["endpoint"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+TICKETS_CREATED = Counter("hotline_tickets_created", "Tickets created, by channel", ["channel"])
+ACTIONS = Counter("hotline_actions", "Ticket actions committed, by name", ["action"])
+SOCKET_CONNECTIONS = Gauge(
+    "hotline_socketio_connections", "Socket.IO consoles connected (/agents)", multiprocess_mode="livesum"
+)
+
+
+def multiprocess_dirs() -> list[Path]:
+    """Every process group's metrics directory on this host (HOTLINE_METRICS_DIR/*), or this process's own."""
+    parent = os.environ.get("HOTLINE_METRICS_DIR", "").strip()
+    if parent and Path(parent).is_dir():
+        return sorted(p for p in Path(parent).iterdir() if p.is_dir())
+    own = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+    return [Path(own)] if own else []
+
+
+def reset_own_dir(keep_pid: int | None = None) -> None:
+    """Empty this process group's directory at its start (files of processes of an earlier run)."""
+    own = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+    if not own:
+        return
+    path = Path(own)
+    path.mkdir(parents=True, exist_ok=True)
+    for file in path.glob("*.db"):
+        if keep_pid is None or not file.stem.endswith(f"_{keep_pid}"):
+            file.unlink(missing_ok=True)
+
+
+class _HostCollector(Collector):
+    """prometheus_client's multiprocess merge over the files of all the host's process groups."""
+
+    def __init__(self, dirs: list[Path]):
+        self.dirs = dirs
+
+    def collect(self) -> Iterable[Metric]:
+        files = [str(f) for d in self.dirs for f in d.glob("*.db")]
+        return MultiProcessCollector.merge(files, accumulate=True)
+
+
+class _Live(Collector):
+    """Figures read at scrape time (outbox backlog, queue lengths, ...): `read()` gives Metric objects."""
+
+    def __init__(self, read: Callable[[], Iterable[Metric]]):
+        self.read = read
+
+    def collect(self) -> Iterable[Metric]:
+        return self.read()
+
+
+def exposition(live: Callable[[], Iterable[Metric]]) -> bytes:
+    """The Prometheus text of this host's counters plus the live figures."""
+    dirs = multiprocess_dirs()
+    if dirs:
+        counted = CollectorRegistry()
+        counted.register(_HostCollector(dirs))
+    else:
+        counted = REGISTRY
+    read_now = CollectorRegistry()
+    read_now.register(_Live(live))
+    return generate_latest(counted) + generate_latest(read_now)
+
+
+def observe_request(endpoint: str, method: str, status: int, started: float) -> None:
+    REQUESTS.labels(endpoint, method, str(status)).inc()
+    LATENCY.labels(endpoint).observe(time.perf_counter() - started)
+
+
+def mark_process_dead(pid: int) -> None:
+    """gunicorn's child_exit: a dead worker's live gauges no longer count."""
+    from prometheus_client import multiprocess
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(pid)
