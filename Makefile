@@ -12,16 +12,18 @@ LOCALES := zh_Hans_CN
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv assets run test lint fmt migrate i18n clean distclean
+.PHONY: help venv assets static run deploy-local test lint fmt migrate i18n clean distclean
 
 help:
 	@echo "make run       start web + worker on http://127.0.0.1:$${PORT:-5000} (embedded PostgreSQL/Redis by default)"
+	@echo "make deploy-local  the production layout (nginx, socket group, API group, worker) on http://127.0.0.1:$${PORT:-8080}"
 	@echo "make test      run the whole pytest suite (ARGS='-k name' to pick; DATABASE_URL/REDIS_URL honoured)"
 	@echo "make lint      ruff check"
 	@echo "make fmt       ruff format + ruff check --fix"
 	@echo "make migrate   flask db upgrade on the configured database"
 	@echo "make i18n      extract, update and compile the translations"
 	@echo "make assets    npm ci and copy socket.io-client, chart.js and @twilio/voice-sdk into agents_ui/static/vendor (no CDN)"
+	@echo "make static    build every static file, front-end libraries included, into STATIC_ROOT (default instance/static)"
 	@echo "make venv      create $(VENV) and install requirements-dev.txt (reruns when requirements change)"
 	@echo "make clean     remove caches and test artefacts; make distclean also removes $(VENV) and instance/"
 
@@ -53,6 +55,16 @@ $(VENDOR_STAMP): package.json package-lock.json
 
 run: venv assets
 	$(BIN)/python -m hotline.devserver
+
+# The static files nginx serves (deploy/): the app's and the front-end libraries, laid out by URL path.
+STATIC_ROOT ?= instance/static
+static: venv assets
+	$(BIN)/python -m deploy.static $(STATIC_ROOT)
+
+# The production layout of deploy/ in the foreground: nginx on PORT (default 8080), the socket group, the API
+# group, one worker (deploy/local.py). Ctrl-C stops everything.
+deploy-local: static
+	STATIC_ROOT=$(STATIC_ROOT) $(BIN)/python -m deploy.local
 
 # pytest's exit status 5 means it collected no test at all: say so loudly, and fail.
 test: venv assets

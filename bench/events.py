@@ -18,11 +18,18 @@ Every run checks that each client of the right department got each of its depart
 that no client received another department's event. All processes share this machine's clock.
 
     .venv/bin/python bench/events.py [--clients 200] [--departments 20] [--tickets 250] [--threads 8] [--rate 25]
+    .venv/bin/python bench/events.py --url http://127.0.0.1:8080 --database-url URL --redis-url URL [--channel C]
+
+--url measures a deployment that is already running (`make deploy-local`: every client and every action goes
+through its nginx, Socket.IO to its socket group) instead of starting two instances: the bench's department
+users are created in the deployment's database (--database-url), and the in-process runs publish on the
+deployment's Redis (--redis-url, and --channel when it sets HOTLINE_SOCKETIO_CHANNEL); nothing is flushed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import multiprocessing
 import os
@@ -158,9 +165,16 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=8)
     p.add_argument("--client-processes", type=int, default=4)
     p.add_argument("--rate", type=int, default=25, help="actions per second of the paced runs")
+    p.add_argument("--url", help="measure the deployment running at URL (e.g. make deploy-local's nginx)")
+    p.add_argument("--database-url", help="with --url: the deployment's database")
+    p.add_argument("--channel", default="flask-socketio", help="with --url: the deployment's Socket.IO channel")
     args = p.parse_args()
+    if args.url and not args.database_url:
+        p.error("--url needs --database-url (the bench creates its department users there)")
 
-    url = fresh_database(args.admin_url, "hotline_bench_events")
+    url = args.database_url if args.url else fresh_database(args.admin_url, "hotline_bench_events")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     os.environ.update(DATABASE_URL=url, REDIS_URL=args.redis_url)
     from flask_migrate import upgrade
 
@@ -174,7 +188,8 @@ def main() -> None:
     with app.app_context():
         upgrade()
         seed_demo()
-        get_redis().flushdb()
+        if not args.url:
+            get_redis().flushdb()
         codes = list(
             db.session.scalars(
                 select(Department.code)
@@ -192,12 +207,18 @@ def main() -> None:
         sup_token = issue_token(db.session.scalar(select(User).where(User.username == "supervisor")))
     print(f"database {make_url(url).database}; {len(codes)} departments; redis {args.redis_url}")
 
-    channel = f"hotline-bench-events-{os.getpid()}"
-    tmp = tempfile.mkdtemp(prefix="bench-events-")  # the servers' logs stay here
-    print(f"web server logs in {tmp}")
-    with web_servers(
-        url, args.redis_url, count=2, tmp_dir=tmp, threads=args.clients // 2 + 100, channel=channel
-    ) as urls:
+    if args.url:
+        channel = args.channel
+        servers = contextlib.nullcontext([args.url, args.url])
+        print(f"the deployment at {args.url}: every client and action through it")
+    else:
+        channel = f"hotline-bench-events-{os.getpid()}"
+        tmp = tempfile.mkdtemp(prefix="bench-events-")  # the servers' logs stay here
+        print(f"web server logs in {tmp}")
+        servers = web_servers(
+            url, args.redis_url, count=2, tmp_dir=tmp, threads=args.clients // 2 + 100, channel=channel
+        )
+    with servers as urls:
         t0 = time.perf_counter()
         clients = RemoteClients(
             [(urls[i % 2], tokens[codes[i % len(codes)]], codes[i % len(codes)]) for i in range(args.clients)],

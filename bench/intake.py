@@ -5,6 +5,14 @@ Prints figures, not pass/fail. Run from the repository root with the project's v
 
     .venv/bin/python bench/intake.py [--n 2000] [--concurrency 8] [--workers 2] [--threads 2]
                                      [--keep] [--json] [--ref HEAD] [--py-spy FILE]
+    .venv/bin/python bench/intake.py --url http://127.0.0.1:8080 [--database-url URL] ...
+
+--url URL measures a deployment that is already running (`make deploy-local`: through its nginx) instead of
+starting gunicorn on a scratch database: no database or server of its own, the demo operator logs in there,
+the tickets stay. Start it with the status lookups' limit out of reach, as the bench does for its own server
+(HOTLINE_PUBLIC_LOOKUP_RATE_LIMIT="1000000000 per minute;1000000000 per hour"): every client is one address.
+--database-url (the deployment's database) adds the ticket-number check in the database; the baseline runs on
+--admin-url's database either way. Server CPU is then not measured (it is in "other").
 
 --ref REF serves a `git archive` snapshot of REF instead of the working tree (useful while the
 tree is mid-edit); --py-spy FILE samples the gunicorn worker (GIL holder) during intake and prints
@@ -945,6 +953,8 @@ def main() -> int:
     )
     ap.add_argument("--skip-baseline", action="store_true")
     ap.add_argument("--ref", help="serve a git snapshot of REF (e.g. HEAD) instead of the working tree")
+    ap.add_argument("--url", help="measure the deployment running at URL (e.g. make deploy-local's nginx)")
+    ap.add_argument("--database-url", help="with --url: the deployment's database, for the ticket-number check")
     args = ap.parse_args()
     if args.worker_connections < 0:
         args.worker_connections = -(-args.concurrency // args.workers)
@@ -968,6 +978,11 @@ def run(args: argparse.Namespace, source: str) -> int:
 
     host, port = args.host, args.port
     db_url = with_dbname(args.admin_url, args.db_name)
+    remote = bool(args.url)
+    if remote:
+        parts = urlsplit(args.url)
+        host, port = parts.hostname or "127.0.0.1", parts.port or 80
+        db_url = args.database_url or ""
     env = {
         **os.environ,
         "DATABASE_URL": db_url,
@@ -1001,10 +1016,12 @@ def run(args: argparse.Namespace, source: str) -> int:
     }
 
     wc = f" --worker-connections {args.worker_connections}" if args.worker_connections else ""
-    say(
-        f"intake benchmark — {args.n} tickets, client concurrency {args.concurrency}, "
-        f"gunicorn -w {args.workers} --threads {args.threads}{wc}"
+    served_by = (
+        f"the deployment at {args.url}" if remote else f"gunicorn -w {args.workers} --threads {args.threads}{wc}"
     )
+    if remote:
+        results["config"]["url"] = args.url
+    say(f"intake benchmark — {args.n} tickets, client concurrency {args.concurrency}, {served_by}")
     say(f"source: {source}; load average at start {os.getloadavg()[0]:.2f}")
     say(
         f"NOTE: client (Python threads), gunicorn, PostgreSQL and Redis all share this machine's "
@@ -1036,23 +1053,26 @@ def run(args: argparse.Namespace, source: str) -> int:
     try:
         # 1. fresh database and Redis db
         t = time.perf_counter()
-        recreate_database(args.admin_url, args.db_name)
-        created_db = True
-        redis.Redis.from_url(args.redis_url).flushdb()
-        run_flask(["db", "upgrade"], env)
-        run_flask(["seed-demo"], env)
-        results["config"]["postgres"] = pg_settings(db_url)
-        say(
-            f"setup: database {args.db_name} recreated, migrated, seeded; redis flushed "
-            f"({time.perf_counter() - t:.1f}s)"
-        )
-        say(f"postgres: {results['config']['postgres']}")
+        if remote:
+            say(f"setup: none (the deployment at {args.url} has its own database and Redis)")
+        else:
+            recreate_database(args.admin_url, args.db_name)
+            created_db = True
+            redis.Redis.from_url(args.redis_url).flushdb()
+            run_flask(["db", "upgrade"], env)
+            run_flask(["seed-demo"], env)
+            results["config"]["postgres"] = pg_settings(db_url)
+            say(
+                f"setup: database {args.db_name} recreated, migrated, seeded; redis flushed "
+                f"({time.perf_counter() - t:.1f}s)"
+            )
+            say(f"postgres: {results['config']['postgres']}")
 
         meter = CpuMeter(None)
 
         # 2. baseline
         if not args.skip_baseline:
-            base = run_baseline(db_url, payloads, args.concurrency, meter)
+            base = run_baseline(args.admin_url if remote else db_url, payloads, args.concurrency, meter)
             results["baseline"] = base.summary("ok")
             s = results["baseline"]
             say(
@@ -1063,15 +1083,16 @@ def run(args: argparse.Namespace, source: str) -> int:
             say(fmt_cpu(s, s["requests"]))
 
         # 3. server
-        extra = ["--worker-connections", str(args.worker_connections)] if args.worker_connections else []
-        server = Server(args.workers, args.threads, host, port, env, extra)
-        t = time.perf_counter()
-        server.start()
-        meter = CpuMeter(server.proc.pid if server.proc else None)
-        say(
-            f"\ngunicorn up in {time.perf_counter() - t:.1f}s: {' '.join(server.cmd)} "
-            f"(worker pids {server.worker_pids()}, log {server.log_path})"
-        )
+        if not remote:
+            extra = ["--worker-connections", str(args.worker_connections)] if args.worker_connections else []
+            server = Server(args.workers, args.threads, host, port, env, extra)
+            t = time.perf_counter()
+            server.start()
+            meter = CpuMeter(server.proc.pid if server.proc else None)
+            say(
+                f"\ngunicorn up in {time.perf_counter() - t:.1f}s: {' '.join(server.cmd)} "
+                f"(worker pids {server.worker_pids()}, log {server.log_path})"
+            )
 
         # 4. token
         status, body = request_json(
@@ -1143,8 +1164,11 @@ def run(args: argparse.Namespace, source: str) -> int:
                 except (ValueError, KeyError, TypeError):
                     pass
         dupes = [num for num, c in Counter(numbers).items() if c > 1]
-        with psycopg.connect(db_url, autocommit=True) as conn:
-            db_total, db_distinct = conn.execute("SELECT count(*), count(DISTINCT number) FROM tickets").fetchone()
+        if db_url:
+            with psycopg.connect(db_url, autocommit=True) as conn:
+                db_total, db_distinct = conn.execute("SELECT count(*), count(DISTINCT number) FROM tickets").fetchone()
+        else:  # a deployment whose database the bench was not given: the responses alone
+            db_total = db_distinct = len(set(numbers))
         results["uniqueness"] = {
             "responses": len(numbers),
             "distinct": len(set(numbers)),
@@ -1219,7 +1243,7 @@ def run(args: argparse.Namespace, source: str) -> int:
         # 8. summary
         say("\n" + "=" * 100)
         say(
-            f"summary  (gunicorn -w {args.workers} --threads {args.threads}{wc}; client concurrency "
+            f"summary  ({served_by}; client concurrency "
             f"{args.concurrency}; client, server and PostgreSQL share {os.cpu_count()} cores)"
         )
         for key, label, unit in (

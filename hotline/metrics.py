@@ -46,16 +46,13 @@ def multiprocess_dirs() -> list[Path]:
     return [Path(own)] if own else []
 
 
-def reset_own_dir(keep_pid: int | None = None) -> None:
-    """Empty this process group's directory at its start (files of processes of an earlier run)."""
+def reset_own_dir(keep_pid: int) -> None:
+    """A worker process at its start: files of the processes of an earlier run in its directory go."""
     own = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
-    if not own:
-        return
-    path = Path(own)
-    path.mkdir(parents=True, exist_ok=True)
-    for file in path.glob("*.db"):
-        if keep_pid is None or not file.stem.endswith(f"_{keep_pid}"):
-            file.unlink(missing_ok=True)
+    if own:
+        for file in Path(own).glob("*.db"):
+            if not file.stem.endswith(f"_{keep_pid}"):
+                file.unlink(missing_ok=True)
 
 
 class _HostCollector(Collector):
@@ -95,11 +92,3 @@ def exposition(live: Callable[[], Iterable[Metric]]) -> bytes:
 def observe_request(endpoint: str, method: str, status: int, started: float) -> None:
     REQUESTS.labels(endpoint, method, str(status)).inc()
     LATENCY.labels(endpoint).observe(time.perf_counter() - started)
-
-
-def mark_process_dead(pid: int) -> None:
-    """gunicorn's child_exit: a dead worker's live gauges no longer count."""
-    from prometheus_client import multiprocess
-
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        multiprocess.mark_process_dead(pid)
