@@ -1,7 +1,7 @@
 """`make deploy-local`: the production layout (deploy/) on this machine, in the foreground.
 
 nginx with a config rendered from deploy/nginx/hotline.conf.in into instance/deploy-local-<PORT>/, serving the
-static files built by `make static`; the socket group (gunicorn -w 1 --threads 200) and the API group (gunicorn
+static files built by `make static`; the socket group (gunicorn -w 1 --threads 300) and the API group (gunicorn
 -w 2 --threads 2 --worker-connections 4), each on a free port of 127.0.0.1 with deploy/gunicorn.conf.py; one
 worker. nginx listens on HOST:PORT (127.0.0.1:8080 by default).
 
@@ -212,7 +212,7 @@ def main() -> int:
         gunicorn = [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "--no-control-socket"]
         children["socket group"] = spawn(
             "socket group",
-            [*gunicorn, "-w", "1", "--threads", "200", "-b", f"127.0.0.1:{socket_port}", "wsgi:app"],
+            [*gunicorn, "-w", "1", "--threads", "300", "-b", f"127.0.0.1:{socket_port}", "wsgi:app"],
             group_env("socket"),
         )
         api_shape = ["-w", str(API_PROCESSES), "--threads", "2", "--worker-connections", str(WORKER_CONNECTIONS)]
