@@ -19,7 +19,11 @@ STATIC_DIRS = {
     "/integrations/console/static/": ROOT / "integrations" / "console" / "static",
 }
 # What must be there for the consoles to work (copied from node_modules by `make assets`).
-VENDOR_FILES = ("agents/static/vendor/socket.io.js", "agents/static/vendor/chart.umd.js")
+VENDOR_FILES = (
+    "agents/static/vendor/socket.io.js",
+    "agents/static/vendor/chart.umd.js",
+    "agents/static/vendor/twilio-voice.min.js",
+)
 
 
 def build(target: Path) -> list[str]:
