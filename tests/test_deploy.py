@@ -157,12 +157,17 @@ def test_deploy_local_layouts_behind_nginx(app, database_uri, redis_url, tmp_pat
         **os.environ,
         "DATABASE_URL": database_uri,
         "REDIS_URL": redis_url,
-        "STATIC_ROOT": str(tmp_path / "static"),
         "HOTLINE_TELEPHONY": "console",
         "SECRET_KEY": "deploy-local-test-secret",  # both layouts accept each other's logins
     }
-    a = Layout(free_port(), {**env, "HOTLINE_INSTANCE_DIR": str(tmp_path / "a")}, tmp_path / "a.log")
-    b = Layout(free_port(), {**env, "HOTLINE_INSTANCE_DIR": str(tmp_path / "b")}, tmp_path / "b.log")
+    a, b = (
+        Layout(
+            free_port(),
+            {**env, "HOTLINE_INSTANCE_DIR": str(tmp_path / name), "STATIC_ROOT": str(tmp_path / name / "static")},
+            tmp_path / f"{name}.log",
+        )
+        for name in ("a", "b")
+    )
     listener = None
     try:
         a.wait_ready()
