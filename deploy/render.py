@@ -45,7 +45,6 @@ def render_nginx(
         "api_servers": "\n".join(
             [f"    server {s} max_conns={cap};" for s in api] + [f"    server {s} backup;" for s in api]
         ),
-        "api_keepalive": str(cap * len(api)),
         "static_locations": "\n".join(
             f"    location ^~ {prefix} {{\n"
             f"        root {static_root};\n"

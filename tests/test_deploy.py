@@ -51,7 +51,7 @@ def test_the_env_template_lists_every_setting_the_code_reads():
 def test_the_nginx_site_caps_the_api_group_as_the_units_size_it():
     site = render.render_nginx(api_servers=["10.0.0.5:8001", "10.0.0.6:8001"], socket_servers=["10.0.0.5:8000"])
     assert "server 10.0.0.5:8001 max_conns=8;" in site and "server 10.0.0.6:8001 max_conns=8;" in site
-    assert "server 10.0.0.5:8001 backup;" in site and "keepalive 16;" in site
+    assert "server 10.0.0.5:8001 backup;" in site and "keepalive" not in site
     assert re.search(r"upstream hotline_socket \{\s+ip_hash;\s+server 10.0.0.5:8000;", site)
     api_unit = (ROOT / "deploy" / "systemd" / "hotline-api.service").read_text()
     shape = f"-w {render.API_PROCESSES} --threads 2 --worker-connections {render.WORKER_CONNECTIONS}"
