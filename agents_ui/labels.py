@@ -115,6 +115,23 @@ PHONE = {
     "not_configured": _l("Softphone not configured"),
     "seconds_left": _l("s left"),
     "calling_back": _l("Calling back"),
+    "voicemail_content": _l("Voice message from the caller: "),
+    "called_back": _l("Call-back placed"),
+    "create_ticket": _l("Create a ticket"),
+    "call_back": _l("Call back"),
+    "play": _l("Play"),
+    "pending": _l("Not fetched yet"),
+    "remove": _l("Remove"),
+}
+DIRECTION = {"inbound": _l("Incoming"), "outbound": _l("Outgoing")}
+OUTCOME = {
+    "answered": _l("Answered"),
+    "abandoned": _l("Abandoned"),
+    "voicemail": _l("Voice message"),
+    "self_service": _l("Self-service"),
+    "missed": _l("Busy line"),
+    "no_answer": _l("No answer"),
+    "failed": _l("Failed"),
 }
 
 
@@ -131,4 +148,6 @@ def all_labels() -> dict:
         "ui": plain(UI),
         "presence": plain(PRESENCE),
         "phone": plain(PHONE),
+        "direction": plain(DIRECTION),
+        "outcome": plain(OUTCOME),
     }

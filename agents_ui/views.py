@@ -36,10 +36,10 @@ HOME = {
     "department": "agents.department",
     "supervisor": "agents.wallboard",
     "admin": "agents.wallboard",
-    "leader": "agents.wallboard",
+    "leader": "agents.leader_console",
 }
 NAV = {
-    "operator": ["agents.operator", "agents.knowledge"],
+    "operator": ["agents.operator", "agents.knowledge", "agents.calls_page"],
     "department": ["agents.department"],
     "supervisor": [
         "agents.wallboard",
@@ -49,6 +49,8 @@ NAV = {
         "agents.monthly_report",
         "agents.contact_reads_page",
         "agents.rules_page",
+        "agents.calls_page",
+        "agents.leader_slots_page",
     ],
     "admin": [
         "agents.wallboard",
@@ -58,8 +60,10 @@ NAV = {
         "agents.monthly_report",
         "agents.contact_reads_page",
         "agents.rules_page",
+        "agents.calls_page",
+        "agents.leader_slots_page",
     ],
-    "leader": ["agents.wallboard", "agents.monthly_report"],
+    "leader": ["agents.leader_console", "agents.wallboard", "agents.monthly_report", "agents.calls_page"],
 }
 
 
@@ -85,6 +89,9 @@ def nav_items() -> list[tuple[str, str]]:
         "agents.monthly_report": _("Monthly report"),
         "agents.contact_reads_page": _("Personal data reads"),
         "agents.rules_page": _("Dispatch catalogue"),
+        "agents.calls_page": _("Calls"),
+        "agents.leader_slots_page": _("Leaders on duty"),
+        "agents.leader_console": _("Leader console"),
     }
     if not current_user.is_authenticated:
         return []

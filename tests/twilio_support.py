@@ -19,14 +19,48 @@ ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "12345678901234567890123456789012"
 
 
+def tone_wav(seconds: float = 1.0, rate: int = 8000) -> bytes:
+    """A real WAV file (8 kHz mono 16-bit, a 440 Hz tone), like the recordings Twilio serves."""
+    import io
+    import math
+    import struct
+    import wave
+
+    frames = b"".join(
+        struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate))) for i in range(int(seconds * rate))
+    )
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(frames)
+    return out.getvalue()
+
+
 class FakeTwilioApi:
     def __init__(self) -> None:
         self.requests: list[dict] = []
+        self.recording = tone_wav()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args) -> None:  # keep the test output clean
                 pass
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                auth = self.headers.get("Authorization", "")
+                user = base64.b64decode(auth[6:]).decode().split(":")[0] if auth.startswith("Basic ") else None
+                outer.requests.append({"method": "GET", "path": self.path, "form": {}, "user": user})
+                if "/Recordings/" in self.path and self.path.endswith(".wav") and user == ACCOUNT_SID:
+                    status, ctype, data = 200, "audio/x-wav", outer.recording
+                else:
+                    status, ctype, data = 404, "application/json", b'{"status": 404, "message": "not found"}'
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length") or 0)

@@ -4,6 +4,7 @@
 
 const form = $("#intake");
 let categories = [], byCode = new Map(), current = null, routingAvailable = true, duplicatesAvailable = true;
+let callId = null;  // the call the form records (a screen-pop, or ?call= from the calls page): the ticket links to it
 
 /* ---- reference data ---- */
 async function loadReference() {
@@ -80,6 +81,7 @@ form.caller_phone.addEventListener("change", (e) => showHistory(e.target.value))
 
 function screenPop(ev) {
   newTicket();  // first: a new ticket hides the pop
+  callId = ev.id || null;
   $("#screen-pop").classList.remove("hidden");
   $("#pop-number").textContent = ev.from || ev.caller_phone || "";
   form.caller_phone.value = ev.from || ev.caller_phone || "";
@@ -175,11 +177,13 @@ function showCurrent(t, note) {
     <b class="status">${esc(statusLabel(t.status))}</b> ${note ? esc(note) : ""}
     ${t.retrieval_code ? `<div class="muted">${esc("提取码 / code")}: <b>${esc(t.retrieval_code)}</b></div>` : ""}`;
   $("#current-ticket").classList.remove("muted");
-  $("#outcomes").classList.toggle("hidden", t.status !== "accepted");
+  // A leader on duty records the request; the centre's operators dispatch it.
+  $("#outcomes").classList.toggle("hidden", t.status !== "accepted" || document.body.dataset.role === "leader");
 }
 async function createTicket() {
   try {
-    const t = await api("POST", "/tickets", intakeBody());
+    const t = await api("POST", callId ? `/calls/${callId}/tickets` : "/tickets", intakeBody());
+    callId = null;
     showCurrent(t, L.ui.created);
     flash(L.ui.created + " " + t.number);
     $("#answer-text").focus();
@@ -206,6 +210,7 @@ function newTicket() {
   $("#category-chosen").textContent = "";
   renderTree("");
   current = null;
+  callId = null;
   $("#current-ticket").textContent = "—";
   $("#outcomes").classList.add("hidden");
   $("#suggestions").textContent = "";
@@ -233,5 +238,13 @@ connectLive((ev) => {
 });
 
 loadReference().then(() => renderTree("")).catch((e) => flash(errorText(e), "error"));
+/* From the calls page: a voice message (or a missed call) becomes a ticket linked to its call. */
+const fromCall = new URLSearchParams(location.search).get("call");
+if (fromCall) {
+  api("GET", `/calls/${Number(fromCall)}`).then((c) => {
+    screenPop({id: c.id, from: c.from});
+    if (c.voicemail) form.content.value = L.phone.voicemail_content;
+  }).catch((e) => flash(errorText(e), "error"));
+}
 searchKnowledge("");
 form.caller_phone.focus();

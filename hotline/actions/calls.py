@@ -21,7 +21,7 @@ from hotline import access, outbox
 from hotline.actions.intake import IntakeData, create_ticket
 from hotline.actions.presence import available_now, effective_status
 from hotline.deadlines.calendar import TZ
-from hotline.errors import Conflict, NotFound, ValidationError
+from hotline.errors import Conflict, Forbidden, NotFound, ValidationError
 from hotline.extensions import autocommit_engine, db
 from hotline.models import (
     Call,
@@ -422,6 +422,7 @@ def call_status(
             call.ended_at = _earliest(call.ended_at, end)
         if recording_url and not call.recording_url:
             call.recording_url = recording_url
+            _fetch_recording_later(call)
         _recompute(call)
         call.updated_at = now
         if call.callback_of_id and call.answered_at is not None:
@@ -485,7 +486,8 @@ def voice_message(call_sid: str, recording_url: str | None, transcript: str | No
         if transcript:
             parts.append(transcript.strip())
         if recording_url:
-            parts.append(f"录音：{recording_url}")
+            # Not the URL: it is Twilio's, for the server only; staff play it on /agents/calls.
+            parts.append("录音已保存，可在来电记录（/agents/calls）中收听。")
         data = IntakeData(
             channel="phone",
             type="help",
@@ -498,6 +500,7 @@ def voice_message(call_sid: str, recording_url: str | None, transcript: str | No
         def link(ticket: Ticket, code: str) -> None:
             call.ticket_id = ticket.id
             call.recording_url = recording_url or call.recording_url or "console:text"
+            _fetch_recording_later(call)
             call.callback_needed = True
             call.queued = False
             call.updated_at = utcnow()
@@ -740,3 +743,33 @@ def console_leg(call_id: int, actor: User, status: str) -> Call:
         raise Conflict("the caller has hung up")
     db.session.rollback()
     return call_status("CL" + call.call_sid[2:], status, parent_call_sid=call.call_sid)
+
+
+def _fetch_recording_later(call: Call) -> None:
+    """The worker fetches the message's audio from Twilio (hotline.tasks.calls), so staff play it through us."""
+    if (call.recording_url or "").startswith("https://"):
+        outbox.add_job("hotline.tasks.calls.fetch_recording", [call.id])
+
+
+def ticket_from_call(call_id: int, data: IntakeData, actor: User) -> tuple[Ticket, str]:
+    """The intake form during (or after) a call: the ticket is created and linked to the call in one transaction.
+    A leader on duty (领导接听) records tickets only for the calls routed to them; a call gets one ticket."""
+    call = db.session.get(Call, call_id)
+    if call is None:
+        raise NotFound("no such call")
+    if actor.role == "leader" and call.operator_id != actor.id:
+        raise Forbidden("this call was not routed to you")
+    if call.ticket_id is not None:
+        raise Conflict("this call already has a ticket")
+    db.session.rollback()
+
+    def link(ticket: Ticket, _code: str) -> None:
+        linked = db.session.execute(
+            update(Call)
+            .where(Call.id == call_id, Call.ticket_id.is_(None))
+            .values(ticket_id=ticket.id, updated_at=utcnow())
+        )
+        if linked.rowcount != 1:  # another ticket was linked meanwhile: this one is not created
+            raise Conflict("this call already has a ticket")
+
+    return create_ticket(data, actor, before_commit=link)

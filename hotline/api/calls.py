@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import g, jsonify, request
+from flask import g, jsonify, request, send_file
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from hotline.access import mask_phone
 from hotline.actions import calls as call_actions
 from hotline.actions import presence as presence_actions
 from hotline.api import bp
@@ -16,7 +18,7 @@ from hotline.api.serialize import iso
 from hotline.deadlines.calendar import TZ
 from hotline.errors import NotFound, ValidationError
 from hotline.extensions import db
-from hotline.models import Call, LeaderSlot, OperatorPresence, User
+from hotline.models import Call, LeaderSlot, OperatorPresence, Ticket, User
 from hotline.models.base import utcnow
 from hotline.models.calls import PRESENCE
 from hotline.reports.calls import call_centre_figures
@@ -39,12 +41,20 @@ def presence_to_dict(p: OperatorPresence) -> dict:
     }
 
 
-def call_to_dict(c: Call) -> dict:
+def call_to_dict(c: Call, user=None, ticket_number: str | None = None) -> dict:
+    """A call record. A leader sees callers' numbers masked, except on the calls routed to them; the recording is
+    our URL (the audio the worker fetched), never Twilio's."""
+    caller = c.from_number
+    if user is not None and user.role == "leader" and c.operator_id != user.id:
+        caller = mask_phone(caller) or caller
+    has_audio = (c.recording_url or "").startswith("https://")
     return {
         "id": c.id,
         "call_sid": c.call_sid,
         "direction": c.direction,
-        "from": c.from_number,
+        "from": caller,
+        "operator_name": c.operator.display_name if c.operator_id and c.operator else None,
+        "ticket_number": ticket_number,
         "to": c.to_number,
         "line": c.line,
         "status": c.status,
@@ -59,7 +69,8 @@ def call_to_dict(c: Call) -> dict:
         "ended_at": iso(c.ended_at),
         "wait_seconds": c.wait_seconds,
         "talk_seconds": c.talk_seconds,
-        "recording_url": c.recording_url,
+        "voicemail": bool(c.recording_url),
+        "recording": f"/api/v1/calls/{c.id}/recording" if has_audio else None,
         "callback_needed": c.callback_needed,
         "called_back_at": iso(c.called_back_at),
     }
@@ -110,14 +121,24 @@ def _page() -> int:
 @bp.get("/calls")
 @login_required(CENTRE)
 def list_calls():
-    query = select(Call).order_by(Call.id.desc())
-    if request.args.get("callback") in ("1", "true"):  # the call-back list: missed, not yet called back
+    """Newest first, 50 a page; `date` (a local day), `callback=1` (the call-back list: missed, not yet called
+    back), `voicemail=1` (voice messages), `outcome`."""
+    query = select(Call).options(selectinload(Call.operator)).order_by(Call.id.desc())
+    if request.args.get("callback") in ("1", "true"):
         query = query.where(Call.callback_needed.is_(True), Call.called_back_at.is_(None))
+    if request.args.get("voicemail") in ("1", "true"):
+        query = query.where(Call.recording_url.is_not(None))
     if outcome := request.args.get("outcome"):
         query = query.where(Call.outcome == outcome)
+    if request.args.get("date"):
+        day = _day("date")
+        start = dt.datetime.combine(day, dt.time(), TZ)
+        query = query.where(Call.started_at >= start, Call.started_at < start + dt.timedelta(days=1))
     per_page = 50
-    rows = db.session.scalars(query.limit(per_page).offset((_page() - 1) * per_page))
-    return jsonify([call_to_dict(c) for c in rows])
+    rows = list(db.session.scalars(query.limit(per_page).offset((_page() - 1) * per_page)))
+    ids = {c.ticket_id for c in rows if c.ticket_id}
+    numbers = dict(db.session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids))).all()) if ids else {}
+    return jsonify([call_to_dict(c, g.user, numbers.get(c.ticket_id)) for c in rows])
 
 
 @bp.get("/calls/<int:call_id>")
@@ -126,7 +147,23 @@ def get_call(call_id: int):
     call = db.session.get(Call, call_id)
     if call is None:
         raise NotFound("no such call")
-    return jsonify(call_to_dict(call))
+    number = db.session.scalar(select(Ticket.number).where(Ticket.id == call.ticket_id)) if call.ticket_id else None
+    return jsonify(call_to_dict(call, g.user, number))
+
+
+@bp.get("/calls/<int:call_id>/recording")
+@login_required(CENTRE)
+def call_recording(call_id: int):
+    """The voice message's audio, as the worker fetched it from Twilio (hotline.tasks.calls)."""
+    from hotline.tasks.calls import recording_path
+
+    call = db.session.get(Call, call_id)
+    if call is None or not (call.recording_url or "").startswith("https://"):
+        raise NotFound("no recording for this call")
+    path = recording_path(call.id)
+    if not path.exists():
+        raise NotFound("the recording has not been fetched from Twilio yet", code="recording_pending")
+    return send_file(path, mimetype="audio/wav", conditional=True, max_age=0)
 
 
 @bp.post("/calls/<int:call_id>/ticket")

@@ -54,3 +54,21 @@ def console_answer(call_id: int):
 def console_hang_up(call_id: int):
     _console_only()
     return jsonify(call_to_dict(call_actions.console_leg(call_id, g.user, "completed")))
+
+
+@bp.post("/calls/<int:call_id>/tickets")
+@login_required(TAKES_CALLS)
+def ticket_from_call(call_id: int):
+    """The intake form of a call (the operator's, or the leader's on duty for calls routed to them): 201 and the
+    ticket, linked to the call."""
+    from hotline.actions.intake import parse_intake
+    from hotline.api.auth import json_body
+    from hotline.api.serialize import tickets_to_dicts
+
+    data = parse_intake(json_body())
+    ticket, code = call_actions.ticket_from_call(call_id, data, g.user)
+    known = {ticket.caller_id: (data.caller_phone, data.caller_name)} if ticket.caller_id else {}
+    body = tickets_to_dicts([ticket], g.user, known_callers=known, fresh=True)[0]
+    body["retrieval_code"] = code  # shown once, to be read out to the caller
+    body["call_id"] = call_id
+    return jsonify(body), 201

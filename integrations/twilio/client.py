@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+import requests
 from twilio.rest import Client
+
+RECORDING_MAX_BYTES = 20 * 1024 * 1024  # a two-minute message is ~2 MB as WAV
 
 
 @dataclass
@@ -19,6 +23,28 @@ class TwilioClient:
         if base:  # tests and staging point the client at a local stand-in for api.twilio.com
             client.api.base_url = base.rstrip("/")
         return cls(client, config.get("TWILIO_FROM_NUMBER") or "+12345")
+
+    def fetch_recording(self, recording_url: str) -> tuple[bytes, str]:
+        """A voice message's audio (WAV) with its content type, fetched with the account's credentials from the
+        RecordingUrl Twilio reported (on TWILIO_API_BASE when set). The twilio library's HTTP client decodes
+        bodies as text, so the bytes come through requests with the same credentials."""
+        parts = urlsplit(recording_url)
+        twilio_host = parts.netloc == "api.twilio.com" or parts.netloc.endswith(".twilio.com")
+        if parts.scheme != "https" or not twilio_host or not parts.path.startswith("/2010-04-01/Accounts/"):
+            raise ValueError(f"not a Twilio recording URL: {recording_url}")
+        if "/Recordings/" not in parts.path:
+            raise ValueError(f"not a Twilio recording URL: {recording_url}")
+        # Only the path is taken: the credentials go to Twilio's API (or the configured stand-in), nowhere else.
+        base = self.client.api.base_url.rstrip("/")
+        path = parts.path if parts.path.endswith((".wav", ".mp3")) else parts.path + ".wav"
+        response = requests.get(
+            base + path, auth=(self.client.username, self.client.password), timeout=(5, 30), stream=True
+        )
+        response.raise_for_status()
+        body = response.raw.read(RECORDING_MAX_BYTES + 1, decode_content=True)
+        if len(body) > RECORDING_MAX_BYTES:
+            raise ValueError("the recording is larger than expected")
+        return body, response.headers.get("Content-Type", "audio/x-wav").split(";")[0]
 
     def send_sms(self, to: str, body: str, ticket_id: int | None = None) -> str:
         message = self.client.messages.create(to=to, from_=self.from_number, body=body)

@@ -12,14 +12,30 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import shot
 from tests.live_server import web_servers
-from tests.twilio_support import AUTH_TOKEN, PUBLIC_URL, SignedWebhooks, new_call_sid, payload
+from tests.test_calls_page import run_worker
+from tests.twilio_support import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    PUBLIC_URL,
+    FakeTwilioApi,
+    SignedWebhooks,
+    new_call_sid,
+    payload,
+    twilio_config,
+)
 
 
 @pytest.fixture(scope="module")
 def live_url(app, database_uri, redis_url, tmp_path_factory):
     """This module's own server: the Twilio auth token and public URL set, so webhooks are signed as Twilio
     signs them (and checked wherever the settings check them)."""
-    env = {"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "HOTLINE_PUBLIC_URL": PUBLIC_URL, "HOTLINE_AFTER_CALL_SECONDS": "30"}
+    env = {
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "HOTLINE_PUBLIC_URL": PUBLIC_URL,
+        "HOTLINE_AFTER_CALL_SECONDS": "30",
+        # where the worker (run in this process) keeps the recordings it fetches, and the server reads them
+        "HOTLINE_UPLOAD_DIR": app.config["UPLOAD_DIR"],
+    }
     tmp = str(tmp_path_factory.mktemp("phone-web"))
     with web_servers(database_uri, redis_url, count=1, tmp_dir=tmp, extra_env=env) as urls:
         yield urls[0]
@@ -94,3 +110,95 @@ def test_operator_available_call_pops_and_wallboard_follows(new_page, live_url):
     expect(board.locator("#operators [data-user=operator]")).to_have_attribute("data-status", "after_call")
     op.keyboard.press("Alt+L")
     expect(board.locator("#c-away")).to_have_text("1", timeout=2_000)
+
+
+def test_missed_call_is_called_back_and_a_voice_message_plays(new_page, live_url, app, redis_url):
+    twilio = Twilio(live_url)
+    # a caller waits for a person, nobody is available, and hangs up: a missed call (回拨)
+    missed = new_call_sid()
+    twilio.post("/voice", payload("voice_incoming", CallSid=missed, From="+8613900002222"))
+    assert "<Enqueue" in twilio.post("/voice/menu", payload("voice_incoming", CallSid=missed, Digits="0"))
+    twilio.post("/voice/queue-exit", payload("enqueue_action", CallSid=missed, QueueResult="hangup"))
+    twilio.post("/voice/status", payload("call_status", CallSid=missed, From="+8613900002222"))
+    # another leaves a voice message, recorded at Twilio
+    message = new_call_sid()
+    twilio.post("/voice", payload("voice_incoming", CallSid=message, From="+8613900003333"))
+    twilio.post("/voice/voicemail", payload("record_action", CallSid=message, From="+8613900003333"))
+
+    with FakeTwilioApi() as fake:
+        old = twilio_config(app, fake.base)
+        try:
+            run_worker(app, redis_url)  # the worker fetches the recording from "Twilio"
+            assert [r["path"] for r in fake.requests if r["method"] == "GET"] == [
+                f"/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/RE0f1e2d3c4b5a69788796a5b4c3d2e1f0.wav"
+            ]
+            page = new_page("operator")
+            page.goto("/agents/calls")
+            live(page)
+            row = page.locator("#missed tbody tr", has_text="+8613900002222")
+            expect(row).to_be_visible()
+            expect(page.locator("#log tbody tr", has_text="+8613900002222").locator(".outcome")).to_have_text("放弃")
+
+            # the voice message plays from our server
+            vm = page.locator("#voicemails tbody tr", has_text="+8613900003333")
+            expect(vm.locator("a", has_text="XC")).to_be_visible()  # its ticket
+            vm.locator("[data-play]").click()
+            audio = vm.locator("audio")
+            expect(audio).to_have_attribute("src", __import__("re").compile(r"^/api/v1/calls/\d+/recording$"))
+            page.wait_for_function(
+                "a => a.readyState >= 2 && !a.error && a.duration > 0.9", arg=audio.element_handle(), timeout=5_000
+            )
+            page.wait_for_function("a => a.currentTime > 0", arg=audio.element_handle(), timeout=5_000)
+            shot(page, "calls-page")
+
+            # call back: the request goes out through the worker to Twilio's REST API
+            row.locator("[data-call-back]").click()
+            expect(row.locator("[data-call-back]")).to_have_text("已发起回拨")
+            run_worker(app, redis_url)
+            calls = [r for r in fake.requests if r["path"] == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"]
+            assert len(calls) == 1 and calls[0]["form"]["To"] == "+8613900002222"
+            assert "/integrations/twilio/voice/call-back?operator=" in calls[0]["form"]["Url"]
+        finally:
+            app.config.update(old)
+
+
+def test_leader_on_duty_gets_the_call_and_records_a_ticket(new_page, live_url):
+    import datetime as dt
+
+    from hotline.deadlines.calendar import TZ
+
+    board = new_page("supervisor")
+    board.goto("/agents/leader-slots")
+    now = dt.datetime.now(TZ)
+    board.select_option("select[name=leader]", "leader")
+    board.fill("input[name=starts_at]", (now - dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M"))
+    board.fill("input[name=ends_at]", (now + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+    board.fill("input[name=note]", "周五领导接听")
+    board.click("#slot-form button[type=submit]")
+    expect(board.locator("#slots tbody tr[data-leader=leader]")).to_contain_text("周五领导接听")
+
+    leader = new_page("leader")
+    assert leader.url.endswith("/agents/leader")
+    expect(leader.locator("h1")).to_have_text("领导接听")
+    live(leader)
+    twilio = Twilio(live_url)
+    sid = new_call_sid()
+    twilio.post("/voice", payload("voice_incoming", CallSid=sid, From="+8613700004444"))
+    asked = time.monotonic()
+    twilio.post("/voice/menu", payload("voice_incoming", CallSid=sid, From="+8613700004444", Digits="0"))
+    expect(leader.locator("#pop-number")).to_have_text("+8613700004444", timeout=2_000)
+    assert time.monotonic() - asked < 2.0
+    leader.keyboard.press("Alt+P")
+    expect(leader.locator("#phone-state")).to_have_attribute("data-state", "talking")
+    leader.select_option("select[name=type]", "help")
+    leader.fill("#content", "反映小区冬季供暖不足，室温只有十二度，请协调热力公司解决。")
+    leader.keyboard.press("Control+Enter")
+    expect(leader.locator("#current-number")).to_have_text(__import__("re").compile(r"^XC\d{13}$"))
+    expect(leader.locator("#outcomes")).to_be_hidden()  # the operators dispatch it
+    number = leader.locator("#current-number").inner_text()
+    leader.goto("/agents/calls")
+    expect(leader.locator("#log tbody tr", has_text=number)).to_be_visible()
+
+    # the slot removed on the page: the schedule is empty again
+    board.locator("#slots tbody tr[data-leader=leader] [data-remove]").click()
+    expect(board.locator("#slots tbody tr[data-leader=leader]")).to_have_count(0)

@@ -1,0 +1,36 @@
+"""Call jobs: a voice message's recording fetched from Twilio by the worker and kept with the call, so that
+staff play it through our server (never from a public Twilio URL, never fetched inside a request)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import current_app
+
+from hotline.tasks import job
+
+
+def recording_path(call_id: int) -> Path:
+    return Path(current_app.config["UPLOAD_DIR"]) / "recordings" / f"{call_id}.wav"
+
+
+@job(queue="default", timeout=60)
+def fetch_recording(call_id: int) -> bool:
+    """Fetch once: a second run finds the file and does nothing."""
+    from hotline.extensions import db
+    from hotline.models import Call
+    from integrations.twilio.client import TwilioClient
+
+    call = db.session.get(Call, call_id)
+    if call is None or not (call.recording_url or "").startswith("https://"):
+        return False
+    path = recording_path(call_id)
+    if path.exists():
+        return False
+    audio, _content_type = TwilioClient.from_config(current_app.config).fetch_recording(call.recording_url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_suffix(f".{os.getpid()}.part")
+    part.write_bytes(audio)
+    part.replace(path)  # atomic: a reader sees the whole file or none
+    return True
