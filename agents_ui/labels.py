@@ -122,6 +122,7 @@ PHONE = {
     "play": _l("Play"),
     "pending": _l("Not fetched yet"),
     "remove": _l("Remove"),
+    "transferred": _l("Call transferred"),
 }
 DIRECTION = {"inbound": _l("Incoming"), "outbound": _l("Outgoing")}
 OUTCOME = {

@@ -9,8 +9,18 @@ from sqlalchemy import select
 
 from agents_ui.views import bp, page, roles
 from hotline.extensions import db
-from hotline.models import User
+from hotline.models import Department, User
 from hotline.validation import HANDOFF_TARGETS, TYPES, URGENCIES
+
+
+def transfer_departments() -> list[tuple[str, str]]:
+    """Departments with a hotline number to transfer calls to (called by the template that shows them)."""
+    rows = db.session.execute(
+        select(Department.code, Department.name)
+        .where(Department.active.is_(True), Department.liaison_phone.is_not(None))
+        .order_by(Department.code)
+    )
+    return [(code, name) for code, name in rows]
 
 
 @bp.app_context_processor
@@ -18,6 +28,7 @@ def phone_context() -> dict:
     return {
         "telephony": current_app.config["TELEPHONY"],
         "after_call_seconds": current_app.config["AFTER_CALL_SECONDS"],
+        "transfer_departments": transfer_departments,
     }
 
 

@@ -27,6 +27,10 @@ class Telephony(Protocol):
         `purpose` says why the call is made (`callback` for a missed caller, `survey` for 回访, ...)."""
         ...
 
+    def redirect_call(self, call_sid: str, url: str) -> None:
+        """Move a live call to the TwiML at `url` (a transfer)."""
+        ...
+
 
 def provider() -> Telephony:
     if current_app.config["TELEPHONY"] == "twilio":

@@ -1,5 +1,6 @@
 /* The phone bar (operator and leader consoles): presence in one click or key (Alt+Y available, Alt+B busy,
-   Alt+W after-call work, Alt+L away) and the softphone (Alt+P answer, Alt+U mute, Alt+X hang up).
+   Alt+W after-call work, Alt+L away) and the softphone (Alt+P answer, Alt+U mute, Alt+X hang up, Alt+T transfer to
+   the chosen department's hotline number or to a supervisor).
    With Twilio the softphone is Twilio's Voice JavaScript SDK (vendor/twilio-voice.min.js, from npm), registered
    with a token from /api/v1/telephony/token; with the console provider the same buttons answer and hang up the
    simulator's calls through the API. The page calls Phone.onEvent(ev) for every live event. */
@@ -52,6 +53,7 @@ const Phone = (() => {
     $("#ph-answer").disabled = !(call && call.state === "ringing");
     $("#ph-mute").disabled = !(call && call.state === "talking");
     $("#ph-hangup").disabled = !(call && call.state === "talking");
+    $("#ph-transfer").disabled = !(call && call.state === "talking" && call.id);
     $("#ph-mute").classList.toggle("current", !!(call && call.muted));
   }
   function idle() {
@@ -99,6 +101,16 @@ const Phone = (() => {
     if (call.twilio) call.twilio.mute(call.muted);
     state(call.muted ? "muted" : "talking");
   }
+  async function transfer() {
+    if (!call || call.state !== "talking" || !call.id) return;
+    const to = $("#ph-transfer-to").value;
+    try {
+      await api("POST", `/calls/${call.id}/transfer`, to === "supervisor" ? {supervisor: true} : {department: to});
+      flash(L.phone.transferred);
+      if (!call.twilio) idle();  // with Twilio the redirect ends this leg: its disconnect event follows
+    } catch (e) { flash(errorText(e), "error"); }
+  }
+  $("#ph-transfer").addEventListener("click", transfer);
   $("#ph-answer").addEventListener("click", answer);
   $("#ph-hangup").addEventListener("click", hangUp);
   $("#ph-mute").addEventListener("click", mute);
@@ -129,6 +141,8 @@ const Phone = (() => {
   function onEvent(ev) {
     if (ev.type === "operator" && ev.op === "presence" && ev.user_id === me) showPresence(ev);
     if (ev.type !== "call") return;
+    // A call claims (and its end or transfer frees) the seat without a presence event: ask again.
+    if (ev.operator_id === me || (call && ev.id === call.id)) refreshPresence();
     if (ev.op === "ringing" && ev.operator_id === me) {
       if (call && call.twilio) { call.id = ev.id; call.sid = ev.call_sid; call.from = ev.from; $("#phone-caller").textContent = ev.from; }
       else ring(ev);
@@ -139,13 +153,14 @@ const Phone = (() => {
     }
   }
   const KEYS = {KeyY: () => setPresence("available"), KeyB: () => setPresence("busy"),
-    KeyW: () => setPresence("after_call"), KeyL: () => setPresence("away"), KeyP: answer, KeyU: mute, KeyX: hangUp};
+    KeyW: () => setPresence("after_call"), KeyL: () => setPresence("away"), KeyP: answer, KeyU: mute, KeyX: hangUp, KeyT: transfer};
   document.addEventListener("keydown", (e) => {
     if (!e.altKey || e.ctrlKey || e.metaKey || !KEYS[e.code]) return;
     e.preventDefault();
     KEYS[e.code]();
   });
 
+  const refreshPresence = debounce(() => api("GET", "/operators/me/presence").then(showPresence).catch(() => {}), 200);
   api("GET", "/operators/me/presence").then(showPresence).catch((e) => flash(errorText(e), "error"));
   if (mode === "twilio") registerTwilio(); else idle();
   return {onEvent, state: () => ({presence, call})};

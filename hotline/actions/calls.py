@@ -26,6 +26,7 @@ from hotline.extensions import autocommit_engine, db
 from hotline.models import (
     Call,
     Caller,
+    Department,
     HotlineLine,
     LeaderSlot,
     OperatorPresence,
@@ -399,6 +400,12 @@ def call_status(
         if parent_call_sid:
             parent = db.session.scalar(select(Call).where(Call.call_sid == parent_call_sid).with_for_update())
             if parent is not None:
+                # After a transfer to a supervisor, the first operator's leg ends: not the end of the call.
+                # (The softphone identity is `operator-<user id>`, integrations/twilio/twiml.client_identity.)
+                left = (to_number or "").startswith("client:operator-") and parent.operator_id is not None
+                if left and to_number != f"client:operator-{parent.operator_id}":
+                    db.session.rollback()
+                    return parent
                 return _operator_leg(parent, status, at, now)
         call = db.session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
         if call is None:  # the status callback came before (or without) the voice webhook
@@ -773,3 +780,56 @@ def ticket_from_call(call_id: int, data: IntakeData, actor: User) -> tuple[Ticke
             raise Conflict("this call already has a ticket")
 
     return create_ticket(data, actor, before_commit=link)
+
+
+def transfer_call(call_id: int, actor: User, department_code: str | None = None, to_supervisor: bool = False) -> Call:
+    """转接: the operator hands a call in progress to a department's hotline number (its liaison phone) or to the
+    longest-idle available supervisor (whose console then rings). A worker redirects the caller's leg to the
+    transfer TwiML through the telephony provider; the operator is free at once."""
+    try:
+        now = utcnow()
+        call = db.session.get(Call, call_id, with_for_update=True)
+        if call is None or call.direction != "inbound":
+            raise NotFound("no such call")
+        if call.operator_id != actor.id:
+            raise Conflict("this call is not yours to transfer")
+        if call.answered_at is None or call.ended_at is not None:
+            raise Conflict("only a call in progress can be transferred")
+        target = current_app.config["PUBLIC_URL"] + "/integrations/twilio/voice/transfer"
+        if department_code is not None:
+            dept = db.session.scalar(
+                select(Department).where(Department.code == department_code, Department.active.is_(True))
+            )
+            if dept is None:
+                raise ValidationError("unknown department", fields={"department": "unknown department"})
+            if not dept.liaison_phone:
+                raise Conflict("the department has no hotline number to transfer to")
+            target += f"?department={dept.code}"
+            _release_operator(call, now)
+            _publish_call(call, "transferred")  # the operator is free: the wallboards recount
+        elif to_supervisor:
+            claimed = db.session.scalar(
+                select(OperatorPresence)
+                .join(User, User.id == OperatorPresence.user_id)
+                .where(available_now(now), User.role == "supervisor", User.active.is_(True), User.id != actor.id)
+                .order_by(OperatorPresence.changed_at)
+                .limit(1)
+                .with_for_update(skip_locked=True, of=OperatorPresence)
+            )
+            if claimed is None:
+                raise Conflict("no supervisor is available")
+            _release_operator(call, now)
+            claimed.status, claimed.changed_at, claimed.current_call_id = "busy", now, call.id
+            claimed.after_call_until = None
+            call.operator_id = claimed.user_id
+            target += f"?user={claimed.user_id}"
+            _publish_call(call, "ringing")
+        else:
+            raise ValidationError("say where to", fields={"department": "a department code, or supervisor: true"})
+        call.updated_at = now
+        outbox.add_job("hotline.tasks.calls.redirect_call", [call.call_sid, target])
+        _commit()
+        return call
+    except BaseException:
+        db.session.rollback()
+        raise

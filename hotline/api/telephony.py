@@ -72,3 +72,17 @@ def ticket_from_call(call_id: int):
     body["retrieval_code"] = code  # shown once, to be read out to the caller
     body["call_id"] = call_id
     return jsonify(body), 201
+
+
+@bp.post("/calls/<int:call_id>/transfer")
+@login_required(TAKES_CALLS)
+def transfer(call_id: int):
+    """转接 a call in progress: `{"department": code}` (its hotline number) or `{"supervisor": true}`; 202."""
+    from hotline.api.auth import json_body
+    from hotline.validation import Fields
+
+    f = Fields(json_body())
+    department = f.string("department", max_len=32)
+    supervisor = f.boolean("supervisor")
+    f.done()
+    return jsonify(call_to_dict(call_actions.transfer_call(call_id, g.user, department, supervisor))), 202

@@ -34,3 +34,20 @@ def fetch_recording(call_id: int) -> bool:
     part.write_bytes(audio)
     part.replace(path)  # atomic: a reader sees the whole file or none
     return True
+
+
+@job(queue="high", timeout=30)
+def redirect_call(call_sid: str, url: str) -> None:
+    """A transfer: the provider moves the caller's leg to the transfer TwiML (at most once per job id)."""
+    from rq import get_current_job
+
+    from hotline.extensions import get_redis
+    from integrations import telephony
+
+    current = get_current_job()
+    key = f"hotline:sent:{current.id}" if current is not None else None
+    if key and get_redis().exists(key):
+        return
+    telephony.provider().redirect_call(call_sid, url)
+    if key:
+        get_redis().set(key, "1", ex=7 * 24 * 3600)

@@ -52,6 +52,9 @@ class ConsoleProvider:
             }
         )
 
+    def redirect_call(self, call_sid: str, url: str) -> None:
+        self._record({"kind": "redirect", "call_sid": call_sid, "url": url})
+
     def sent(self) -> list[dict]:
         if not self.path.exists():
             return []

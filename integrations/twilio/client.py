@@ -24,6 +24,9 @@ class TwilioClient:
             client.api.base_url = base.rstrip("/")
         return cls(client, config.get("TWILIO_FROM_NUMBER") or "+12345")
 
+    def redirect_call(self, call_sid: str, url: str) -> None:
+        self.client.calls(call_sid).update(url=url, method="POST")
+
     def fetch_recording(self, recording_url: str) -> tuple[bytes, str]:
         """A voice message's audio (WAV) with its content type, fetched with the account's credentials from the
         RecordingUrl Twilio reported (on TWILIO_API_BASE when set). The twilio library's HTTP client decodes

@@ -251,6 +251,28 @@ def rings_softphone(user: User) -> bool:
         return False
 
 
+def transfer(number: str | None = None, user: User | None = None) -> VoiceResponse:
+    """转接: the caller's leg, redirected by the operator's transfer, dials the department or the supervisor."""
+    r = VoiceResponse()
+    say(r, _("Transferring your call, please hold."))
+    dial = r.dial(timeout=current_app.config["OPERATOR_RING_SECONDS"] * 2, answer_on_bridge=True)
+    events = "initiated ringing answered completed"
+    options = {
+        "status_callback_event": events,
+        "status_callback": url("/voice/status"),
+        "status_callback_method": "POST",
+    }
+    if user is not None and rings_softphone(user):
+        dial.client(client_identity(user.id), **options)
+    elif user is not None:
+        dial.number(user.phone, **options)
+    elif number:
+        dial.number(number, **options)
+    say(r, _("Sorry, nobody could take the call. Please call again later."))
+    r.hangup()
+    return r
+
+
 def client_identity(user_id: int) -> str:
     """The operator's Twilio Client identity (the console's softphone registers as this)."""
     return f"operator-{user_id}"

@@ -213,6 +213,22 @@ def voice_status():
     return xml(twiml.VoiceResponse())
 
 
+@bp.post("/voice/transfer")
+def voice_transfer():
+    """The caller's leg after the operator's transfer (a worker redirected it here)."""
+    from hotline.models import Department, User
+
+    call_sid()
+    code = param("department", re.compile(r"^[A-Za-z0-9_-]{1,32}$"))
+    user_id = param("user", re.compile(r"^\d{1,12}$"))
+    if code:
+        number = db.session.scalar(select(Department.liaison_phone).where(Department.code == code))
+        return zh(twiml.transfer, number=number)
+    if user_id:
+        return zh(twiml.transfer, user=db.session.get(User, int(user_id)))
+    raise BadParameter("department or user is required", fields={"department": "required"})
+
+
 @bp.post("/voice/call-back")
 def voice_call_back():
     call_sid()

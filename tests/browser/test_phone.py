@@ -60,7 +60,9 @@ def live(page) -> None:
     expect(page.locator("body")).to_have_attribute("data-live", "on", timeout=10_000)
 
 
-def test_operator_available_call_pops_and_wallboard_follows(new_page, live_url):
+def test_operator_available_call_pops_and_wallboard_follows(new_page, live_url, app, redis_url):
+    from integrations.console.provider import ConsoleProvider
+
     twilio = Twilio(live_url)
     board = new_page("supervisor")
     live(board)
@@ -97,9 +99,17 @@ def test_operator_available_call_pops_and_wallboard_follows(new_page, live_url):
 
     op.click("#ph-mute")
     expect(op.locator("#phone-state")).to_have_attribute("data-state", "muted")
-    op.click("#ph-hangup")
+    # 转接 to the department's hotline number: the operator is free at once, a worker redirects the caller's leg
+    op.select_option("#ph-transfer-to", "XC-CGJ")
+    op.keyboard.press("Alt+T")
     expect(op.locator("#phone-state")).to_have_attribute("data-state", "console")
     expect(board.locator("#c-free")).to_have_text("1", timeout=2_000)
+    run_worker(app, redis_url)
+    with app.app_context():
+        sent = ConsoleProvider.from_config(app.config).sent()
+    assert [(r["call_sid"], r["url"]) for r in sent if r["kind"] == "redirect"] == [
+        (sid, f"{PUBLIC_URL}/integrations/twilio/voice/transfer?department=XC-CGJ")
+    ]
 
     # after-call work by keyboard, seen by the supervisor; then away
     op.fill("#after-call-seconds", "90")
@@ -196,6 +206,8 @@ def test_leader_on_duty_gets_the_call_and_records_a_ticket(new_page, live_url):
     expect(leader.locator("#current-number")).to_have_text(__import__("re").compile(r"^XC\d{13}$"))
     expect(leader.locator("#outcomes")).to_be_hidden()  # the operators dispatch it
     number = leader.locator("#current-number").inner_text()
+    leader.keyboard.press("Alt+X")  # hang up
+    expect(leader.locator("#phone-state")).to_have_attribute("data-state", "console")
     leader.goto("/agents/calls")
     expect(leader.locator("#log tbody tr", has_text=number)).to_be_visible()
 
