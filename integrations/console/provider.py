@@ -53,7 +53,7 @@ class ConsoleProvider:
         )
 
     def redirect_call(self, call_sid: str, url: str) -> None:
-        self._record({"kind": "redirect", "call_sid": call_sid, "url": url})
+        self._record({"kind": "redirect", "call_sid": call_sid, "url": url, "ticket_id": None})
 
     def sent(self) -> list[dict]:
         if not self.path.exists():
