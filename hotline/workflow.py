@@ -95,7 +95,8 @@ TRANSITIONS: dict[str, Transition] = {
         _t("sign", AWAITING_SIGNATURE, S.IN_PROGRESS, DEPARTMENT, "lead"),
         _t("return", {S.DISPATCHED, S.IN_PROGRESS}, S.RETURN_PENDING, DEPARTMENT, "lead"),
         _t("approve-return", {S.RETURN_PENDING}, S.ACCEPTED, SUPERVISORS),
-        _t("reject-return", {S.RETURN_PENDING}, S.DISPATCHED, SUPERVISORS),
+        # A rejected return goes back to the status it was returned from (signed or not), with its clock.
+        _t("reject-return", {S.RETURN_PENDING}, None, SUPERVISORS, targets={S.DISPATCHED, S.IN_PROGRESS}),
         _t("request-extension", {S.IN_PROGRESS}, None, DEPARTMENT, "lead"),
         _t("approve-extension", {S.IN_PROGRESS}, None, SUPERVISORS),
         _t("reject-extension", {S.IN_PROGRESS}, None, SUPERVISORS),

@@ -206,6 +206,41 @@ def test_reject_return_resumes_the_sign_clock_without_the_wait(app, api, make_ti
     assert dt.timedelta(minutes=20) <= moved < dt.timedelta(minutes=21)
 
 
+def test_reject_return_of_a_signed_ticket_resumes_the_handling_clock(app, api, make_ticket):
+    """The bug: a signed ticket whose return was rejected went to `dispatched` with `signed_at` set, so no
+    clock ran and it could never be overdue. It goes back to in_progress, its due time pushed by the wait."""
+    t = make_ticket("in_progress", urgency="urgent")
+    r = api.as_("dept_cgj").act(t["id"], "return", {"reason": "ownership_unclear"})
+    assert r.status_code == 200 and r.get_json()["status"] == "return_pending"
+    with app.app_context():
+        ticket = db.session.get(Ticket, t["id"])
+        ticket.paused_at -= dt.timedelta(minutes=45)  # the centre took 45 minutes to decide
+        db.session.commit()
+    after = api.as_("supervisor").act(t["id"], "reject-return").get_json()
+    assert after["status"] == "in_progress"
+    assert after["timeline"][-1]["from_status"] == "return_pending"
+    assert after["timeline"][-1]["to_status"] == "in_progress"
+    moved = ts(after["due_at"]) - ts(t["due_at"])
+    assert dt.timedelta(minutes=45) <= moved < dt.timedelta(minutes=46)
+    with app.app_context():
+        due = ts(after["due_at"])
+        assert check_deadlines(t["id"], due - dt.timedelta(minutes=1)) == ["handle-warning"]
+        assert check_deadlines(t["id"], due + dt.timedelta(seconds=1)) == ["handle-overdue"]
+    # signing again is not needed (and not allowed): the department replies
+    assert api.as_("dept_cgj").act(t["id"], "sign").status_code == 409
+    assert api.as_("dept_cgj").act(t["id"], "reply", {"text": "已处理完毕。"}).status_code == 200
+
+
+def test_reject_return_of_an_unsigned_ticket_runs_the_sign_clock_to_overdue(app, api, make_ticket):
+    t = make_ticket("return_pending", urgency="urgent")
+    after = api.as_("supervisor").act(t["id"], "reject-return").get_json()
+    assert after["status"] == "dispatched" and after["due_at"] is None
+    with app.app_context():
+        due = ts(after["sign_due_at"])
+        assert db.session.get(Ticket, t["id"]).signed_at is None
+        assert check_deadlines(t["id"], due + dt.timedelta(seconds=1)) == ["sign-warning", "sign-overdue"]
+
+
 def test_calendar_override_api_changes_due_times(api, make_ticket):
     from hotline.deadlines.calendar import TZ
 

@@ -350,13 +350,15 @@ def approve_return(ticket_id: int, actor: Actor, note: str | None = None) -> Tic
 
 
 def reject_return(ticket_id: int, actor: Actor, note: str | None = None) -> Ticket:
-    """不当退单: the department keeps the ticket; the time waiting does not count."""
+    """不当退单: the department keeps the ticket in the status it was returned from (dispatched: the sign
+    clock runs again; in_progress, already signed: the handling clock does), each clock pushed back by the
+    time the centre took to decide, which does not count against the department."""
     note = _text(note, "note", required=False)
     with ticket_action(ticket_id, "reject-return", actor) as ctx:
         req = _pending_return(ctx.ticket.id)
         req.status, req.decided_by_id, req.decided_at = "rejected", actor.id, ctx.now
         _resume_clocks(ctx)
-        ctx.set_status(Status.DISPATCHED)
+        ctx.set_status(Status(req.from_status))
         ctx.event(note=note, data={"reason": req.reason})
     return ctx.ticket
 
