@@ -51,6 +51,7 @@ ACTION = {
     "note": _l("Note"),
     "attach": _l("Photo attached"),
     "deadline": _l("Deadline"),
+    "due-moved": _l("Due time moved (calendar)"),
 }
 RETURN_REASON = {
     "wrong_area": _l("Wrong area"),

@@ -51,6 +51,7 @@ NAV = {
         "agents.rules_page",
         "agents.calls_page",
         "agents.leader_slots_page",
+        "agents.calendar_page",
     ],
     "admin": [
         "agents.wallboard",
@@ -62,6 +63,7 @@ NAV = {
         "agents.rules_page",
         "agents.calls_page",
         "agents.leader_slots_page",
+        "agents.calendar_page",
     ],
     "leader": ["agents.leader_console", "agents.wallboard", "agents.monthly_report", "agents.calls_page"],
 }
@@ -92,6 +94,7 @@ def nav_items() -> list[tuple[str, str]]:
         "agents.calls_page": _("Calls"),
         "agents.leader_slots_page": _("Leaders on duty"),
         "agents.leader_console": _("Leader console"),
+        "agents.calendar_page": _("Working calendar"),
     }
     if not current_user.is_authenticated:
         return []

@@ -162,16 +162,44 @@ def register_commands(app: Flask) -> None:
     @click.option("--workday/--holiday", required=True, help="make DAY a working day or a holiday")
     @click.option("--note", default=None)
     def calendar_override(day: str, workday: bool, note: str | None) -> None:
-        """Change the official working-day calendar for one local day (YYYY-MM-DD)."""
+        """Change the official working-day calendar for one local day (YYYY-MM-DD); moves crossed deadlines."""
         import datetime as dt
 
-        from hotline.deadlines.limits import clear_calendar_cache
-        from hotline.models import CalendarOverride
+        from hotline.actions import SYSTEM
+        from hotline.actions.working_calendar import set_override
 
-        iso = dt.date.fromisoformat(day).isoformat()
-        row = db.session.get(CalendarOverride, iso) or CalendarOverride(day=iso)
-        row.is_workday, row.note = workday, note
-        db.session.add(row)
-        db.session.commit()
-        clear_calendar_cache()
+        iso = dt.date.fromisoformat(day)
+        set_override(iso, workday, note, SYSTEM)
         click.echo(f"{iso}: {'working day' if workday else 'holiday'}")
+
+    from flask.cli import AppGroup
+
+    calendar_group = AppGroup("calendar", help="The working-day calendar (法定节假日 and 调休).")
+
+    @calendar_group.command("import")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    def calendar_import(file: str) -> None:
+        """Load a year's official schedule: CSV date,workday,name (holidays and make-up working days).
+
+        All or nothing: an error names its line and changes nothing."""
+        from pathlib import Path
+
+        from hotline.actions import SYSTEM
+        from hotline.actions.working_calendar import import_schedule
+        from hotline.errors import DomainError
+
+        try:
+            text = Path(file).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise click.ClickException(f"{file}: not UTF-8 text") from None
+        try:
+            result = import_schedule(text, SYSTEM)
+        except DomainError as exc:
+            lines = (exc.fields or {}).get("file") or [exc.message]
+            raise click.ClickException(f"{file}: nothing imported:\n  " + "\n  ".join(lines)) from None
+        click.echo(
+            f"{result['year']}: {result['days']} days imported (official); "
+            f"{result['changed_days']} days changed, {result['tickets_moved']} tickets' deadlines moved"
+        )
+
+    app.cli.add_command(calendar_group)

@@ -7,6 +7,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 from hotline.api import (  # noqa: E402,F401
     attachments,
     auth,
+    calendar,
     callbacks,
     calls,
     catalogue,

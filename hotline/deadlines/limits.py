@@ -28,17 +28,34 @@ _CACHE_SECONDS = 60.0
 
 
 def calendar() -> WorkingCalendar:
-    """The official calendar with this city's overrides (cached for a minute)."""
-    from hotline.models import CalendarOverride
-
+    """The working calendar: imported official years, the package's years, provisional years by rule,
+    and this city's overrides (cached for a minute; actions that change it clear the cache)."""
     key = current_app.config["SQLALCHEMY_DATABASE_URI"]
     hit = _calendar_cache.get(key)
     if hit and time.monotonic() - hit[0] < _CACHE_SECONDS:
         return hit[1]
-    rows = db.session.execute(select(CalendarOverride.day, CalendarOverride.is_workday)).all()
-    cal = WorkingCalendar({dt.date.fromisoformat(d): w for d, w in rows})
+    cal = load_calendar()
     _calendar_cache[key] = (time.monotonic(), cal)
     return cal
+
+
+def load_calendar() -> WorkingCalendar:
+    """The calendar as the database says now (no cache)."""
+    from hotline.models import CalendarOverride, OfficialCalendarDay, OfficialCalendarYear
+
+    overrides = db.session.execute(
+        select(CalendarOverride.day, CalendarOverride.is_workday, CalendarOverride.note)
+    ).all()
+    official = db.session.execute(
+        select(OfficialCalendarDay.day, OfficialCalendarDay.is_workday, OfficialCalendarDay.name)
+    ).all()
+    years = set(db.session.scalars(select(OfficialCalendarYear.year)))
+    return WorkingCalendar(
+        {dt.date.fromisoformat(d): w for d, w, _ in overrides},
+        {d: (w, n) for d, w, n in official},
+        years,
+        {dt.date.fromisoformat(d): n for d, _, n in overrides},
+    )
 
 
 def clear_calendar_cache() -> None:

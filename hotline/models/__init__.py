@@ -9,6 +9,8 @@ from hotline.models.catalogue import (
     Department,
     DispatchRule,
     HotlineLine,
+    OfficialCalendarDay,
+    OfficialCalendarYear,
     Region,
 )
 from hotline.models.outbox import OutboxMessage
@@ -45,6 +47,8 @@ __all__ = [
     "HotspotAlert",
     "KnowledgeArticle",
     "LeaderSlot",
+    "OfficialCalendarDay",
+    "OfficialCalendarYear",
     "OperatorPresence",
     "OutboxMessage",
     "PublicSubmission",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.extensions import db
@@ -92,3 +92,22 @@ class CalendarOverride(db.Model):
     day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD
     is_workday: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str | None] = mapped_column(String(200))
+
+
+class OfficialCalendarYear(db.Model):
+    """A year whose official schedule (the State Council's notice) was imported: its days are `official`."""
+
+    __tablename__ = "calendar_official_years"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    imported_by: Mapped[str] = mapped_column(String(64))
+    days: Mapped[int] = mapped_column(Integer)
+
+
+class OfficialCalendarDay(db.Model):
+    """One day of an imported year's notice: a holiday (workday false) or a make-up working day (调休)."""
+
+    __tablename__ = "calendar_official_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str | None] = mapped_column(String(64))

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+
 from hotline.actions.deadlines import check_deadlines, sweep_due
 from hotline.actions.deadlines import check_notice as check_notice_deadlines
+from hotline.deadlines import limits
+from hotline.deadlines.calendar import TZ, provisional_years
 from hotline.tasks import job
+
+log = logging.getLogger(__name__)
 
 
 @job(queue="high", timeout=30)
@@ -22,3 +29,18 @@ def check_notice(notice_id: int) -> list[str]:
 def sweep() -> int:
     """Every minute: catch what a lost or late job missed, in batches."""
     return sweep_due()
+
+
+@job(queue="default", timeout=60)
+def calendar_check() -> list[int]:
+    """Once a day: warn in the worker's log while the current year, or from 1 November the next, has no
+    official schedule (its deadlines are computed from the statutory rules, without make-up days)."""
+    cal = limits.load_calendar()
+    years = provisional_years(cal, dt.datetime.now(TZ).date())
+    for year in years:
+        log.warning(
+            "working calendar %s is provisional: statutory holidays by rule, no make-up working days; "
+            "import the State Council's schedule with `flask --app wsgi calendar import FILE`",
+            year,
+        )
+    return years

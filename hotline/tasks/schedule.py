@@ -19,6 +19,7 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("hotline.tasks.deadlines.sweep", 60),
     Periodic("hotline.tasks.reports.hotspot_scan", 900),
     Periodic("hotline.tasks.callbacks.sweep", 300),
+    Periodic("hotline.tasks.deadlines.calendar_check", 86400),
 )
 
 
