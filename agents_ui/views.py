@@ -52,6 +52,7 @@ NAV = {
         "agents.calls_page",
         "agents.leader_slots_page",
         "agents.calendar_page",
+        "agents.mailbox",
     ],
     "admin": [
         "agents.wallboard",
@@ -64,8 +65,15 @@ NAV = {
         "agents.calls_page",
         "agents.leader_slots_page",
         "agents.calendar_page",
+        "agents.mailbox",
     ],
-    "leader": ["agents.leader_console", "agents.wallboard", "agents.monthly_report", "agents.calls_page"],
+    "leader": [
+        "agents.leader_console",
+        "agents.wallboard",
+        "agents.monthly_report",
+        "agents.calls_page",
+        "agents.mailbox",
+    ],
 }
 
 
@@ -95,6 +103,7 @@ def nav_items() -> list[tuple[str, str]]:
         "agents.leader_slots_page": _("Leaders on duty"),
         "agents.leader_console": _("Leader console"),
         "agents.calendar_page": _("Working calendar"),
+        "agents.mailbox": _("Leaders' mailbox"),
     }
     if not current_user.is_authenticated:
         return []
@@ -184,6 +193,15 @@ def department():
 @roles("supervisor", "admin", "leader")
 def wallboard():
     return page("agents/wallboard.html")
+
+
+@bp.get("/agents/mailbox")
+@roles("supervisor", "admin", "leader")
+def mailbox():
+    """领导信箱: letters to the city's leaders, listed apart from the other channels."""
+    query = access.visible_tickets(current_user, select(Ticket)).where(Ticket.channel == "mailbox")
+    tickets = list(db.session.scalars(query.order_by(Ticket.id.desc()).limit(200)))
+    return page("agents/mailbox.html", tickets=tickets_to_dicts(tickets, current_user))
 
 
 @bp.get("/agents/knowledge")

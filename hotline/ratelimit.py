@@ -44,8 +44,11 @@ def _no_lookup_asked() -> bool:
 # endpoint -> (limit, methods, exempt_when)
 LIMITED_VIEWS: dict[str, tuple[Callable[[], str], list[str] | None, Callable[[], bool] | None]] = {
     "api.public_ticket": (lookup_limit, None, None),
+    "api.public_code_resend": (lookup_limit, None, None),
+    "public.track_code": (lookup_limit, ["POST"], None),
     "public.track": (lookup_limit, None, _no_lookup_asked),
     "public.message": (submit_limit, ["POST"], None),
+    "public.mailbox": (submit_limit, ["POST"], None),
 }
 
 

@@ -8,6 +8,7 @@ make-up Saturdays/Sundays), typed for these tests: not the State Council's 2027 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 
 import pytest
@@ -230,6 +231,8 @@ def test_worker_warns_once_a_day_while_provisional(app, redis_url, caplog):
         now = dt.datetime.now(dt.UTC).timestamp()
         started = [enqueue_due(redis, now=now), enqueue_due(redis, now=now + 3600)]  # two ticks, one day
         assert sum(f == "hotline.tasks.deadlines.calendar_check" for s in started for f in s) == 1
+        # Alembic's env.py (fileConfig) disables loggers that exist when another test migrates a database.
+        logging.getLogger("hotline.tasks.deadlines").disabled = False
         caplog.set_level("WARNING", logger="hotline.tasks.deadlines")
         SimpleWorker([Queue(q, connection=redis) for q in QUEUES], connection=redis).work(burst=True)
     warnings = [r.getMessage() for r in caplog.records if "provisional" in r.getMessage()]

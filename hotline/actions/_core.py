@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from hotline import access, events, metrics, outbox, workflow
+from hotline.actions import citizen_notices
 from hotline.errors import Conflict, DomainError, Forbidden, NotFound
 from hotline.extensions import db
 from hotline.models import Assignment, Department, Ticket, TimelineEvent, User
@@ -33,6 +34,7 @@ class SystemActor:
 
 
 SYSTEM = SystemActor()
+_CLOSING = frozenset({workflow.Status.CLOSED.value, workflow.Status.MERGED.value})
 Actor = User | SystemActor
 
 
@@ -118,6 +120,8 @@ def ticket_action(ticket_id: int, action: str, actor: Actor, now: dt.datetime | 
                     raise Forbidden(f"departments may not {action}")
         ctx = ActionContext(ticket, actor, action, now or utcnow(), ticket.status, transition, dept_role)
         yield ctx
+        if ticket.status != ctx.from_status and ticket.status in _CLOSING:
+            citizen_notices.add_close_notice(ticket)  # 办结 (or merged): the caller is told, every way it ends
         ticket.updated_at = ctx.now
         codes = sorted(set(ctx.active_dept_codes()) | ctx.notified_depts)
         events.publish_ticket(ticket, "updated", action, codes)

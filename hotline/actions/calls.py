@@ -511,11 +511,7 @@ def voice_message(call_sid: str, recording_url: str | None, transcript: str | No
             call.callback_needed = True
             call.queued = False
             call.updated_at = utcnow()
-            _recompute(call)
-            if phone:
-                outbox.add_sms(
-                    phone, f"【12345】您的留言已受理，工单号{ticket.number}，提取码{code}，我们会尽快回电。", ticket.id
-                )
+            _recompute(call)  # the receipt SMS (number + code) is the intake's, as for every channel
 
         ticket, code = create_ticket(data, None, before_commit=link)
         return call, ticket, code

@@ -17,6 +17,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from hotline import events, metrics, outbox, validation
+from hotline.actions import citizen_notices
 from hotline.actions._core import Actor
 from hotline.deadlines.calendar import TZ
 from hotline.extensions import db, pg_cursor
@@ -349,14 +350,9 @@ _REFERENCES = [
 
 
 def _outbox_rows(ticket: Ticket, data: IntakeData, code: str) -> list[dict]:
-    """What the intake tells: the consoles (a socket event) and, for written channels, the citizen (SMS)."""
+    """What the intake tells: the consoles (a socket event) and the caller, by SMS to a mobile (number + code)."""
     rows = [events.ticket_row(ticket, "created", "create", [], ("operators", "supervisors"))]
-    if data.caller_phone and data.channel != "phone":
-        rows.append(
-            outbox.sms_row(
-                data.caller_phone,
-                f"【12345】您的诉求已受理，工单号{ticket.number}，提取码{code}，可凭此查询办理进度。",
-                ticket.id,
-            )
-        )
+    receipt = citizen_notices.receipt_row(data.caller_phone, ticket.number, code, ticket.id)  # every channel
+    if receipt is not None:
+        rows.append(receipt)
     return rows

@@ -246,7 +246,6 @@ def merge_ticket(ticket_id: int, actor: Actor, into: object) -> Ticket:
                 data={"from": ctx.ticket.number},
             )
         )
-        _notify_caller(ctx.ticket, f"【12345】您反映的问题已并入工单{other.number}一并办理。")
     return ctx.ticket
 
 

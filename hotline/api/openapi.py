@@ -415,6 +415,50 @@ def document() -> dict:
                 "responses": {"200": _resp("the public status"), **_errors(404, 429)},
             }
         },
+        "/public/tickets/{number}/code": {
+            "post": {
+                "summary": "忘记提取码: a new retrieval code by SMS to the caller (always 202; 3 a ticket a day)",
+                "security": [],
+                "parameters": [{"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["phone"],
+                                "properties": {"phone": {"type": "string"}},
+                            }
+                        }
+                    },
+                },
+                "responses": {"202": _resp("accepted, whatever the number and phone"), **_errors(400, 422, 429)},
+            }
+        },
+        "/public/rankings": {
+            "get": {
+                "summary": "办理情况公开: the departments' figures and rank for a closed month",
+                "security": [],
+                "parameters": [
+                    {"name": "month", "in": "query", "required": False, "schema": {"type": "string"}},
+                ],
+                "responses": {"200": _resp("{month, min_tickets, departments: [...]}"), **_errors(422)},
+            }
+        },
+        "/calendar/days/{date}": {
+            "get": {
+                "summary": "One day of the working calendar: {date, workday, name, source}",
+                "parameters": [{"name": "date", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": _resp("the day"), **_errors(401, 422)},
+            }
+        },
+        "/calendar/import": {
+            "post": {
+                "summary": "Import a year's official schedule (CSV date,workday,name; admin); all or nothing",
+                "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
+                "responses": {"200": _resp("{year, days, changed_days, tickets_moved}"), **_errors(401, 403, 413, 422)},
+            }
+        },
         "/tickets/{id}/attachments": {
             "get": {
                 "summary": "Photos sent with the ticket's web message (staff who see the ticket)",

@@ -44,7 +44,7 @@ def remember_language(response):
 def limit_body() -> None:
     """Only the message form carries photos; every other public request is small."""
     cfg = current_app.config
-    if request.endpoint == "public.message":
+    if request.endpoint in ("public.message", "public.mailbox"):
         request.max_content_length = cfg["PUBLIC_PHOTO_MAX_COUNT"] * cfg["PUBLIC_PHOTO_MAX_BYTES"] + 256 * 1024
     else:
         request.max_content_length = cfg["PUBLIC_API_MAX_BODY"]
@@ -69,21 +69,33 @@ def region_groups() -> list[tuple[Region, list[Region]]]:
     return groups
 
 
-@bp.route("/message", methods=["GET", "POST"])
-def message():
+def _message_page(channel: str):
+    """/message (网上留言) and /mailbox (领导信箱): one form, one set of rules, the channel on the ticket."""
+    template_args = {"regions": region_groups(), "mailbox": channel == "mailbox"}
     if request.method == "GET":
-        return render_template("public/message.html", form=forms.MessageForm(), regions=region_groups())
+        return render_template("public/message.html", form=forms.MessageForm(), **template_args)
     forms.check_csrf()
     try:
-        form, data, details = forms.parse_message(request.form, request.files.getlist("photos"))
+        form, data, details = forms.parse_message(request.form, request.files.getlist("photos"), channel=channel)
     except forms.PhotoTooLarge:
         form = forms.MessageForm(values=request.form.to_dict(), errors={"photos": forms.photo_too_large()})
-        return render_template("public/message.html", form=form, regions=region_groups()), 413
+        return render_template("public/message.html", form=form, **template_args), 413
     if data is None:
-        return render_template("public/message.html", form=form, regions=region_groups()), 422
+        return render_template("public/message.html", form=form, **template_args), 422
     ticket, code, _ = actions.submit_public_request(data, details)
     session["receipt"] = {"number": ticket.number, "code": code}
     return redirect(url_for("public.message_done"), 303)
+
+
+@bp.route("/message", methods=["GET", "POST"])
+def message():
+    return _message_page("web")
+
+
+@bp.route("/mailbox", methods=["GET", "POST"])
+def mailbox():
+    """领导信箱: a message addressed to the city's leaders (listed apart for supervisors and leaders)."""
+    return _message_page("mailbox")
 
 
 @bp.get("/message/done")
@@ -108,6 +120,28 @@ def track():
     return render_template(
         "public/track.html", result=result, not_found=not_found, number=number
     ), 404 if not_found else 200
+
+
+@bp.post("/track/code")
+def track_code():
+    """忘记提取码: the same answer whatever the number and phone; a new code goes to the caller's mobile."""
+    from hotline.actions.citizen_notices import resend_code
+    from hotline.errors import ValidationError
+
+    forms.check_csrf()
+    number = request.form.get("number", "").strip()[:24]
+    phone = request.form.get("phone", "").strip()[:32]
+    error = None
+    if not number or not phone:
+        error = "required"
+    else:
+        try:
+            resend_code(number, phone)
+        except ValidationError:
+            error = "phone"
+    return render_template(
+        "public/track.html", result=None, not_found=False, number=number, resend_sent=error is None, resend_error=error
+    ), 422 if error else 202
 
 
 def _page_arg() -> int:
@@ -150,3 +184,26 @@ def published_hotspots():
     except ValueError:
         report = disclosure.hotspots(None, current_app.config["HOTSPOT_MIN_TICKETS"])
     return render_template("public/hotspots.html", report=report)
+
+
+@bp.get("/published/rankings")
+def published_rankings():
+    """办理情况公开: the departments' monthly figures and ranks (a month that has ended)."""
+    from hotline.errors import ValidationError
+    from hotline.reports import public_rankings
+
+    try:
+        period = public_rankings.parse_month(request.args.get("month", "").strip() or None)
+    except ValidationError:
+        period = public_rankings.parse_month(None)
+    report = public_rankings.published_rankings(period)
+    prev_last = period.first - dt.timedelta(days=1)
+    nxt = period.last + dt.timedelta(days=1)
+    today = dt.datetime.now(public_rankings.TZ).date()
+    return render_template(
+        "public/rankings.html",
+        report=report,
+        previous_month=prev_last.strftime("%Y-%m"),
+        next_month=nxt.strftime("%Y-%m") if nxt.replace(day=28) + dt.timedelta(days=4) <= today else None,
+        kind_labels=forms.KIND_LABELS,
+    )

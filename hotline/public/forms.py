@@ -25,6 +25,13 @@ TYPE_LABELS = {
     "praise": _l("Praise"),
 }
 
+KIND_LABELS = {
+    "bureau": _l("City bureaus"),
+    "county": _l("Districts and counties"),
+    "utility": _l("Public utilities"),
+    "street": _l("Streets and towns"),
+}
+
 
 def csrf_token() -> str:
     if "csrf" not in session:
@@ -75,8 +82,11 @@ def _coordinate(raw: str, lo: float, hi: float) -> float | None:
     return value if lo <= value <= hi else None
 
 
-def parse_message(form_data, files: list[FileStorage]) -> tuple[MessageForm, actions.IntakeData | None, ChannelDetails]:
-    """Check the form; the intake data when it is all right, else the form with its errors (by field)."""
+def parse_message(
+    form_data, files: list[FileStorage], channel: str = "web"
+) -> tuple[MessageForm, actions.IntakeData | None, ChannelDetails]:
+    """Check the form; the intake data when it is all right, else the form with its errors (by field).
+    `channel`: web (网上留言) or mailbox (领导信箱): the same rules, a different channel on the ticket."""
     names = ("type", "title", "content", "region", "address", "phone", "name")
     v = {k: (form_data.get(k) or "").strip() for k in names}
     v["publishable"] = form_data.get("publishable") == "yes"
@@ -102,7 +112,7 @@ def parse_message(form_data, files: list[FileStorage]) -> tuple[MessageForm, act
     photos = _photos(files, form)
     details = ChannelDetails(source="web", lat=lat, long=long, photos=photos)
     payload = {
-        "channel": "web",
+        "channel": channel,
         "type": v["type"] or None,
         "content": v["content"] or None,
         "title": v["title"] or None,

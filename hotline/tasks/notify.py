@@ -10,11 +10,28 @@ from hotline.tasks import job
 SENT_TTL = 7 * 24 * 3600
 
 
+def _opted_out(phone: str) -> bool:
+    from sqlalchemy import select
+
+    from hotline.extensions import db
+    from hotline.models import Caller
+
+    try:
+        return bool(db.session.scalar(select(Caller.do_not_call).where(Caller.phone == phone)))
+    finally:
+        db.session.rollback()
+
+
 @job(queue="default", timeout=30)
-def send_sms(to: str, body: str, ticket_id: int | None = None) -> str | None:
-    """Send once per job id: a job run twice (a retry, a duplicate delivery) sends one SMS."""
+def send_sms(to: str, body: str, ticket_id: int | None = None, unless_opted_out: bool = False) -> str | None:
+    """Send once per job id: a job run twice (a retry, a duplicate delivery) sends one SMS.
+
+    `unless_opted_out`: a notice the caller did not ask for (receipt, close) is dropped when the number is on
+    the do-not-call list (an SMS `TD`) at the time of sending."""
     from integrations import telephony
 
+    if unless_opted_out and _opted_out(to):
+        return None
     current = get_current_job()
     key = f"hotline:sent:{current.id}" if current is not None else None
     redis = get_redis() if key else None
