@@ -96,6 +96,7 @@ class WorkingCalendar:
         self.override_notes = dict(override_notes or {})
         self.official = dict(official or {})
         self.official_years = frozenset(official_years or ())
+        self._memo: dict[dt.date, bool] = {}
 
     def is_provisional(self, year: int) -> bool:
         return year not in self.official_years and not package_covers(year)
@@ -118,9 +119,21 @@ class WorkingCalendar:
         return self.base_day(day)
 
     def is_workday(self, day: dt.date) -> bool:
+        """The hot path of every due-time computation: memoised per day (a calendar lives a minute)."""
+        hit = self._memo.get(day)
+        if hit is None:
+            hit = self._memo[day] = self._is_workday(day)
+        return hit
+
+    def _is_workday(self, day: dt.date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
-        return self.base_day(day).workday
+        if day.year in self.official_years:
+            entry = self.official.get(day)
+            return entry[0] if entry is not None else day.weekday() < 5
+        if package_covers(day.year):
+            return chinese_calendar.is_workday(day)
+        return day.weekday() < 5 and day not in statutory_holidays(day.year)
 
     def add_working_time(self, start: dt.datetime, amount: dt.timedelta) -> dt.datetime:
         """The instant when `amount` of working time has run from `start`."""
