@@ -291,7 +291,7 @@ def test_retries_at_different_times_then_sms_survey_answered(app, api, client, m
     clock.run_until(at)  # after three failed calls: the SMS survey, no fourth call
     assert len(twilio.calls()) == 3
     sms = twilio.messages()
-    assert len(sms) == 2  # the reply notice at approval, then the survey
+    assert len(sms) == 3  # the receipt at intake, the reply notice at approval, then the survey
     assert sms[-1]["To"] == PHONE and t["number"] in sms[-1]["Body"] and "TD" in sms[-1]["Body"]
     assert callback_of(app, t["id"]).status == "sms_sent"
 
@@ -322,7 +322,9 @@ def test_no_answer_anywhere_closes_unrated_as_unreachable(app, api, make_ticket,
         if cb.next_attempt_at is None:
             break
         clock.run_until(cb.next_attempt_at)
-    assert len(twilio.calls()) == 3 and len(twilio.messages()) == 2
+    # SMS: the receipt at intake, the reply notice, the survey, and the close (办结) notice
+    assert len(twilio.calls()) == 3 and len(twilio.messages()) == 4
+    assert "已办结" in twilio.messages()[-1]["Body"]
     row = ticket_row(app, t["id"])
     assert row.status == "closed" and row.close_reason == "unreachable"
     assert row.callback_satisfaction is None and row.callback_resolved is None

@@ -265,7 +265,8 @@ def test_merge_links_and_notifies_the_caller(api, app):
             for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "job"))
             if m.payload["func"].endswith("send_sms")
         ]
-    assert ["+8613900000009", f"【12345】您反映的问题已并入工单{a['number']}一并办理。", b["id"]] in sms
+    merged = [s for s in sms if s[0] == "+8613900000009" and f"已并入工单{a['number']}" in s[1]]
+    assert len(merged) == 1 and merged[0][2] == b["id"] and b["number"] in merged[0][1]
 
 
 def test_repeat_complainer_is_flagged_on_the_third_ticket(api, app):

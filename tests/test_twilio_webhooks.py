@@ -447,7 +447,8 @@ def test_sms_creates_a_ticket_once_and_replies_with_number_and_code_through_the_
         jobs = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "job")).all()
         receipts = [j for j in jobs if j.payload["func"] == "hotline.tasks.notify.send_sms"]
         assert len(receipts) == 1
-        to, body, _tid = receipts[0].payload["args"]
+        to, body, _tid, unless_opted_out = receipts[0].payload["args"]
+        assert unless_opted_out is True
         assert to == "+8613812345678" and ticket.number in body and re.search(r"提取码\d{6}", body)
 
 
