@@ -12,7 +12,6 @@ import socket
 import time
 from collections.abc import Callable, Iterable
 
-import chinese_calendar
 from flask import current_app
 from prometheus_client.core import GaugeMetricFamily
 from rq import Queue
@@ -93,13 +92,17 @@ def check_outbox() -> dict:
 
 
 def calendar_source(year: int) -> str:
-    """`official` when the State Council's schedule for the year is known (the chinese-calendar package),
-    else `provisional` (Monday to Friday and the fixed-date holidays, see hotline.deadlines.calendar)."""
+    """`official` when the State Council's schedule for the year is known (imported with `calendar import`, or
+    built into the chinese-calendar package), else `provisional` (weekends and the statutory holidays by rule,
+    no make-up days; see hotline.deadlines.calendar)."""
+    from hotline.deadlines import limits
+    from hotline.deadlines.calendar import WorkingCalendar
+
     try:
-        chinese_calendar.is_workday(dt.date(year, 1, 1))
-    except NotImplementedError:
-        return "provisional"
-    return "official"
+        cal = limits.calendar()
+    except RuntimeError:  # no application context: what the package knows
+        cal = WorkingCalendar()
+    return "provisional" if cal.is_provisional(year) else "official"
 
 
 def check_calendar(today: dt.date | None = None) -> dict:

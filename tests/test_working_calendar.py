@@ -266,3 +266,14 @@ def test_banner_on_wallboard_and_calendar_page_from_1_november(app, api):
     assert "calendar-banner" not in page and 'data-year="2027"' in page
     page = _page_at(app, local(2027, 11, 1, 9), "/agents/wallboard")  # now 2028 is next, with no notice
     assert "2028" in page.split('id="calendar-banner"')[1][:600]
+
+
+def test_readiness_counts_an_imported_year_as_official(app, api):
+    from hotline import health
+
+    with app.app_context():
+        assert health.check_calendar(dt.date(2026, 12, 4))["years"]["2027"] == "provisional"
+    assert _import(api, SCHEDULE.read_text()).status_code == 200
+    with app.app_context():
+        result = health.check_calendar(dt.date(2026, 12, 4))
+        assert result["years"] == {"2026": "official", "2027": "official"} and "warning" not in result
