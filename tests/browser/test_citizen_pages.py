@@ -112,3 +112,39 @@ def test_letter_to_the_leaders_mailbox_reaches_the_leaders_list(chromium, live_u
     shot(leader, "leader-mailbox")
     row.locator("a").click()
     expect(leader.locator("body")).to_contain_text(number)
+
+
+def test_citizen_reads_the_monthly_rankings(chromium, live_url, api):
+    """Five tickets of 市城市管理局 and two of 市生态环境局 rated in November 2026: the page ranks the first and lists
+    the second without a rank; the month links lead back and forth."""
+    import datetime as dt
+
+    import time_machine
+
+    from hotline.deadlines.calendar import TZ
+    from tests.test_citizen_loop import _closed_ticket
+
+    with time_machine.travel(dt.datetime(2026, 11, 10, 10, tzinfo=TZ), tick=False):
+        for i in range(5):
+            _closed_ticket(api, "XC-CGJ", 1 if i < 4 else 3)
+        for _ in range(2):
+            _closed_ticket(api, "XC-STHJJ", 1)
+    context = chromium.new_context(base_url=live_url, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto("/")
+        page.click("text=办理情况公开")
+        expect(page.locator("h1")).to_contain_text("办理情况公开")
+        page.goto("/published/rankings?month=2026-10")
+        page.click("#next-month")
+        expect(page.locator("h1")).to_contain_text("2026-11")
+        cgj = page.locator('tr[data-department="XC-CGJ"]')
+        expect(cgj.locator("td.rank")).to_have_text("1")
+        expect(cgj).to_contain_text("80.0%")  # satisfaction: 4 of 5
+        sthjj = page.locator('tr[data-department="XC-STHJJ"]')
+        expect(sthjj.locator("td.rank")).to_have_text("—")  # 2 tickets: fewer than 5, no rank
+        expect(sthjj).to_contain_text("100.0%")
+        shot(page, "public-rankings")
+    finally:
+        context.close()
