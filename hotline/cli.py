@@ -81,12 +81,33 @@ def register_commands(app: Flask) -> None:
         click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
 
     @app.cli.command("seed-demo")
-    def seed_demo_cmd() -> None:
-        """Import the demo catalogue and create the demo users (safe to run twice)."""
+    @click.option(
+        "--history",
+        "days",
+        type=click.IntRange(0, 366),
+        default=0,
+        show_default=True,
+        help="also replay DAYS days of the demo city's tickets and calls up to now (an empty database only)",
+    )
+    @click.option("--seed", type=int, default=12345, show_default=True, help="the same seed gives the same month")
+    @click.option("--per-day", type=click.IntRange(1, 5000), default=150, show_default=True, help="tickets a day")
+    def seed_demo_cmd(days: int, seed: int, per_day: int) -> None:
+        """Import the demo catalogue and create the demo users (safe to run twice); with --history, the past."""
         seed_demo()
         click.echo("demo catalogue and users ready:")
         for username, role, dept, _ in DEMO_USERS:
             click.echo(f"  {username:<11} demo-{username:<12} {role}{' ' + dept if dept else ''}")
+        if days:
+            from hotline.demo.history import Refused, seed_history
+
+            click.echo(f"replaying {days} days of the demo city through the actions (seed {seed}) ...")
+            try:
+                summary = seed_history(
+                    days, seed=seed, per_day=per_day, progress=lambda n, total: click.echo(f"  {n}/{total} tickets")
+                )
+            except Refused as exc:
+                raise click.ClickException(str(exc)) from None
+            click.echo("demo history: " + summary.line())
 
     @app.cli.command("create-user")
     @click.argument("username")

@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+# The demo history (hotline.demo) replays a month through the real actions: while it sets this, "now" is the
+# replayed instant for every action, model default and rule that asks utcnow(). Nothing else sets it.
+_replayed_now: ContextVar[datetime | None] = ContextVar("replayed_now", default=None)
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    replayed = _replayed_now.get()
+    return replayed if replayed is not None else datetime.now(UTC)
+
+
+@contextmanager
+def replayed_clock() -> Iterator[ReplayedClock]:
+    """A clock that the caller moves (`clock.set(instant)`); utcnow() answers its time until the block ends."""
+    clock = ReplayedClock()
+    token = _replayed_now.set(None)
+    try:
+        yield clock
+    finally:
+        _replayed_now.reset(token)
+
+
+class ReplayedClock:
+    def set(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("naive datetime given to the replayed clock")
+        _replayed_now.set(at.astimezone(UTC))
+
+    def release(self) -> None:
+        """Back to the real time (still inside the block)."""
+        _replayed_now.set(None)
 
 
 def as_utc(value: datetime | None) -> datetime | None:

@@ -1,0 +1,646 @@
+"""`seed-demo --history DAYS`: the demo city's past month, replayed through the real actions.
+
+Every ticket of hotline.demo.plans lives its life through hotline.actions with the clock moved to each step's
+instant (hotline.models.base.replayed_clock): the call record (answered, voice message), intake, dispatch,
+returns, signing, extensions, urging and supervision, the deadline jobs' warnings and overdue marks at their
+instants, replies and their review, the callback survey's calls and ratings, reopening. A step whose instant is
+after the end (now) does not happen: the ticket is left where its life has reached, so today's tickets are open
+with their clocks running.
+
+Speed: one database transaction per ticket. The actions commit as they always do; the replay's session joins an
+outer transaction on one connection (SQLAlchemy's "create_savepoint" mode), so each action's commit releases a
+savepoint, and the ticket's whole life is committed once, without waiting for the disk (synchronous_commit off:
+a crash mid-seed loses the last tickets, never leaves half of one).
+
+Side effects of the past (外部影响): the actions write their outbox rows as always (SMS to callers and liaisons,
+survey calls, socket events, deadline and callback jobs). In the past these would already have happened, so at
+the end of each ticket's transaction its rows are marked delivered with `last_error` "demo history: not sent"
+(kept for inspection), except the jobs that are still ahead of now: the deadline checks of open tickets and the
+callback steps of pending surveys, which the relay hands to RQ's scheduler like any other. Nothing of the past is
+sent as an SMS, placed as a call or shown as a live socket event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from hotline import actions
+from hotline.actions import callbacks as callback_actions
+from hotline.actions import calls as call_actions
+from hotline.actions.deadlines import check_deadlines
+from hotline.demo import city
+from hotline.demo.plans import CallPlan, TicketPlan, make_plans
+from hotline.errors import DomainError
+from hotline.extensions import db
+from hotline.models import Callback, Department, OperatorPresence, Ticket, User
+from hotline.models.base import ReplayedClock, replayed_clock, utcnow
+from hotline.routing.catalogue import match
+from hotline.workflow import OPEN
+
+log = logging.getLogger(__name__)
+MIN = dt.timedelta(minutes=1)
+HOUR = dt.timedelta(hours=1)
+NOT_SENT = "demo history: not sent"
+# Jobs that still matter when their instant is ahead of now.
+FUTURE_JOBS = ("hotline.tasks.deadlines.check_ticket", "hotline.tasks.deadlines.check_notice")
+FUTURE_JOBS += (callback_actions.RUN_JOB,)
+
+
+class Refused(Exception):
+    """The database is not one the history may be added to."""
+
+
+@dataclass
+class Summary:
+    days: int
+    seed: int
+    tickets: int = 0
+    calls: int = 0
+    seconds: float = 0.0
+    statuses: Counter = field(default_factory=Counter)
+    skipped_steps: Counter = field(default_factory=Counter)
+
+    def line(self) -> str:
+        open_ = sum(n for s, n in self.statuses.items() if s in OPEN)
+        return (
+            f"{self.tickets} tickets ({open_} open) and {self.calls} calls over {self.days} days "
+            f"in {self.seconds:.1f} s (seed {self.seed})"
+        )
+
+
+@dataclass
+class Cast:
+    """Who acts in the history: the demo centre staff and one handling officer per department."""
+
+    operator: User
+    supervisor: User
+    leader: User
+    staff: dict[str, User]
+
+
+def _cast() -> Cast:
+    by_name = {u.username: u for u in db.session.scalars(select(User).where(User.role != "department"))}
+    missing = [n for n in ("operator", "supervisor", "leader") if n not in by_name]
+    if missing:
+        raise Refused(f"the demo users are missing ({', '.join(missing)}): run seed-demo without --history first")
+    staff: dict[str, User] = {}
+    rows = db.session.execute(
+        select(Department, User)
+        .outerjoin(User, (User.department_id == Department.id) & (User.role == "department"))
+        .where(Department.kind != "center", Department.active.is_(True))
+        .order_by(Department.id, User.id)
+    ).all()
+    for dept, user in rows:
+        if dept.code in staff:
+            continue
+        if user is None:
+            # A handling officer for the history's timelines; no password, so no one can log in as them.
+            user = User(
+                username=f"staff-{dept.code.lower()}",
+                password_hash="!",
+                display_name=f"{dept.name}联络员",
+                role="department",
+                department_id=dept.id,
+                active=True,
+            )
+            db.session.add(user)
+        staff[dept.code] = user
+    db.session.commit()
+    # The actors act in the replay's own sessions: loaded once here, then detached.
+    people = [*by_name.values(), *staff.values()]
+    for user in people:
+        db.session.refresh(user)
+    db.session.expunge_all()
+    return Cast(by_name["operator"], by_name["supervisor"], by_name["leader"], staff)
+
+
+@contextmanager
+def _one_transaction(conn) -> Iterator[None]:
+    """The actions' session joins one outer transaction: their commits release savepoints."""
+    outer = conn.begin()
+    session = Session(bind=conn, join_transaction_mode="create_savepoint")
+    previous = db.session.registry()
+    db.session.registry.set(session)
+    try:
+        yield
+        session.commit()  # the last savepoint released: the update below is the outer transaction's own
+        params = {"mark": _MARK[0], "real_now": _REAL_NOW[0], "keep": list(FUTURE_JOBS), "now_iso": _REAL_NOW[1]}
+        _MARK[0] = conn.execute(_NOT_SENT, params).scalar_one()
+        session.close()
+        outer.commit()
+    except BaseException:
+        session.close()
+        outer.rollback()
+        raise
+    finally:
+        db.session.registry.set(previous)
+
+
+# Set at the start of a run: the real time, as a time and as the text the job rows carry; the highest outbox id
+# before the ticket's transaction.
+_REAL_NOW: list = [None, None]
+_MARK: list = [0]
+
+# The rows this transaction wrote (above the mark; the relay sees none of them before the commit): what is past
+# is marked as not sent, jobs still ahead stay for the relay. Answers the new mark.
+_NOT_SENT = text(
+    "WITH past AS (UPDATE outbox SET delivered_at = :real_now, last_error = '" + NOT_SENT + "'"
+    " WHERE id > :mark AND delivered_at IS NULL"
+    " AND NOT (kind = 'job' AND payload->>'func' = ANY(:keep) AND payload->>'at' > :now_iso) RETURNING id)"
+    " SELECT coalesce(max(id), :mark) FROM outbox"
+)
+
+
+class Replay:
+    def __init__(self, cast: Cast, clock: ReplayedClock, end: dt.datetime, summary: Summary) -> None:
+        self.cast, self.clock, self.end, self.summary = cast, clock, end, summary
+        # Open tickets by (category, region): what a repeat of the matter merges into.
+        self.open_by_matter: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self.call_seq = 0
+        self.routes: dict[tuple[str, str], str | None] = {}
+
+    # ---- the clock ------------------------------------------------------------------------------------
+
+    def at(self, when: dt.datetime) -> bool:
+        """Move the clock to `when`; False (and the clock stays) when that is after the end of the history."""
+        if when >= self.end:
+            return False
+        self.clock.set(when)
+        return True
+
+    def catch_up(self, ticket_id: int, until: dt.datetime) -> None:
+        """Run the deadline jobs that would have run on this ticket before `until`, at their instants."""
+        t = db.session.execute(
+            select(
+                Ticket.sign_warn_at,
+                Ticket.sign_warned_at,
+                Ticket.sign_due_at,
+                Ticket.sign_overdue_at,
+                Ticket.warn_at,
+                Ticket.warned_at,
+                Ticket.due_at,
+                Ticket.overdue_at,
+                Ticket.notice_at,
+                Ticket.notice_flagged_at,
+                Ticket.status,
+                Ticket.paused_at,
+            ).where(Ticket.id == ticket_id)
+        ).one()
+        if t.status not in OPEN or t.paused_at is not None:
+            return
+        pending = sorted(
+            planned
+            for planned, raised in (
+                (t.sign_warn_at, t.sign_warned_at),
+                (t.sign_due_at, t.sign_overdue_at),
+                (t.warn_at, t.warned_at),
+                (t.due_at, t.overdue_at),
+                (t.notice_at, t.notice_flagged_at),
+            )
+            if planned is not None and raised is None and planned < min(until, self.end)
+        )
+        for instant in dict.fromkeys(pending):
+            self.clock.set(instant)
+            check_deadlines(ticket_id, instant)
+
+    def step(self, ticket_id: int, when: dt.datetime, name: str, fn, *args, **kwargs):
+        """One action at `when`, after the deadline jobs due before it; None when it is past the end, or
+        when the action refuses (a guard of the real rules: the life stops there)."""
+        if when >= self.end:
+            return None
+        self.catch_up(ticket_id, when)
+        self.clock.set(when)
+        try:
+            return fn(*args, **kwargs) or True
+        except DomainError as exc:
+            self.summary.skipped_steps[f"{name}:{exc.code}"] += 1
+            return None
+
+    # ---- calls --------------------------------------------------------------------------------------------
+
+    def _sid(self) -> str:
+        self.call_seq += 1
+        return f"CAdemo{self.summary.seed:08d}{self.call_seq:08d}"
+
+    def answered_call(self, plan: TicketPlan, rng: random.Random) -> tuple[int, str] | None:
+        """The caller reaches an operator; returns the call's id and when the operator has the matter."""
+        ring = plan.at - dt.timedelta(seconds=rng.randint(60, 150))
+        wait = dt.timedelta(seconds=int(rng.triangular(2, 60, 8)))
+        sid = self._sid()
+        self.clock.set(ring)
+        call_actions.incoming_call(sid, plan.caller_phone, "12345")
+        self.clock.set(ring + dt.timedelta(seconds=6))
+        route = call_actions.route_call(sid)
+        if route.kind != "dial":  # nobody free (a presence changed elsewhere): it stays a queued call
+            return None
+        call_id = route.call.id
+        self.clock.set(ring + wait)
+        call_actions.call_status(f"{sid}-op", "in-progress", at=ring + wait, parent_call_sid=sid)
+        self.summary.calls += 1
+        return call_id, sid
+
+    def end_call(self, sid: str, when: dt.datetime) -> None:
+        """The caller hangs up (a call still going on at the end of the history goes on)."""
+        if self.at(when):
+            call_actions.call_status(sid, "completed", at=when)
+
+    def abandoned_call(self, plan: CallPlan) -> None:
+        gone = plan.at + dt.timedelta(seconds=8 + (plan.index * 7) % 50)
+        if gone >= self.end:
+            return
+        sid = self._sid()
+        self.clock.set(plan.at)
+        call_actions.incoming_call(sid, plan.caller_phone, plan.line)
+        self.clock.set(plan.at + dt.timedelta(seconds=6))
+        route = call_actions.route_call(sid)
+        self.clock.set(gone)
+        call_actions.call_status(sid, "completed", at=gone)
+        self.summary.calls += 1
+        if plan.called_back_after is not None and self.at(gone + plan.called_back_after):
+            call_actions.mark_called_back(route.call.id, self.cast.operator)
+
+    # ---- one ticket's life --------------------------------------------------------------------------------
+
+    def ticket(self, plan: TicketPlan) -> None:
+        rng = random.Random(plan.seed)
+        op = self.cast.operator
+        data = actions.IntakeData(
+            channel=plan.channel,
+            type=plan.type,
+            urgency=plan.urgency,
+            content=plan.content,
+            caller_phone=plan.caller_phone,
+            caller_name=plan.caller_name,
+            category_code=plan.topic.category,
+            region_code=plan.region,
+            address=plan.address,
+            title=plan.title if plan.channel in ("web", "mailbox", "app") else None,
+            publishable=plan.publishable,
+        )
+        t = plan.at
+        call = None
+        if plan.channel == "phone" and plan.phone_outcome == "voicemail":
+            sid = self._sid()
+            self.clock.set(t - MIN)
+            call_actions.incoming_call(sid, plan.caller_phone, "12345")
+            self.clock.set(t)
+            call, ticket, _code = call_actions.voice_message(sid, None, plan.content)
+            self.end_call(sid, t + dt.timedelta(seconds=40))
+            self.summary.calls += 1
+            ticket_id = ticket.id
+            # The operator calls back, takes the details, and goes on as with any ticket.
+            t += dt.timedelta(minutes=rng.randint(15, 180))
+            if not self.step(ticket_id, t, "called-back", call_actions.mark_called_back, call.id, op):
+                return self._done(ticket_id)
+        else:
+            answered = self.answered_call(plan, rng) if plan.channel == "phone" else None
+            self.clock.set(t)
+            if plan.channel in ("web", "mailbox", "open311"):
+                source = "open311" if plan.channel == "open311" else "web"
+                ticket, _code, _token = actions.submit_public_request(data, actions.ChannelDetails(source=source))
+            else:
+                ticket, _code = actions.create_ticket(data, op if plan.channel == "phone" else None)
+            ticket_id = ticket.id
+            if answered is not None:
+                call_id, sid = answered
+                call_actions.link_call_ticket(call_id, ticket_id, op)
+                talk = dt.timedelta(seconds=rng.randint(60, 300))
+                if plan.outcome in ("answer", "not_accept", "hand_off"):
+                    self._intake_outcome(plan, ticket_id, t + talk - 10 * dt.timedelta(seconds=1), rng)
+                    self.end_call(sid, t + talk)
+                    return self._done(ticket_id)
+                self.end_call(sid, t + talk)
+                t += talk
+        if plan.outcome in ("answer", "not_accept", "hand_off"):
+            # Written channels wait for an operator's working hours.
+            self._intake_outcome(plan, ticket_id, _office(t + dt.timedelta(minutes=rng.randint(5, 90)), rng), rng)
+            return self._done(ticket_id)
+        if plan.outcome == "merge":
+            targets = self.open_by_matter.get((plan.topic.category, plan.region))
+            if targets:
+                when = _office(t + dt.timedelta(minutes=rng.randint(3, 60)), rng)
+                self.step(ticket_id, when, "merge", actions.merge_ticket, ticket_id, op, targets[-1])
+                return self._done(ticket_id)
+        self._handle(plan, ticket_id, t, rng)
+        self._done(ticket_id)
+
+    def _intake_outcome(self, plan: TicketPlan, ticket_id: int, when: dt.datetime, rng: random.Random) -> None:
+        op = self.cast.operator
+        if plan.outcome == "answer":
+            text = plan.topic.answer or "已按知识库解答来电人，来电人表示清楚。"
+            if self.step(ticket_id, when, "answer", actions.answer_ticket, ticket_id, op, text):
+                self._callback_if_any(plan, ticket_id, rng, direct=True)
+        elif plan.outcome == "not_accept":
+            reason = rng.choice(city.NOT_ACCEPTED_REASONS)
+            self.step(ticket_id, when, "not-accept", actions.not_accept_ticket, ticket_id, op, reason)
+        else:
+            target = rng.choice(city.HANDOFF_TARGETS)
+            self.step(ticket_id, when, "hand-off", actions.hand_off_ticket, ticket_id, op, target)
+
+    def _department(self, plan: TicketPlan, rng: random.Random) -> str | None:
+        if plan.region == city.DISTRICT and rng.random() < city.DISTRICT_LOCAL_SHARE:
+            return city.DISTRICT_GOVERNMENT
+        key = (plan.topic.category, plan.region)
+        if key not in self.routes:
+            rule = match(*key)  # the dispatch catalogue, as the operator console suggests it
+            self.routes[key] = rule["department"] if rule else None
+        return self.routes[key]
+
+    def _wrong_department(self, right: str, rng: random.Random) -> str:
+        others = [c for c in self.cast.staff if c != right and c.startswith(("ST-", "GOV-", "XC-"))]
+        near = [c for c in others if c[:3] == right[:3]] or others
+        return rng.choice(near)
+
+    def _handle(self, plan: TicketPlan, ticket_id: int, t: dt.datetime, rng: random.Random) -> None:
+        """Dispatch to the department and on through its handling, review and the callback survey."""
+        f, op, sup = plan.fate, self.cast.operator, self.cast.supervisor
+        dept = self._department(plan, rng)
+        if dept is None or dept not in self.cast.staff:
+            self.step(ticket_id, _office(t + 5 * MIN, rng), "answer", actions.answer_ticket, ticket_id, op, plan.reply)
+            return
+        assisting = []
+        if f.assisting:
+            assisting = [c for c in self.cast.staff if c.startswith("XC-") and c != dept][rng.randrange(20) :][:1]
+        urgent = plan.urgency != "normal"
+        t = t + dt.timedelta(minutes=rng.randint(2, 15)) if urgent else _office(t + rng.randint(3, 40) * MIN, rng)
+        first = self._wrong_department(dept, rng) if f.misrouted else dept
+        if not self.step(
+            ticket_id, t, "dispatch", actions.dispatch_ticket, ticket_id, op, first, assisting if first == dept else []
+        ):
+            return
+        if f.misrouted:
+            staff = self.cast.staff[first]
+            t = _office(t + dt.timedelta(minutes=rng.randint(30, 300)), rng)
+            note = city.RETURN_NOTES[reason := rng.choice(city.RETURN_REASONS)]
+            if not self.step(ticket_id, t, "return", actions.return_ticket, ticket_id, staff, reason, note):
+                return
+            t = _office(t + dt.timedelta(minutes=rng.randint(20, 180)), rng)
+            if f.return_rejected:
+                if not self.step(
+                    ticket_id,
+                    t,
+                    "reject-return",
+                    actions.reject_return,
+                    ticket_id,
+                    sup,
+                    "经核实属于贵单位职责，请继续办理。",
+                ):
+                    return
+                dept = first
+            else:
+                if not self.step(ticket_id, t, "approve-return", actions.approve_return, ticket_id, sup):
+                    return
+                t += dt.timedelta(minutes=rng.randint(5, 30))
+                if not self.step(ticket_id, t, "dispatch", actions.dispatch_ticket, ticket_id, op, dept, assisting):
+                    return
+        self._department_round(plan, ticket_id, dept, t, rng, reopened=False)
+
+    def _department_round(
+        self, plan: TicketPlan, ticket_id: int, dept: str, t: dt.datetime, rng: random.Random, reopened: bool
+    ) -> None:
+        f, sup = plan.fate, self.cast.supervisor
+        staff = self.cast.staff[dept]
+        ticket = db.session.get(Ticket, ticket_id)
+        assert ticket is not None
+        sign_due = ticket.sign_due_at or t + HOUR
+        if f.late_sign and not reopened:
+            sign_at = sign_due + dt.timedelta(hours=rng.triangular(0.2, 72, 4))  # overdue, escalated
+        else:
+            sign_at = t + (sign_due - t) * rng.triangular(0.03, 0.9, 0.15)
+        sign_at = _office(sign_at, rng) if plan.urgency == "normal" else sign_at
+        if not self.step(ticket_id, sign_at, "sign", actions.sign_ticket, ticket_id, staff):
+            return
+        ticket = db.session.get(Ticket, ticket_id)
+        assert ticket is not None and ticket.due_at is not None
+        due, signed = ticket.due_at, sign_at
+        pace = rng.uniform(0.2, 0.8) if reopened else f.pace
+        reply_at = signed + (due - signed) * pace
+        if due.astimezone(_tz()).date() == self.end.astimezone(_tz()).date() and due > self.end and rng.random() < 0.6:
+            reply_at = due + dt.timedelta(minutes=rng.randint(30, 600))  # still open today: its clock turns red
+        if plan.urgency == "normal":
+            reply_at = _office(reply_at, rng)
+        if f.extension and not reopened:
+            ask_at = _office(signed + (due - signed) * 0.5, rng)
+            reason = rng.choice(city.EXTENSION_REASONS)
+            if self.step(
+                ticket_id, ask_at, "extension", actions.request_extension, ticket_id, staff, f.extension, reason
+            ):
+                decide = _office(ask_at + dt.timedelta(minutes=rng.randint(30, 300)), rng)
+                decision = actions.reject_extension if f.extension_rejected else actions.approve_extension
+                if not self.step(ticket_id, decide, "extension-decision", decision, ticket_id, sup):
+                    return
+                ticket = db.session.get(Ticket, ticket_id)
+                assert ticket is not None and ticket.due_at is not None
+                reply_at = max(reply_at, decide + HOUR)
+                if not f.extension_rejected:
+                    reply_at = _office(decide + (ticket.due_at - decide) * rng.uniform(0.3, 0.9), rng)
+        if f.urged and not reopened:
+            urge_at = signed + (reply_at - signed) * rng.uniform(0.4, 0.8)
+            self.step(ticket_id, urge_at, "urge", actions.urge_ticket, ticket_id, sup, rng.choice(city.URGE_NOTES))
+        if f.supervised and not reopened and reply_at > due:
+            sup_at = due + (reply_at - due) * 0.3
+            actor = self.cast.leader if rng.random() < 0.3 else sup
+            note = rng.choice(city.SUPERVISE_NOTES)
+            if self.step(ticket_id, sup_at, "supervise", actions.supervise_ticket, ticket_id, actor, note):
+                answer_at = sup_at + (reply_at - sup_at) * 0.5
+                text_ = "已成立专班处理，正在协调整改，将于近日书面回复。"
+                self.step(
+                    ticket_id, answer_at, "answer-supervision", actions.answer_supervision, ticket_id, staff, text_
+                )
+        if not self.step(ticket_id, reply_at, "reply", actions.reply_ticket, ticket_id, staff, plan.reply):
+            return
+        review_at = _office(reply_at + dt.timedelta(minutes=rng.randint(20, 240)), rng)
+        if f.reply_rejected and not reopened:
+            note = rng.choice(city.REPLY_REJECT_NOTES)
+            if not self.step(ticket_id, review_at, "reject-reply", actions.reject_reply, ticket_id, sup, note):
+                return
+            redo = _office(review_at + dt.timedelta(hours=rng.randint(2, 30)), rng)
+            better = plan.reply + "已电话联系来电人说明处理情况，来电人表示认可。"
+            if not self.step(ticket_id, redo, "reply", actions.reply_ticket, ticket_id, staff, better):
+                return
+            review_at = _office(redo + dt.timedelta(minutes=rng.randint(20, 240)), rng)
+        if not self.step(ticket_id, review_at, "approve-reply", actions.approve_reply, ticket_id, sup):
+            return
+        rating = self._callback_if_any(plan, ticket_id, rng, direct=False, second=reopened)
+        if rating != 3 or reopened:
+            return
+        # Dissatisfied: the supervisor verifies, then reopens (重办) or closes it as excluded.
+        ticket = db.session.get(Ticket, ticket_id)
+        assert ticket is not None and ticket.callback_at is not None
+        verify = _office(ticket.callback_at + dt.timedelta(hours=rng.randint(1, 20)), rng)
+        if f.dissatisfied_excluded:
+            reason = "该事项已依法依规处理，来电人诉求超出政策规定，不满意原因不计入考核。"
+            self.step(ticket_id, verify, "close-excluded", actions.close_excluded, ticket_id, sup, reason)
+            return
+        if self.step(ticket_id, verify, "reopen", actions.reopen_ticket, ticket_id, sup, rng.choice(city.REOPEN_NOTES)):
+            self._department_round(plan, ticket_id, dept, verify, rng, reopened=True)
+
+    def _callback_if_any(
+        self, plan: TicketPlan, ticket_id: int, rng: random.Random, direct: bool, second: bool = False
+    ) -> int | None:
+        """Drive the callback survey the approval (or a sampled direct answer) scheduled, through its real
+        steps: survey calls at their planned instants, not answered or answered with the planned ratings,
+        then the SMS survey and, unanswered, the unrated close. Returns the satisfaction given, if any."""
+        f = plan.fate
+        answered_on = f.callback_answered_on
+        satisfaction = f.second_satisfaction if second else f.satisfaction
+        resolved = 1 if second else f.resolved
+        if direct:
+            satisfaction, resolved = rng.choice((1, 1, 1, 2)), 1
+        manual = rng.random() < city.MANUAL_CALLBACK
+        for _ in range(8):
+            cb = db.session.execute(
+                select(Callback.id, Callback.seq, Callback.next_attempt_at, Callback.status, Callback.call_attempts)
+                .where(Callback.ticket_id == ticket_id)
+                .order_by(Callback.id.desc())
+                .limit(1)
+            ).first()
+            if cb is None or cb.next_attempt_at is None or cb.status not in ("scheduled", "calling", "sms_sent"):
+                return None
+            when = cb.next_attempt_at
+            if when >= self.end:
+                return None
+            self.catch_up(ticket_id, when)
+            self.clock.set(when)
+            if not direct and manual and answered_on and cb.call_attempts == 0:
+                # The centre's staff call from the desk and record the answers by hand.
+                when += dt.timedelta(minutes=rng.randint(0, 90))
+                rec = actions.record_callback
+                if self.step(
+                    ticket_id, when, "record-callback", rec, ticket_id, self.cast.supervisor, resolved, satisfaction
+                ):
+                    return satisfaction
+                return None
+            order = callback_actions.advance(cb.id, cb.seq)
+            if order is None:
+                continue  # rescheduled into the window, or the SMS survey sent / expired
+            sid = self._sid()
+            callback_actions.call_started(order.attempt_id, sid)
+            if order.attempt_id and cb.call_attempts + 1 == answered_on:
+                self.clock.set(when + dt.timedelta(seconds=rng.randint(40, 120)))
+                actor = callback_actions.IVR
+                callback_actions.record_answers(cb.id, resolved, satisfaction, "call", actor, call_sid=sid)
+                return satisfaction
+            self.clock.set(when + dt.timedelta(seconds=rng.randint(25, 45)))
+            callback_actions.call_outcome(cb.id, sid, rng.choice(("no-answer", "no-answer", "busy")))
+        return None
+
+    def _done(self, ticket_id: int) -> None:
+        t = db.session.execute(
+            select(Ticket.status, Ticket.category_code, Ticket.region_code).where(Ticket.id == ticket_id)
+        ).one()
+        if t.status in OPEN:
+            self.catch_up(ticket_id, self.end)
+            if t.category_code and t.region_code:
+                self.open_by_matter[(t.category_code, t.region_code)].append(ticket_id)
+        self.summary.statuses[t.status] += 1
+        self.summary.tickets += 1
+
+
+def _tz():
+    from hotline.deadlines.calendar import TZ
+
+    return TZ
+
+
+def _office(when: dt.datetime, rng: random.Random) -> dt.datetime:
+    """The next instant within office hours (08:30-17:30 local, Monday to Friday) at or after `when`: when
+    department staff and the centre's back office act on normal tickets."""
+    local = when.astimezone(_tz())
+    start, stop = (8, 30), (17, 30)
+    for _ in range(10):
+        if local.weekday() < 5 and start <= (local.hour, local.minute) < stop:
+            return local.astimezone(dt.UTC)
+        if local.weekday() < 5 and (local.hour, local.minute) < start:
+            local = local.replace(hour=8, minute=30 + rng.randint(0, 29), second=rng.randint(0, 59))
+            continue
+        local = (local + dt.timedelta(days=1)).replace(hour=8, minute=30, second=0)
+        local += dt.timedelta(minutes=rng.randint(0, 59))
+    return local.astimezone(dt.UTC)
+
+
+def _presence(user: User, at: dt.datetime) -> tuple[OperatorPresence | None, str | None]:
+    """The operator takes the history's calls: available while it runs; their presence is put back after."""
+    presence = db.session.get(OperatorPresence, user.id)
+    before = presence.status if presence else None
+    if presence is None:
+        presence = OperatorPresence(user_id=user.id, status="available", changed_at=at)
+        db.session.add(presence)
+    presence.status, presence.changed_at, presence.current_call_id = "available", at, None
+    db.session.commit()
+    return presence, before
+
+
+def seed_history(
+    days: int,
+    seed: int = 12345,
+    end: dt.datetime | None = None,
+    per_day: int = city.TICKETS_PER_DAY,
+    progress=None,
+) -> Summary:
+    """Replay `days` days (and today up to `end`, default now) of the demo city; refuses a database that
+    already has tickets (a second run would double the month)."""
+    started = time.monotonic()
+    end = end or utcnow()
+    if db.session.scalar(select(Ticket.id).limit(1)) is not None:
+        raise Refused("the database already has tickets: the demo history goes only into an empty one")
+    cast = _cast()
+    tickets, abandoned = make_plans(days, seed, end, per_day)
+    summary = Summary(days=days, seed=seed)
+    _REAL_NOW[0], _REAL_NOW[1] = end, end.astimezone(dt.UTC).isoformat()
+    _MARK[0] = db.session.scalar(text("SELECT coalesce(max(id), 0) FROM outbox"))
+    first = min([p.at for p in tickets] + [c.at for c in abandoned], default=end)
+    with replayed_clock() as clock:
+        clock.set(first - HOUR)
+        _, presence_before = _presence(cast.operator, first - HOUR)
+        replay = Replay(cast, clock, end, summary)
+        conn = db.engine.connect()
+        try:
+            conn.exec_driver_sql("SET synchronous_commit TO OFF")
+            conn.commit()
+            calls = iter(abandoned)
+            next_call = next(calls, None)
+            for n, plan in enumerate(tickets, start=1):
+                while next_call is not None and next_call.at <= plan.at:
+                    with _one_transaction(conn):
+                        replay.abandoned_call(next_call)
+                    next_call = next(calls, None)
+                with _one_transaction(conn):
+                    replay.ticket(plan)
+                if progress and n % 500 == 0:
+                    progress(n, len(tickets))
+            while next_call is not None:
+                with _one_transaction(conn):
+                    replay.abandoned_call(next_call)
+                next_call = next(calls, None)
+            conn.exec_driver_sql("RESET synchronous_commit")
+            conn.commit()
+        finally:
+            conn.close()
+        clock.release()
+        _restore_presence(cast.operator, presence_before)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _restore_presence(user: User, before: str | None) -> None:
+    presence = db.session.get(OperatorPresence, user.id)
+    if presence is not None:
+        if before is None:
+            db.session.delete(presence)
+        else:
+            presence.status, presence.current_call_id = before, None
+    db.session.commit()
+
+
+__all__ = ["CallPlan", "Refused", "Summary", "TicketPlan", "seed_history"]
