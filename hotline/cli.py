@@ -91,16 +91,20 @@ def register_commands(app: Flask) -> None:
     )
     @click.option("--seed", type=int, default=12345, show_default=True, help="the same seed gives the same month")
     @click.option("--per-day", type=click.IntRange(1, 5000), default=150, show_default=True, help="tickets a day")
-    def seed_demo_cmd(days: int, seed: int, per_day: int) -> None:
+    @click.option("--if-empty", is_flag=True, help="with --history: leave a database that has tickets alone (make run)")
+    def seed_demo_cmd(days: int, seed: int, per_day: int, if_empty: bool) -> None:
         """Import the demo catalogue and create the demo users (safe to run twice); with --history, the past."""
         seed_demo()
         click.echo("demo catalogue and users ready:")
         for username, role, dept, _ in DEMO_USERS:
             click.echo(f"  {username:<11} demo-{username:<12} {role}{' ' + dept if dept else ''}")
         if days:
-            from hotline.demo.history import Refused, seed_history
+            from hotline.demo.history import Refused, has_tickets, seed_history
 
-            click.echo(f"replaying {days} days of the demo city through the actions (seed {seed}) ...")
+            if if_empty and has_tickets():
+                click.echo("the database has tickets: the demo history is left alone")
+                return
+            click.echo(f"empty database: replaying {days} days of the demo city through the actions (seed {seed}) ...")
             try:
                 summary = seed_history(
                     days, seed=seed, per_day=per_day, progress=lambda n, total: click.echo(f"  {n}/{total} tickets")
@@ -108,6 +112,24 @@ def register_commands(app: Flask) -> None:
             except Refused as exc:
                 raise click.ClickException(str(exc)) from None
             click.echo("demo history: " + summary.line())
+
+    @app.cli.command("simulate")
+    @click.option("--rate", type=click.FloatRange(0.1, 600), default=6.0, show_default=True, help="contacts a minute")
+    @click.option(
+        "--minutes", type=click.FloatRange(0, None, min_open=True), default=None, help="stop after (default: Ctrl-C)"
+    )
+    @click.option("--seed", type=int, default=None, help="the same seed gives the same contacts")
+    def simulate_cmd(rate: float, minutes: float | None, seed: int | None) -> None:
+        """The live day: calls, SMS and web messages keep arriving through the real actions (the worker
+        delivers their events)."""
+        from hotline.demo.live import simulate
+
+        click.echo(f"live day: about {rate:g} contacts a minute; Ctrl-C stops")
+        try:
+            n = simulate(rate, minutes, seed, echo=click.echo)
+        except KeyboardInterrupt:
+            return
+        click.echo(f"{n} contacts arrived")
 
     @app.cli.command("create-user")
     @click.argument("username")

@@ -196,6 +196,7 @@ def print_banner(port: int, env: dict[str, str]) -> None:
         f"    citizen pages    {base}/   {base}/track",
         f"    JSON API         {base}/api/v1/openapi.json",
         f"    call simulator   {base}/integrations/console/simulator   (staff login; HOTLINE_TELEPHONY=console)",
+        f"    live day         {base}/agents/simulator   (supervisor: calls and messages keep arriving)",
         f"    database         {env['DATABASE_URL']}",
         f"    Redis            {env['REDIS_URL']}",
         "",
@@ -236,7 +237,10 @@ def main() -> int:
             say(f"embedded PostgreSQL (data in {INSTANCE_DIR / 'postgres'}) on {env['DATABASE_URL']}")
 
         run_step(["flask", "--app", "wsgi", "db", "upgrade"], env)
-        run_step(["flask", "--app", "wsgi", "seed-demo"], env)
+        # A first start (no tickets yet) also replays the demo city's past month (HOTLINE_DEMO_HISTORY days,
+        # 0 for none); a later start leaves the data alone.
+        history = env.get("HOTLINE_DEMO_HISTORY", "30").strip() or "0"
+        run_step(["flask", "--app", "wsgi", "seed-demo", "--history", history, "--if-empty"], env)
 
         web_env = {**env}
         web_env.setdefault("HOTLINE_OUTBOX_RELAY_THREAD", "1")

@@ -581,6 +581,10 @@ def _presence(user: User, at: dt.datetime) -> tuple[OperatorPresence | None, str
     return presence, before
 
 
+def has_tickets() -> bool:
+    return db.session.scalar(select(Ticket.id).limit(1)) is not None
+
+
 def seed_history(
     days: int,
     seed: int = 12345,
@@ -592,7 +596,7 @@ def seed_history(
     already has tickets (a second run would double the month)."""
     started = time.monotonic()
     end = end or utcnow()
-    if db.session.scalar(select(Ticket.id).limit(1)) is not None:
+    if has_tickets():
         raise Refused("the database already has tickets: the demo history goes only into an empty one")
     cast = _cast()
     tickets, abandoned = make_plans(days, seed, end, per_day)

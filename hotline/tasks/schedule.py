@@ -20,6 +20,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("hotline.tasks.reports.hotspot_scan", 900),
     Periodic("hotline.tasks.callbacks.sweep", 300),
     Periodic("hotline.tasks.deadlines.calendar_check", 86400),
+    # The demo's live day (off unless switched on at /agents/simulator): next minute's contacts.
+    Periodic("hotline.tasks.demo.live_tick", 60),
 )
 
 
