@@ -91,15 +91,18 @@ def register_commands(app: Flask) -> None:
     )
     @click.option("--seed", type=int, default=12345, show_default=True, help="the same seed gives the same month")
     @click.option("--per-day", type=click.IntRange(1, 5000), default=150, show_default=True, help="tickets a day")
+    @click.option(
+        "--workers", type=click.IntRange(1, 16), default=None, help="replaying processes (default: cores, <= 4)"
+    )
     @click.option("--if-empty", is_flag=True, help="with --history: leave a database that has tickets alone (make run)")
-    def seed_demo_cmd(days: int, seed: int, per_day: int, if_empty: bool) -> None:
+    def seed_demo_cmd(days: int, seed: int, per_day: int, workers: int | None, if_empty: bool) -> None:
         """Import the demo catalogue and create the demo users (safe to run twice); with --history, the past."""
         seed_demo()
         click.echo("demo catalogue and users ready:")
         for username, role, dept, _ in DEMO_USERS:
             click.echo(f"  {username:<11} demo-{username:<12} {role}{' ' + dept if dept else ''}")
         if days:
-            from hotline.demo.history import Refused, has_tickets, seed_history
+            from hotline.demo.history import Refused, default_workers, has_tickets, seed_history
 
             if if_empty and has_tickets():
                 click.echo("the database has tickets: the demo history is left alone")
@@ -107,7 +110,11 @@ def register_commands(app: Flask) -> None:
             click.echo(f"empty database: replaying {days} days of the demo city through the actions (seed {seed}) ...")
             try:
                 summary = seed_history(
-                    days, seed=seed, per_day=per_day, progress=lambda n, total: click.echo(f"  {n}/{total} tickets")
+                    days,
+                    seed=seed,
+                    per_day=per_day,
+                    workers=workers or default_workers(),
+                    progress=lambda n, total: click.echo(f"  {n}/{total} tickets"),
                 )
             except Refused as exc:
                 raise click.ClickException(str(exc)) from None

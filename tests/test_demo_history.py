@@ -36,7 +36,7 @@ def _demo_department_users(app) -> dict[str, str]:
 def seeded(app):
     """Three days of the demo city (a third of the daily volume, to keep the test short), up to now."""
     with app.app_context():
-        summary = history.seed_history(3, seed=2026, per_day=50)
+        summary = history.seed_history(3, seed=2026, per_day=50, workers=2)
         db.session.remove()
     return summary
 
@@ -150,7 +150,7 @@ def test_same_seed_same_month(app):
 
     def replay() -> list[tuple]:
         with app.app_context():
-            history.seed_history(1, seed=99, end=end, per_day=15)
+            history.seed_history(1, seed=99, end=end, per_day=15, workers=1)
             rows = db.session.execute(
                 select(Ticket.number, Ticket.status, Ticket.content, Ticket.category_code, Ticket.created_at).order_by(
                     Ticket.number

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import random
 import time
 from collections import Counter, defaultdict
@@ -32,6 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from hotline import actions
@@ -41,7 +43,7 @@ from hotline.actions.deadlines import check_deadlines
 from hotline.demo import city
 from hotline.demo.plans import CallPlan, TicketPlan, make_plans
 from hotline.errors import DomainError
-from hotline.extensions import db
+from hotline.extensions import db, on_postgresql
 from hotline.models import Callback, Department, OperatorPresence, Ticket, User
 from hotline.models.base import ReplayedClock, replayed_clock, utcnow
 from hotline.routing.catalogue import match
@@ -82,13 +84,13 @@ class Summary:
 class Cast:
     """Who acts in the history: the demo centre staff and one handling officer per department."""
 
-    operator: User
+    operators: list[User]  # one per replaying process; the first is the demo `operator`
     supervisor: User
     leader: User
     staff: dict[str, User]
 
 
-def _cast() -> Cast:
+def _cast(workers: int = 1) -> Cast:
     by_name = {u.username: u for u in db.session.scalars(select(User).where(User.role != "department"))}
     missing = [n for n in ("operator", "supervisor", "leader") if n not in by_name]
     if missing:
@@ -115,13 +117,21 @@ def _cast() -> Cast:
             )
             db.session.add(user)
         staff[dept.code] = user
+    operators = [by_name["operator"]]
+    for k in range(2, workers + 1):
+        # More operators for more replaying processes (each takes its own calls); they cannot log in.
+        user = by_name.get(f"operator-{k}") or User(
+            username=f"operator-{k}", password_hash="!", display_name=f"话务员{k}号", role="operator", active=True
+        )
+        db.session.add(user)
+        operators.append(user)
     db.session.commit()
     # The actors act in the replay's own sessions: loaded once here, then detached.
-    people = [*by_name.values(), *staff.values()]
+    people = [*by_name.values(), *staff.values(), *operators]
     for user in people:
         db.session.refresh(user)
     db.session.expunge_all()
-    return Cast(by_name["operator"], by_name["supervisor"], by_name["leader"], staff)
+    return Cast(operators, by_name["supervisor"], by_name["leader"], staff)
 
 
 @contextmanager
@@ -162,8 +172,11 @@ _NOT_SENT = text(
 
 
 class Replay:
-    def __init__(self, cast: Cast, clock: ReplayedClock, end: dt.datetime, summary: Summary) -> None:
-        self.cast, self.clock, self.end, self.summary = cast, clock, end, summary
+    def __init__(
+        self, cast: Cast, operator: User, part: int, clock: ReplayedClock, end: dt.datetime, summary: Summary
+    ) -> None:
+        self.cast, self.operator, self.part = cast, operator, part
+        self.clock, self.end, self.summary = clock, end, summary
         # Open tickets by (category, region): what a repeat of the matter merges into.
         self.open_by_matter: dict[tuple[str, str], list[int]] = defaultdict(list)
         self.call_seq = 0
@@ -230,7 +243,7 @@ class Replay:
 
     def _sid(self) -> str:
         self.call_seq += 1
-        return f"CAdemo{self.summary.seed:08d}{self.call_seq:08d}"
+        return f"CAdemo{self.summary.seed:08d}{self.part}{self.call_seq:07d}"
 
     def answered_call(self, plan: TicketPlan, rng: random.Random) -> tuple[int, str] | None:
         """The caller reaches an operator; returns the call's id and when the operator has the matter."""
@@ -267,13 +280,13 @@ class Replay:
         call_actions.call_status(sid, "completed", at=gone)
         self.summary.calls += 1
         if plan.called_back_after is not None and self.at(gone + plan.called_back_after):
-            call_actions.mark_called_back(route.call.id, self.cast.operator)
+            call_actions.mark_called_back(route.call.id, self.operator)
 
     # ---- one ticket's life --------------------------------------------------------------------------------
 
     def ticket(self, plan: TicketPlan) -> None:
         rng = random.Random(plan.seed)
-        op = self.cast.operator
+        op = self.operator
         data = actions.IntakeData(
             channel=plan.channel,
             type=plan.type,
@@ -335,7 +348,7 @@ class Replay:
         self._done(ticket_id)
 
     def _intake_outcome(self, plan: TicketPlan, ticket_id: int, when: dt.datetime, rng: random.Random) -> None:
-        op = self.cast.operator
+        op = self.operator
         if plan.outcome == "answer":
             text = plan.topic.answer or "已按知识库解答来电人，来电人表示清楚。"
             if self.step(ticket_id, when, "answer", actions.answer_ticket, ticket_id, op, text):
@@ -363,7 +376,7 @@ class Replay:
 
     def _handle(self, plan: TicketPlan, ticket_id: int, t: dt.datetime, rng: random.Random) -> None:
         """Dispatch to the department and on through its handling, review and the callback survey."""
-        f, op, sup = plan.fate, self.cast.operator, self.cast.supervisor
+        f, op, sup = plan.fate, self.operator, self.cast.supervisor
         dept = self._department(plan, rng)
         if dept is None or dept not in self.cast.staff:
             self.step(ticket_id, _office(t + 5 * MIN, rng), "answer", actions.answer_ticket, ticket_id, op, plan.reply)
@@ -569,20 +582,28 @@ def _office(when: dt.datetime, rng: random.Random) -> dt.datetime:
     return local.astimezone(dt.UTC)
 
 
-def _presence(user: User, at: dt.datetime) -> tuple[OperatorPresence | None, str | None]:
-    """The operator takes the history's calls: available while it runs; their presence is put back after."""
-    presence = db.session.get(OperatorPresence, user.id)
-    before = presence.status if presence else None
-    if presence is None:
-        presence = OperatorPresence(user_id=user.id, status="available", changed_at=at)
-        db.session.add(presence)
-    presence.status, presence.changed_at, presence.current_call_id = "available", at, None
+def _presence(operators: list[User], at: dt.datetime) -> dict[int, str | None]:
+    """The operators take the history's calls: available while it runs; their presence is put back after."""
+    before: dict[int, str | None] = {}
+    for user in operators:
+        presence = db.session.get(OperatorPresence, user.id)
+        before[user.id] = presence.status if presence else None
+        if presence is None:
+            presence = OperatorPresence(user_id=user.id, status="available", changed_at=at)
+            db.session.add(presence)
+        presence.status, presence.changed_at, presence.current_call_id = "available", at, None
     db.session.commit()
-    return presence, before
+    return before
 
 
 def has_tickets() -> bool:
     return db.session.scalar(select(Ticket.id).limit(1)) is not None
+
+
+def default_workers() -> int:
+    """One replaying process per core (at most 4): the replay is bound by the processor, Python's and the
+    database's, and its tickets are independent but for the few that merge (each process merges its own)."""
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def seed_history(
@@ -591,23 +612,89 @@ def seed_history(
     end: dt.datetime | None = None,
     per_day: int = city.TICKETS_PER_DAY,
     progress=None,
+    workers: int = 1,
 ) -> Summary:
     """Replay `days` days (and today up to `end`, default now) of the demo city; refuses a database that
-    already has tickets (a second run would double the month)."""
+    already has tickets (a second run would double the month).
+
+    With `workers` > 1 the tickets are shared among as many forked processes (ticket i to process i mod n),
+    each with its own connection and its own operator taking its calls. The month is the same; only the order
+    in which the processes reserve ticket numbers varies, so the numbers are reproducible with one worker."""
     started = time.monotonic()
     end = end or utcnow()
+    if not on_postgresql():
+        raise Refused("the demo history needs PostgreSQL")
     if has_tickets():
         raise Refused("the database already has tickets: the demo history goes only into an empty one")
-    cast = _cast()
+    cast = _cast(workers)
     tickets, abandoned = make_plans(days, seed, end, per_day)
     summary = Summary(days=days, seed=seed)
-    _REAL_NOW[0], _REAL_NOW[1] = end, end.astimezone(dt.UTC).isoformat()
-    _MARK[0] = db.session.scalar(text("SELECT coalesce(max(id), 0) FROM outbox"))
+    mark = db.session.scalar(text("SELECT coalesce(max(id), 0) FROM outbox"))
     first = min([p.at for p in tickets] + [c.at for c in abandoned], default=end)
+    presence_before = _presence(cast.operators, first - HOUR)
+    db.session.remove()  # nothing of this session's connection may cross into a forked process
+    if workers <= 1:
+        _replay_part(cast, 0, tickets, abandoned, end, mark, summary, progress)
+    else:
+        import multiprocessing
+
+        fork = multiprocessing.get_context("fork")
+        results = fork.Queue()
+        procs = [
+            fork.Process(
+                target=_replay_in_child,
+                args=(results, cast, k, tickets[k::workers], abandoned[k::workers], end, mark, seed, progress),
+                name=f"demo-history-{k}",
+            )
+            for k in range(workers)
+        ]
+        for proc in procs:
+            proc.start()
+        parts = [results.get() for _ in procs]
+        for proc in procs:
+            proc.join()
+        failed = [p for p in parts if isinstance(p, str)]
+        if failed:
+            raise RuntimeError("a replaying process failed:\n" + "\n".join(failed))
+        for part in parts:
+            summary.tickets += part.tickets
+            summary.calls += part.calls
+            summary.statuses.update(part.statuses)
+            summary.skipped_steps.update(part.skipped_steps)
+    _restore_presence(presence_before)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _replay_in_child(results, cast, k, tickets, abandoned, end, mark, seed, progress) -> None:
+    """A forked process: its own pool (the parent's connections are left to the parent), its share."""
+    db.engine.dispose(close=False)
+    summary = Summary(days=0, seed=seed)
+    try:
+        _replay_part(cast, k, tickets, abandoned, end, mark, summary, progress)
+        results.put(summary)
+    except BaseException:  # noqa: BLE001 - reported to the parent, which fails the run
+        import traceback
+
+        results.put(traceback.format_exc())
+    finally:
+        db.engine.dispose()
+
+
+def _replay_part(
+    cast: Cast,
+    k: int,
+    tickets: list[TicketPlan],
+    abandoned: list[CallPlan],
+    end: dt.datetime,
+    mark: int,
+    summary: Summary,
+    progress,
+) -> None:
+    _REAL_NOW[0], _REAL_NOW[1] = end, end.astimezone(dt.UTC).isoformat()
+    _MARK[0] = mark
     with replayed_clock() as clock:
-        clock.set(first - HOUR)
-        _, presence_before = _presence(cast.operator, first - HOUR)
-        replay = Replay(cast, clock, end, summary)
+        replay = Replay(cast, cast.operators[k], k, clock, end, summary)
         conn = db.engine.connect()
         try:
             conn.exec_driver_sql("SET synchronous_commit TO OFF")
@@ -616,35 +703,44 @@ def seed_history(
             next_call = next(calls, None)
             for n, plan in enumerate(tickets, start=1):
                 while next_call is not None and next_call.at <= plan.at:
-                    with _one_transaction(conn):
-                        replay.abandoned_call(next_call)
+                    _in_transaction(conn, replay.abandoned_call, next_call)
                     next_call = next(calls, None)
-                with _one_transaction(conn):
-                    replay.ticket(plan)
+                _in_transaction(conn, replay.ticket, plan)
                 if progress and n % 500 == 0:
                     progress(n, len(tickets))
             while next_call is not None:
-                with _one_transaction(conn):
-                    replay.abandoned_call(next_call)
+                _in_transaction(conn, replay.abandoned_call, next_call)
                 next_call = next(calls, None)
             conn.exec_driver_sql("RESET synchronous_commit")
             conn.commit()
         finally:
             conn.close()
-        clock.release()
-        _restore_presence(cast.operator, presence_before)
-    summary.seconds = time.monotonic() - started
-    return summary
+            db.session.remove()
 
 
-def _restore_presence(user: User, before: str | None) -> None:
-    presence = db.session.get(OperatorPresence, user.id)
-    if presence is not None:
-        if before is None:
-            db.session.delete(presence)
-        else:
-            presence.status, presence.current_call_id = before, None
+def _in_transaction(conn, fn, plan) -> None:
+    """One plan in one transaction; once more from the start if PostgreSQL broke a deadlock between two
+    replaying processes (a caller who phoned twice, in both processes' tickets at once)."""
+    for attempt in (1, 2):
+        try:
+            with _one_transaction(conn):
+                fn(plan)
+            return
+        except OperationalError as exc:
+            if attempt == 2 or "deadlock" not in str(exc):
+                raise
+            log.warning("deadlock replaying %s; once more", plan.index)
+
+
+def _restore_presence(before: dict[int, str | None]) -> None:
+    for user_id, status in before.items():
+        presence = db.session.get(OperatorPresence, user_id)
+        if presence is not None:
+            if status is None:
+                db.session.delete(presence)
+            else:
+                presence.status, presence.current_call_id = status, None
     db.session.commit()
 
 
-__all__ = ["CallPlan", "Refused", "Summary", "TicketPlan", "seed_history"]
+__all__ = ["CallPlan", "Refused", "Summary", "TicketPlan", "default_workers", "seed_history"]
