@@ -181,6 +181,7 @@ class Replay:
         self.open_by_matter: dict[tuple[str, str], list[int]] = defaultdict(list)
         self.call_seq = 0
         self.routes: dict[tuple[str, str], str | None] = {}
+        self.clocked: set[int] = set()  # tickets whose deadline clocks have started
 
     # ---- the clock ------------------------------------------------------------------------------------
 
@@ -231,10 +232,14 @@ class Replay:
         when the action refuses (a guard of the real rules: the life stops there)."""
         if when >= self.end:
             return None
-        self.catch_up(ticket_id, when)
+        if ticket_id in self.clocked:
+            self.catch_up(ticket_id, when)
         self.clock.set(when)
         try:
-            return fn(*args, **kwargs) or True
+            result = fn(*args, **kwargs) or True
+            if name in ("dispatch", "reopen"):
+                self.clocked.add(ticket_id)  # its deadline clocks run from now on
+            return result
         except DomainError as exc:
             self.summary.skipped_steps[f"{name}:{exc.code}"] += 1
             return None
@@ -523,8 +528,7 @@ class Replay:
             when = cb.next_attempt_at
             if when >= self.end:
                 return None
-            self.catch_up(ticket_id, when)
-            self.clock.set(when)
+            self.clock.set(when)  # (no clock runs while a callback is pending)
             if not direct and manual and answered_on and cb.call_attempts == 0:
                 # The centre's staff call from the desk and record the answers by hand.
                 when += dt.timedelta(minutes=rng.randint(0, 90))
@@ -553,7 +557,8 @@ class Replay:
             select(Ticket.status, Ticket.category_code, Ticket.region_code).where(Ticket.id == ticket_id)
         ).one()
         if t.status in OPEN:
-            self.catch_up(ticket_id, self.end)
+            if ticket_id in self.clocked:
+                self.catch_up(ticket_id, self.end)
             if t.category_code and t.region_code:
                 self.open_by_matter[(t.category_code, t.region_code)].append(ticket_id)
         self.summary.statuses[t.status] += 1
