@@ -137,7 +137,7 @@ def test_history_refuses_a_database_with_tickets(app, make_ticket):
         history.seed_history(1, per_day=5)
 
 
-def test_same_seed_same_month(app):
+def test_same_seed_same_month(app, snapshot):
     """Every number comes from the seed: the plans, and the tickets the replay makes of them."""
     end = dt.datetime(2026, 11, 25, 7, 0, tzinfo=dt.UTC)  # a Wednesday, 15:00 in the city
     a, calls_a = make_plans(2, 99, end, per_day=40)
@@ -163,14 +163,8 @@ def test_same_seed_same_month(app):
         return [tuple(r) for r in rows] + [tuple(e) for e in events]
 
     first = replay()
-    from tests.conftest import TICKET_TABLES
+    from tests.conftest import _forget_process_caches
 
-    with app.app_context():
-        from sqlalchemy import text
-
-        db.session.execute(text(f"TRUNCATE {', '.join(TICKET_TABLES)} RESTART IDENTITY CASCADE"))
-        db.session.commit()
-        from hotline.actions.intake import number_blocks
-
-        number_blocks.reset()
+    snapshot.restore()  # the seeded database again
+    _forget_process_caches()
     assert replay() == first and len(first) > 20

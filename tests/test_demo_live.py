@@ -26,7 +26,7 @@ def _run_chain(first):
 
 def _operator_available():
     op = db.session.scalar(select(User).where(User.username == "operator"))
-    from hotline.actions.calls import set_presence
+    from hotline.actions.presence import set_presence
 
     set_presence(op, "available")
 

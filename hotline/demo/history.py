@@ -43,7 +43,7 @@ from hotline.actions.deadlines import check_deadlines
 from hotline.demo import city
 from hotline.demo.plans import CallPlan, TicketPlan, make_plans
 from hotline.errors import DomainError
-from hotline.extensions import db, on_postgresql
+from hotline.extensions import db
 from hotline.models import Callback, Department, OperatorPresence, Ticket, User
 from hotline.models.base import ReplayedClock, replayed_clock, utcnow
 from hotline.routing.catalogue import match
@@ -627,8 +627,6 @@ def seed_history(
     in which the processes reserve ticket numbers varies, so the numbers are reproducible with one worker."""
     started = time.monotonic()
     end = end or utcnow()
-    if not on_postgresql():
-        raise Refused("the demo history needs PostgreSQL")
     if has_tickets():
         raise Refused("the database already has tickets: the demo history goes only into an empty one")
     cast = _cast(workers)
