@@ -1,4 +1,5 @@
-"""Retake the README's screenshots against a running hotline with the demo history (`make run` on a fresh
+"""Retake the README's screenshots of the lived-in demo city (the operator console's, which show a call and typing
+in progress, come from the browser tests) against a running hotline with the demo history (`make run` on a fresh
 database gives one): real Chromium through Playwright, Simplified Chinese, saved next to this file.
 
     .venv/bin/python docs/take_screenshots.py [--url http://127.0.0.1:5000]
@@ -19,7 +20,6 @@ CHROMIUM = os.environ.get("HOTLINE_CHROMIUM", "/usr/bin/chromium")
 SHOTS = (
     ("wallboard.png", "supervisor", "/agents/wallboard", "canvas"),
     ("department-console.png", "dept_cgj", "/agents/department", "table tbody tr"),
-    ("operator-console.png", "operator", "/agents/operator", "form"),
     ("monthly-report.png", "supervisor", "/agents/reports/monthly", "table"),
     ("published.png", None, "/published", "article"),
 )
