@@ -122,7 +122,11 @@ const Phone = (() => {
       state(e.status === 409 ? "not_configured" : "offline", errorText(e));
       return;
     }
-    device = new Twilio.Device(t.token, {closeProtection: true, codecPreferences: ["opus", "pcmu"]});
+    // Our own ring and beeps (static/sounds): the SDK would otherwise fetch its sounds from Twilio's CDN.
+    const ring = "/agents/static/sounds/ring.wav", beep = "/agents/static/sounds/beep.wav";
+    const sounds = {incoming: ring, outgoing: beep, disconnect: beep, dtmfs: beep, dtmfh: beep};
+    for (let d = 0; d <= 9; d++) sounds["dtmf" + d] = beep;
+    device = new Twilio.Device(t.token, {closeProtection: true, codecPreferences: ["opus", "pcmu"], sounds});
     device.on("registered", () => { if (!call) idle(); });
     device.on("error", (err) => state("offline", err.message || String(err)));
     device.on("incoming", (c) => {

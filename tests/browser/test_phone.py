@@ -214,3 +214,40 @@ def test_leader_on_duty_gets_the_call_and_records_a_ticket(new_page, live_url):
     # the slot removed on the page: the schedule is empty again
     board.locator("#slots tbody tr[data-leader=leader] [data-remove]").click()
     expect(board.locator("#slots tbody tr[data-leader=leader]")).to_have_count(0)
+
+
+def test_twilio_softphone_loads_the_sdk_from_our_files_and_registers_with_a_token(
+    chromium, app, database_uri, redis_url, tmp_path
+):
+    """With HOTLINE_TELEPHONY=twilio the console loads Twilio's Voice SDK from our static files (npm, no CDN), gets
+    an access token for its identity and registers a Device. There is no Twilio here: registration fails, and the
+    phone bar says so instead of pretending to be ready."""
+    env = {
+        "HOTLINE_TELEPHONY": "twilio",
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_API_KEY": "SK" + "0" * 32,
+        "TWILIO_API_SECRET": "s" * 32,
+        "TWILIO_TWIML_APP_SID": "AP" + "1" * 32,
+        "HOTLINE_PUBLIC_URL": PUBLIC_URL,
+    }
+    with web_servers(database_uri, redis_url, tmp_dir=str(tmp_path), extra_env=env) as (url,):
+        context = chromium.new_context(base_url=url, locale="zh-CN")
+        try:
+            page = context.new_page()
+            requested = []
+            page.on("request", lambda r: requested.append(r.url))
+            page.goto("/login")
+            page.fill("input[name=username]", "operator")
+            page.fill("input[name=password]", "demo-operator")
+            with page.expect_response("**/api/v1/telephony/token") as token:
+                page.click("button[type=submit]")
+            assert token.value.status == 200
+            body = token.value.json()
+            assert body["identity"].startswith("operator-") and body["token"].count(".") == 2
+            assert page.evaluate("typeof Twilio.Device") == "function"
+            expect(page.locator("#phone-state")).to_have_attribute("data-state", "offline", timeout=15_000)
+            assert any(u.endswith("/agents/static/vendor/twilio-voice.min.js") for u in requested)
+            assert not [u for u in requested if "cdn" in u or "sdk.twilio.com" in u]
+        finally:
+            context.close()
