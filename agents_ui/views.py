@@ -53,6 +53,7 @@ NAV = {
         "agents.leader_slots_page",
         "agents.calendar_page",
         "agents.mailbox",
+        "agents.simulator_page",
     ],
     "admin": [
         "agents.wallboard",
@@ -66,6 +67,7 @@ NAV = {
         "agents.leader_slots_page",
         "agents.calendar_page",
         "agents.mailbox",
+        "agents.simulator_page",
     ],
     "leader": [
         "agents.leader_console",
@@ -104,6 +106,7 @@ def nav_items() -> list[tuple[str, str]]:
         "agents.leader_console": _("Leader console"),
         "agents.calendar_page": _("Working calendar"),
         "agents.mailbox": _("Leaders' mailbox"),
+        "agents.simulator_page": _("Live day"),
     }
     if not current_user.is_authenticated:
         return []

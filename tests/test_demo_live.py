@@ -76,6 +76,7 @@ def test_the_switch_turns_the_live_day_on_and_off(app, client):
     from hotline.tasks.demo import STEP_JOB, live_tick
 
     _login(client, "supervisor")
+    assert 'href="/agents/simulator"' in client.get("/agents/wallboard").get_data(as_text=True)  # in the menu
     page = client.get("/agents/simulator?lang=en").get_data(as_text=True)
     assert "Off." in page
     token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
