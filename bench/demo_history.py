@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# This directory is not a package of modules to import (bench/calendar.py would shadow the standard library's).
+# This directory is not a package of modules to import (a script here named like a standard module would shadow it).
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 

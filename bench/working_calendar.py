@@ -5,7 +5,7 @@ dispatch, sign and extension takes, for a year the `chinese-calendar` package kn
 Prints figures, not pass/fail. Baseline in the same run: the same loop asking `chinese_calendar.is_workday`
 for every day (what the calendar did before it memoised its days). Run from the repository root:
 
-    .venv/bin/python bench/calendar.py [--n 2000]
+    .venv/bin/python bench/working_calendar.py [--n 2000]
 """
 
 from __future__ import annotations
