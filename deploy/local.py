@@ -8,8 +8,9 @@ worker. nginx listens on HOST:PORT (127.0.0.1:8080 by default).
 DATABASE_URL / REDIS_URL are used when set; unset, the embedded PostgreSQL and Redis of `make run`
 (hotline.devserver).
 The database is migrated; the demo users are loaded when the database is the embedded one or SEED_DEMO=1.
-Ctrl-C or SIGTERM stops everything it started (nginx, both groups, the worker, the embedded Redis); if any of
-them dies, everything stops and the exit status is non-zero.
+Ctrl-C or SIGTERM stops everything it started (nginx, both groups, the worker, the embedded Redis); if nginx or
+a gunicorn group dies, everything stops and the exit status is non-zero; a worker that exits is started again,
+as systemd's Restart=always does (RQ quits when Redis times out).
 
 Run as `python -m deploy.local` (the Makefile's `deploy-local` target, after `make static`).
 """
@@ -208,8 +209,8 @@ def main() -> int:
         conf.write_text(nginx_conf(run_dir, host, port, socket_port, api_port, static_root))
         run_step([nginx, "-q", "-t", "-c", str(conf), "-p", str(run_dir)], env)
 
-        def group_env(group: str) -> dict[str, str]:
-            (run_dir / "metrics" / group).mkdir()  # before the process imports prometheus_client
+        def group_env(group: str, exist_ok: bool = False) -> dict[str, str]:
+            (run_dir / "metrics" / group).mkdir(exist_ok=exist_ok)  # before the process imports prometheus_client
             return {**env, "PROMETHEUS_MULTIPROC_DIR": str(run_dir / "metrics" / group)}
 
         gunicorn = [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "--no-control-socket"]
@@ -222,7 +223,8 @@ def main() -> int:
         children["API group"] = spawn(
             "API group", [*gunicorn, *api_shape, "-b", f"127.0.0.1:{api_port}", "wsgi:app"], group_env("api")
         )
-        children["worker"] = spawn("worker", [str(BIN / "flask"), "--app", "wsgi", "worker"], group_env("worker-1"))
+        worker_cmd = [str(BIN / "flask"), "--app", "wsgi", "worker"]
+        children["worker"] = spawn("worker", worker_cmd, group_env("worker-1"))
         children["nginx"] = spawn("nginx", [nginx, "-c", str(conf), "-p", str(run_dir)], env)
 
         url = f"http://{host}:{port}"
@@ -238,8 +240,15 @@ def main() -> int:
             say(f"not ready after {READY_TIMEOUT_SECONDS:.0f} s: see {url}/readyz")
         while True:
             for name, proc in children.items():
-                if proc.poll() is not None:
+                if proc.poll() is None:
+                    continue
+                if name != "worker":
                     raise ChildExited(f"{name} exited with status {proc.returncode}")
+                # RQ quits (status 0) when Redis times out; systemd restarts it (Restart=always), and so do we.
+                say(f"worker exited with status {proc.returncode}; starting another")
+                time.sleep(1)
+                children["worker"] = spawn("worker", worker_cmd, group_env("worker-1", exist_ok=True))
+                break
             time.sleep(0.5)
     except Stop as stop:
         say(f"{stop} received; stopping")
