@@ -76,6 +76,14 @@ def get_redis(url: str | None = None) -> Redis:
         return client
 
 
+def blocking_redis(url: str | None = None) -> Redis:
+    """A client of its own for a process that blocks on Redis (the worker's BLPOP): no socket timeout of ours
+    (RQ sets one longer than its dequeue wait before the first connection is made), TCP keep-alive, and a
+    health check before reusing a connection that sat idle. Never the shared client of get_redis(), whose
+    3-second sockets would cut a blocking read short."""
+    return Redis.from_url(url or redis_url(), socket_connect_timeout=5, socket_keepalive=True, health_check_interval=30)
+
+
 _autocommit_engines: dict[int, Engine] = {}
 
 
