@@ -52,6 +52,7 @@ ACTION = {
     "attach": _l("Photo attached"),
     "deadline": _l("Deadline"),
     "due-moved": _l("Due time moved (calendar)"),
+    "send-failed": _l("Sending failed"),
 }
 RETURN_REASON = {
     "wrong_area": _l("Wrong area"),

@@ -125,7 +125,7 @@ TRANSITIONS: dict[str, Transition] = {
 }
 # Actions raised by the system (the deadline workers), not by a person.
 # "callback" records a callback-survey step on the timeline (also of a closed, directly answered ticket).
-SYSTEM_ACTIONS = frozenset({"deadline", "callback"})
+SYSTEM_ACTIONS = frozenset({"deadline", "callback", "send-failed"})
 
 
 class TransitionError(Exception):

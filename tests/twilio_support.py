@@ -39,9 +39,10 @@ def tone_wav(seconds: float = 1.0, rate: int = 8000) -> bytes:
 
 
 class FakeTwilioApi:
-    def __init__(self) -> None:
+    def __init__(self, fail_status: int | None = None) -> None:
         self.requests: list[dict] = []
         self.recording = tone_wav()
+        self.fail_status = fail_status  # answer every request with this error status (Twilio down)
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -69,6 +70,14 @@ class FakeTwilioApi:
                 auth = self.headers.get("Authorization", "")
                 user = base64.b64decode(auth[6:]).decode().split(":")[0] if auth.startswith("Basic ") else None
                 outer.requests.append({"method": "POST", "path": self.path, "form": form, "user": user})
+                if outer.fail_status:
+                    error = json.dumps({"code": 20500, "message": "Internal Server Error", "status": outer.fail_status})
+                    self.send_response(outer.fail_status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(error)))
+                    self.end_headers()
+                    self.wfile.write(error.encode())
+                    return
                 prefix = "SM" if self.path.endswith("/Messages.json") else "CA"
                 body = {
                     "sid": prefix + uuid.uuid4().hex,

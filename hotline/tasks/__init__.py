@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from redis import Redis
-from rq import Queue
+from rq import Queue, Retry
 
 QUEUES = ("high", "default", "low")
 _registry: dict[str, Callable[..., Any]] = {}
@@ -27,8 +27,9 @@ def _worker_app() -> Flask:
     return _app
 
 
-def job(queue: str = "default", timeout: int = 60, result_ttl: int = 600):
-    """Declare an RQ job: its queue and limits live where it is defined."""
+def job(queue: str = "default", timeout: int = 60, result_ttl: int = 600, retry: Retry | None = None):
+    """Declare an RQ job: its queue, limits and retries live where it is defined. Retries with intervals wait in
+    RQ's scheduler (the worker runs it)."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
@@ -46,6 +47,7 @@ def job(queue: str = "default", timeout: int = 60, result_ttl: int = 600):
         run.queue = queue  # type: ignore[attr-defined]
         run.timeout = timeout  # type: ignore[attr-defined]
         run.result_ttl = result_ttl  # type: ignore[attr-defined]
+        run.retry = retry  # type: ignore[attr-defined]
         _registry[f"{fn.__module__}.{fn.__name__}"] = run
         return run
 
@@ -89,8 +91,9 @@ class JobBatch:
                     fn,
                     args=args,
                     timeout=fn.timeout,
-                    result_ttl=fn.result_ttl,
-                    job_id=job_id,  # type: ignore[attr-defined]
+                    result_ttl=fn.result_ttl,  # type: ignore[attr-defined]
+                    job_id=job_id,
+                    retry=fn.retry,  # type: ignore[attr-defined]
                 )
             )
 
@@ -107,6 +110,7 @@ class JobBatch:
                 job_timeout=fn.timeout,
                 result_ttl=fn.result_ttl,  # type: ignore[attr-defined]
                 job_id=job_id,
+                retry=fn.retry,  # type: ignore[attr-defined]
                 pipeline=pipe,
             )
         pipe.execute()

@@ -6,9 +6,12 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 RECORDING_MAX_BYTES = 20 * 1024 * 1024  # a two-minute message is ~2 MB as WAV
+# Seconds one REST request may take: a worker thread never hangs on Twilio (the job retries instead).
+REQUEST_TIMEOUT = 10
 
 
 @dataclass
@@ -18,7 +21,11 @@ class TwilioClient:
 
     @classmethod
     def from_config(cls, config) -> TwilioClient:
-        client = Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"])
+        client = Client(
+            config["TWILIO_ACCOUNT_SID"],
+            config["TWILIO_AUTH_TOKEN"],
+            http_client=TwilioHttpClient(timeout=config.get("TWILIO_TIMEOUT_SECONDS", REQUEST_TIMEOUT)),
+        )
         base = config.get("TWILIO_API_BASE")
         if base:  # tests and staging point the client at a local stand-in for api.twilio.com
             client.api.base_url = base.rstrip("/")
