@@ -104,6 +104,8 @@ class Config:
     # The web process delivers the outbox from a background thread right after each commit;
     # the worker sweeps it as well, so a message is delivered even if the web process dies.
     OUTBOX_RELAY_THREAD = os.environ.get("HOTLINE_OUTBOX_RELAY_THREAD", "1") == "1"
+    # Delivered outbox rows are kept this many days (to trace a delivery), then purged by an hourly job.
+    OUTBOX_RETENTION_DAYS = float(os.environ.get("HOTLINE_OUTBOX_RETENTION_DAYS", "7"))
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ["zh_Hans_CN", "en"]
@@ -134,6 +136,6 @@ class Config:
 
     @classmethod
     def engine_options(cls, uri: str) -> dict:
-        # No pre-ping (a round trip per checkout); connections are recycled instead, and a request that meets a
-        # connection the server closed fails once and the pool replaces it.
-        return {"pool_size": 20, "max_overflow": 40, "pool_recycle": 1800, "pool_timeout": 30}
+        # Pre-ping: a connection is tested (one cheap round trip) when it leaves the pool, so a PostgreSQL restart
+        # or a dropped connection costs no failed request; connections are recycled as well.
+        return {"pool_size": 20, "max_overflow": 40, "pool_recycle": 1800, "pool_timeout": 30, "pool_pre_ping": True}

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from psycopg.rows import namedtuple_row
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert, select, update
 
 from hotline.extensions import db, get_redis, pg_cursor
 from hotline.models import OutboxMessage
@@ -291,3 +291,25 @@ def kick() -> None:
             _socket_relay.kick(app)
         if kinds - {"socket"}:
             _relay.kick(app)
+
+
+PURGE_BATCH = 10_000
+
+
+def purge_delivered(retention: dt.timedelta, now: dt.datetime | None = None) -> int:
+    """Delete rows delivered longer than `retention` ago, in batches (each its own short transaction, the oldest
+    ids first: they sit at the start of the primary key); returns how many went. Pending rows are never touched."""
+    cutoff = (now or utcnow()) - retention
+    total = 0
+    while True:
+        batch = (
+            select(_OUTBOX.c.id)
+            .where(_OUTBOX.c.delivered_at.is_not(None), _OUTBOX.c.delivered_at < cutoff)
+            .order_by(_OUTBOX.c.id)
+            .limit(PURGE_BATCH)
+        )
+        deleted = db.session.execute(delete(_OUTBOX).where(_OUTBOX.c.id.in_(batch.scalar_subquery()))).rowcount
+        db.session.commit()
+        total += deleted
+        if deleted < PURGE_BATCH:
+            return total

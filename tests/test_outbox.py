@@ -114,3 +114,56 @@ def test_a_bad_job_row_waits_alone_while_the_others_go_out(app, redis_url):
             Queue("high", connection=get_redis(redis_url)).job_ids
         )
         assert {f"outbox-{good.id}", f"outbox-{good2.id}"} <= queued
+
+
+def test_delivered_rows_older_than_the_retention_are_purged_by_the_periodic_job(app, redis_url):
+    """Rows delivered more than 7 days ago go; recent and pending (even old pending) rows stay."""
+    import datetime as dt
+
+    from rq import SimpleWorker
+
+    from hotline.models.base import utcnow
+    from hotline.tasks.schedule import SCHEDULE, enqueue_due
+
+    assert "hotline.tasks.maintenance.purge_outbox" in {p.func for p in SCHEDULE}
+    now = utcnow()
+    with app.app_context():
+        old = now - dt.timedelta(days=8)
+        rows = [
+            OutboxMessage(kind="job", payload={"n": "old"}, created_at=old, next_attempt_at=old, delivered_at=old),
+            OutboxMessage(
+                kind="job",
+                payload={"n": "recent"},
+                created_at=now - dt.timedelta(days=6),
+                next_attempt_at=now,
+                delivered_at=now - dt.timedelta(days=6),
+            ),
+            OutboxMessage(
+                kind="job", payload={"n": "pending"}, created_at=old, next_attempt_at=now + dt.timedelta(hours=1)
+            ),
+        ]
+        db.session.add_all(rows)
+        db.session.commit()
+        redis = get_redis(redis_url)
+        enqueue_due(redis, reconcile=True)
+        SimpleWorker([Queue("low", connection=redis)], connection=redis).work(burst=True)
+        left = sorted(p["n"] for p in db.session.scalars(select(OutboxMessage.payload)))
+    assert left == ["pending", "recent"]
+
+
+def test_retention_is_configurable(app):
+    import datetime as dt
+
+    from hotline.models.base import utcnow
+    from hotline.outbox import purge_delivered
+
+    now = utcnow()
+    with app.app_context():
+        db.session.add(
+            OutboxMessage(
+                kind="job", payload={}, created_at=now, next_attempt_at=now, delivered_at=now - dt.timedelta(days=2)
+            )
+        )
+        db.session.commit()
+        assert purge_delivered(dt.timedelta(days=3)) == 0
+        assert purge_delivered(dt.timedelta(days=1)) == 1

@@ -22,6 +22,7 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("hotline.tasks.deadlines.calendar_check", 86400),
     # The demo's live day (off unless switched on at /agents/simulator): next minute's contacts.
     Periodic("hotline.tasks.demo.live_tick", 60),
+    Periodic("hotline.tasks.maintenance.purge_outbox", 3600),
 )
 
 
