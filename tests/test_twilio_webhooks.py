@@ -396,10 +396,74 @@ def test_bad_or_missing_signature_is_refused(app, twilio, client):
         assert db.session.scalar(select(func.count()).select_from(Call)) == 0
 
 
-def test_console_provider_needs_no_signature(app, client):
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/voice", "voice_incoming"),
+        ("/voice/status", "call_status"),
+        ("/sms", "sms_incoming"),
+        ("/voice/menu", "gather_digits"),
+        ("/survey/1", "gather_digits"),
+    ],
+)
+def test_default_settings_refuse_unsigned_webhooks(app, client, path, name):
+    """HOTLINE_TELEPHONY unset (console): anyone could otherwise create tickets, answer surveys, guess codes."""
     assert app.config["TELEPHONY"] == "console"
-    r = client.post("/integrations/twilio/voice", data=payload("voice_incoming", CallSid=new_call_sid()))
-    assert r.status_code == 200
+    r = client.post("/integrations/twilio" + path, data=payload(name))
+    assert r.status_code == 403
+    r = client.post(
+        "/integrations/twilio" + path, data=payload(name), headers={"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"}
+    )
+    assert r.status_code == 403
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Call)) == 0
+        assert db.session.scalar(select(func.count()).select_from(SmsMessage)) == 0
+
+
+def _login(client, username: str) -> str:
+    from tests.test_consoles_api import login
+
+    return login(client, username)
+
+
+def test_console_simulator_reaches_the_webhooks_through_its_own_logged_in_route(app, client):
+    form = payload("voice_incoming", CallSid=new_call_sid())
+    assert client.post("/integrations/console/twilio/voice", data=form).status_code in (302, 401)  # no login
+    csrf = _login(client, "operator")
+    assert client.post("/integrations/console/twilio/voice", data=form).status_code == 403  # no CSRF header
+    r = client.post("/integrations/console/twilio/voice", data=form, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200 and r.mimetype == "text/xml"
+    # the same view as Twilio's route: the call is recorded once
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Call)) == 1
+    # only Twilio's webhooks are reachable this way
+    assert (
+        client.post("/integrations/console/twilio/../../api/v1/tickets", headers={"X-CSRF-Token": csrf}).status_code
+        == 404
+    )
+    assert client.post("/integrations/console/twilio/nothing", headers={"X-CSRF-Token": csrf}).status_code == 404
+
+
+def test_console_simulator_route_is_off_with_twilio(app, client):
+    csrf = _login(client, "operator")
+    old = twilio_mode(app)
+    try:
+        form = payload("voice_incoming", CallSid=new_call_sid())
+        r = client.post("/integrations/console/twilio/voice", data=form, headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 404
+    finally:
+        app.config.update(old)
+
+
+def test_console_outbox_is_for_supervisors_and_admins(app, client):
+    _login(client, "operator")
+    assert client.get("/integrations/console/outbox.json").status_code == 403
+    assert 'id="outbox"' not in client.get("/integrations/console/simulator").get_data(as_text=True)
+    for user in ("supervisor", "admin"):
+        other = app.test_client()
+        _login(other, user)
+        assert other.get("/integrations/console/outbox.json").status_code == 200
+        assert 'id="outbox"' in other.get("/integrations/console/simulator").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,7 @@
 """X-Twilio-Signature checks for every Twilio webhook (CONTRACT.md): the signature is computed by
-Twilio over HOTLINE_PUBLIC_URL + path (+ query) and the POST form; the console provider skips it."""
+Twilio over HOTLINE_PUBLIC_URL + path (+ query) and the POST form. Whatever HOTLINE_TELEPHONY says, an unsigned
+request is refused: the console's call simulator reaches the same views through its own route, which needs a
+staff login (integrations.console.simulator), never by switching the check off."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app, g, request
 from twilio.request_validator import RequestValidator
 
 from hotline.errors import Forbidden
@@ -24,7 +26,7 @@ def request_url() -> str:
 
 
 def signature_valid() -> bool:
-    if current_app.config.get("TELEPHONY", "console") == "console":
+    if g.get("console_simulated"):  # set only by the simulator's login-required route, never from the request
         return True
     token = current_app.config.get("TWILIO_AUTH_TOKEN") or ""
     signature = request.headers.get("X-Twilio-Signature", "")
@@ -34,7 +36,7 @@ def signature_valid() -> bool:
 
 
 def check_signature() -> None:
-    """403 unless the request carries a valid Twilio signature (or the console provider is configured)."""
+    """403 unless the request carries a valid Twilio signature (or comes through the console simulator's route)."""
     if not signature_valid():
         raise Forbidden("invalid Twilio signature", code="bad_signature")
 

@@ -14,11 +14,17 @@
   }
   function state(text) { $("state").textContent = text; }
   function show(id, on) { $(id).hidden = !on; }
-  function pathOf(url) { const u = new URL(url, location.href); return u.pathname + u.search; }
+  // The webhooks refuse unsigned requests: the simulator posts to its own route, which needs this login.
+  function pathOf(url) {
+    const u = new URL(url, location.href);
+    return u.pathname.replace(/^\/integrations\/twilio\//, "/integrations/console/twilio/") + u.search;
+  }
+  const CSRF = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
 
   async function post(url, params) {
     const body = new URLSearchParams({ AccountSid: ACCOUNT, ApiVersion: "2010-04-01", ...params });
-    const r = await fetch(pathOf(url), { method: "POST", body, headers: { "Content-Type": "application/x-www-form-urlencoded" } });
+    const headers = { "Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": CSRF };
+    const r = await fetch(pathOf(url), { method: "POST", body, headers });
     const text = await r.text();
     if (!r.ok) { log(`HTTP ${r.status}: ${text.slice(0, 200)}`, "error"); return null; }
     return new DOMParser().parseFromString(text, "text/xml").documentElement;
@@ -157,6 +163,7 @@
   };
 
   async function refreshOutbox() {
+    if (!$("outbox")) return; // supervisors and admins only
     const r = await fetch("/integrations/console/outbox.json");
     if (!r.ok) return;
     $("outbox").innerHTML = "";
@@ -166,6 +173,8 @@
       $("outbox").appendChild(li);
     }
   }
-  refreshOutbox();
-  setInterval(refreshOutbox, 5000);
+  if ($("outbox")) {
+    refreshOutbox();
+    setInterval(refreshOutbox, 5000);
+  }
 })();
