@@ -6,7 +6,7 @@ import os
 
 from flask import Flask
 
-from hotline.config import INSTANCE_DIR, Config, database_url
+from hotline.config import INSTANCE_DIR, Config, MissingSetting, database_url
 
 
 def socket_queue(url: str | None, write_only: bool = False, channel: str | None = None) -> dict:
@@ -29,6 +29,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.config.update(overrides)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = database_url()
+    # Read when the app is built (not only when hotline.config was imported): test runners set it late.
+    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or os.environ.get("SECRET_KEY", "").strip()
+    if not app.config["SECRET_KEY"]:
+        raise MissingSetting("SECRET_KEY", "set it to a long random value (make run and make test make one)")
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
         **Config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
         **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),

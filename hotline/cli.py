@@ -50,11 +50,14 @@ def create_or_update_user(
 
 def seed_demo() -> None:
     from hotline.catalogue_import import import_catalogue
-    from hotline.models import Department
+    from hotline.models import Department, User
 
     import_catalogue()
+    existing = set(db.session.scalars(select(User.username).where(User.username.in_([u[0] for u in DEMO_USERS]))))
     for username, role, dept, name in DEMO_USERS:
-        create_or_update_user(username, f"demo-{username}", role, dept, name)
+        # An existing user keeps its role and password: seed-demo run on a real deployment changes no account.
+        if username not in existing:
+            create_or_update_user(username, f"demo-{username}", role, dept, name)
     # Demo liaison phones so warnings have somewhere to go (the console provider records them).
     for code, phone in (("XC-CGJ", "+8613900000001"), ("XC-STHJJ", "+8613900000002")):
         dept = db.session.scalar(select(Department).where(Department.code == code))
@@ -143,11 +146,24 @@ def register_commands(app: Flask) -> None:
     @click.option("--role", required=True)
     @click.option("--department", default=None, help="department code, e.g. XC-CGJ")
     @click.option("--name", default=None)
+    @click.option("--reset-password", is_flag=True, help="the user exists: set its password (and role) anew")
     @click.password_option()
-    def create_user_cmd(username, role, department, name, password) -> None:
-        """Create or update a user."""
+    def create_user_cmd(username, role, department, name, reset_password, password) -> None:
+        """Create a user (an existing name is refused unless --reset-password)."""
+        from hotline.models import User
+
+        exists = db.session.scalar(select(User.id).where(User.username == username)) is not None
+        if exists and not reset_password:
+            raise click.ClickException(f"user {username} exists; add --reset-password to set its password")
         create_or_update_user(username, password, role, department, name)
         click.echo(f"user {username} ready")
+
+    @app.cli.command("code-key")
+    def code_key_cmd() -> None:
+        """Print the retrieval codes' HMAC key in use: set it as HOTLINE_CODE_KEY before rotating SECRET_KEY."""
+        from hotline.actions.intake import code_key
+
+        click.echo(code_key(current_app.config).decode())
 
     @app.cli.command("worker")
     @click.option("--burst", is_flag=True, help="run what is queued, then stop")

@@ -33,6 +33,27 @@ DEFAULT_TIME_LIMITS: dict[str, dict] = {
 }
 
 
+def instance_secret(name: str) -> str:
+    """A random key kept in instance/NAME (created once, readable by its owner only): what `make run` and
+    `make test` use when SECRET_KEY / HOTLINE_CODE_KEY are not set. A deployment sets its own."""
+    import secrets
+
+    path = INSTANCE_DIR / name
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+    return path.read_text().strip()
+
+
+class MissingSetting(SystemExit):
+    """A required setting is missing: the process stops at start with one line naming it."""
+
+    def __init__(self, name: str, hint: str) -> None:
+        super().__init__(f"{name} is not set: {hint}")
+
+
 def normalise_database_url(url: str) -> str:
     """postgres:// and postgresql:// (the common spellings) -> postgresql+psycopg:// (psycopg 3). PostgreSQL only."""
     url = url.strip()
@@ -56,7 +77,11 @@ def database_url() -> str:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
+    # Required (create_app refuses to start without it); `make run` and `make test` keep one in instance/.
+    SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
+    # The retrieval codes' HMAC key (提取码): its own, so that rotating SECRET_KEY keeps citizens' codes valid.
+    # Unset: derived from SECRET_KEY (pin it with `flask --app wsgi code-key` before rotating SECRET_KEY).
+    CODE_KEY = os.environ.get("HOTLINE_CODE_KEY", "").strip()
     SQLALCHEMY_DATABASE_URI: str | None = None  # create_app reads DATABASE_URL when it is not given
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL = os.environ.get("REDIS_URL", "").strip() or None

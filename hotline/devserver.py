@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from hotline.config import INSTANCE_DIR
+from hotline.config import INSTANCE_DIR, instance_secret
 
 ROOT = Path(__file__).resolve().parent.parent  # where wsgi.py lives
 STOP_GRACE_SECONDS = 10.0
@@ -213,6 +213,11 @@ def main() -> int:
     port = int(os.environ.get("PORT") or 5000)
     env = dict(os.environ)
     env.setdefault("HOTLINE_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    # Kept in instance/ so that sessions and retrieval codes survive a restart; a deployment sets its own.
+    if not env.get("SECRET_KEY", "").strip():
+        env["SECRET_KEY"] = instance_secret("secret_key")
+    if not env.get("HOTLINE_CODE_KEY", "").strip():
+        env["HOTLINE_CODE_KEY"] = instance_secret("code_key")
     env["PYTHONUNBUFFERED"] = "1"
 
     def on_signal(signum, _frame):

@@ -32,6 +32,11 @@ from sqlalchemy import make_url
 RUN = f"hotline_test_{os.getpid()}_{secrets.token_hex(3)}"
 RUN_NAME = re.compile(r"^hotline_test_(\d+)_[0-9a-f]{6}(_|$)")
 
+from hotline.config import instance_secret  # noqa: E402
+
+# `make test` (and pytest run by hand): an app built without overrides needs SECRET_KEY; one is kept in instance/.
+os.environ.setdefault("SECRET_KEY", instance_secret("secret_key"))
+
 
 def libpq(url: str) -> str:
     """A SQLAlchemy URL as psycopg takes it."""

@@ -74,10 +74,17 @@ def parse_intake(payload: object, phone_required: bool = True) -> IntakeData:
     return data
 
 
+def code_key(config) -> bytes:
+    """The retrieval codes' HMAC key: HOTLINE_CODE_KEY, or one derived from SECRET_KEY (never the session key
+    itself)."""
+    if config.get("CODE_KEY"):
+        return config["CODE_KEY"].encode()
+    return hmac.new(config["SECRET_KEY"].encode(), b"hotline retrieval codes", hashlib.sha256).hexdigest().encode()
+
+
 def hash_retrieval_code(number: str, code: str) -> str:
-    """HMAC of the code with the server's secret: a stolen table does not reveal codes."""
-    key = (current_app.config.get("RETRIEVAL_CODE_KEY") or current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, f"{number}:{code}".encode(), hashlib.sha256).hexdigest()
+    """HMAC of the code with its own key: a stolen table does not reveal codes."""
+    return hmac.new(code_key(current_app.config), f"{number}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
 def check_retrieval_code(ticket: Ticket, code: str) -> bool:
