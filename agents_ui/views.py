@@ -81,8 +81,11 @@ NAV = {
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
-    return user if user and user.active else None
+    """Only while the login's server-side session is open: logout and deactivation end it on the server, so a
+    copy of the cookie is worth nothing afterwards."""
+    from hotline.api.auth import session_user
+
+    return session_user(user_id, session.get("sid"))
 
 
 def csrf_token() -> str:
@@ -155,9 +158,12 @@ def page(template: str, **context):
 def login():
     error = None
     if request.method == "POST":
-        user = db.session.scalar(select(User).where(User.username == request.form.get("username", "")))
-        if user and user.active and user.check_password(request.form.get("password", "")):
+        from hotline.api.auth import start_session
+
+        user = access.check_login(request.form.get("username", ""), request.form.get("password", ""))
+        if user is not None:
             session.clear()  # a new session (and CSRF token) at login: no fixation
+            session["sid"] = start_session(user)
             login_user(user)
             return redirect(url_for("agents.home"))
         error = _("Wrong username or password.")
@@ -166,6 +172,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    from hotline.api.auth import end_session
+
+    end_session(session.get("sid"))
     logout_user()
     session.clear()
     return redirect(url_for("agents.login"))

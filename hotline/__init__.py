@@ -50,10 +50,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
+    from hotline import security
+
+    security.init_app(app)
     socketio.init_app(
         app,
         async_mode="threading",
-        cors_allowed_origins=[],
+        cors_allowed_origins=security.socket_origins(app),
         **socket_queue(app.config.get("REDIS_URL"), channel=app.config.get("SOCKETIO_CHANNEL")),
     )
 

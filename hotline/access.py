@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import exists, select
 from sqlalchemy.sql import Select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from hotline.errors import NotFound
 from hotline.extensions import db
@@ -70,3 +71,20 @@ def mask_phone(phone: str | None) -> str | None:
 
 def sees_full_phone(user: User) -> bool:
     return user.role in CENTRE_READERS
+
+
+_unknown_user_hash: list[str] = []
+
+
+def check_login(username: str | None, password: str | None) -> User | None:
+    """The active user with this name and password, or None. An unknown name costs the same password hash as a
+    known one, so the answer's timing does not tell which names exist."""
+    user = db.session.scalar(select(User).where(User.username == username)) if username else None
+    if user is None:
+        if not _unknown_user_hash:
+            _unknown_user_hash.append(generate_password_hash("no such user"))
+        check_password_hash(_unknown_user_hash[0], password or "")
+        return None
+    if not user.check_password(password or "") or not user.active:
+        return None
+    return user

@@ -90,6 +90,14 @@ class Config:
     SOCKETIO_CHANNEL: str | None = None
     PUBLIC_URL = os.environ.get("HOTLINE_PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
     TELEPHONY = os.environ.get("HOTLINE_TELEPHONY", "console")
+    # Trusted reverse proxies in front of the app: the client address is taken from X-Forwarded-For that deep.
+    PROXY_HOPS = int(os.environ.get("HOTLINE_PROXY_HOPS", "0") or 0)
+    # Origins Socket.IO accepts besides PUBLIC_URL's (space-separated; `make run` adds http://localhost:PORT).
+    EXTRA_ORIGINS = os.environ.get("HOTLINE_EXTRA_ORIGINS", "")
+    # Failed logins allowed per username and per address before 429 (the `limits` notation).
+    LOGIN_RATE_LIMIT = os.environ.get("HOTLINE_LOGIN_RATE_LIMIT", "10 per 15 minutes")
+    # A staff login's server-side session lasts this long (logout and deactivation end it at once).
+    SESSION_HOURS = int(os.environ.get("HOTLINE_SESSION_HOURS", "12"))
     TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
     TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
     TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "")

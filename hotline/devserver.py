@@ -213,6 +213,7 @@ def main() -> int:
     port = int(os.environ.get("PORT") or 5000)
     env = dict(os.environ)
     env.setdefault("HOTLINE_PUBLIC_URL", f"http://127.0.0.1:{port}")
+    env.setdefault("HOTLINE_EXTRA_ORIGINS", f"http://127.0.0.1:{port} http://localhost:{port}")
     # Kept in instance/ so that sessions and retrieval codes survive a restart; a deployment sets its own.
     if not env.get("SECRET_KEY", "").strip():
         env["SECRET_KEY"] = instance_secret("secret_key")

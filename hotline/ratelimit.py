@@ -52,6 +52,29 @@ LIMITED_VIEWS: dict[str, tuple[Callable[[], str], list[str] | None, Callable[[],
 }
 
 
+def login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _login_username() -> str:
+    """The name a login tries (form or JSON), as a limiter key of its own: 10 failures for one name from any
+    number of addresses are as many as from one."""
+    name = request.form.get("username") if request.form else None
+    if name is None and request.is_json:
+        body = request.get_json(silent=True)
+        name = body.get("username") if isinstance(body, dict) else None
+    return "login-user:" + (str(name)[:64].strip().lower() if name else "")
+
+
+def _login_failed(response) -> bool:
+    """Only failures count (a successful login costs nothing): 401 is a wrong name or password."""
+    return response.status_code == 401
+
+
+# endpoint -> methods: logins, limited per address and per username, counting failures only.
+LOGIN_VIEWS: dict[str, list[str]] = {"agents.login": ["POST"], "api.create_token": ["POST"]}
+
+
 def _on_breach(limit) -> None:
     """Only a refused request learns when to retry: the X-RateLimit-* headers on every response would cost
     two more Redis round trips per lookup (RATELIMIT_HEADERS_ENABLED turns them on)."""
@@ -85,4 +108,12 @@ def init_app(app: Flask) -> Limiter:
         view = app.view_functions.get(endpoint)
         if view is not None:
             app.view_functions[endpoint] = limiter.limit(value, methods=methods, exempt_when=exempt_when)(view)
+    for endpoint, methods in LOGIN_VIEWS.items():
+        view = app.view_functions.get(endpoint)
+        if view is not None:
+            view = limiter.limit(login_limit, methods=methods, deduct_when=_login_failed)(view)
+            view = limiter.limit(login_limit, methods=methods, deduct_when=_login_failed, key_func=_login_username)(
+                view
+            )
+            app.view_functions[endpoint] = view
     return limiter

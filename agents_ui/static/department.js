@@ -64,6 +64,7 @@ connectLive(
   async (since) => { (await ticketsSince(since)).forEach((t) => upsert(t, !tickets.has(t.id))); render(); },
 );
 $("#filters").addEventListener("input", render);
+$("#filters").addEventListener("submit", (e) => e.preventDefault()); // filters apply as typed
 tickClocks((id) => tickets.get(id));
 setInterval(render, 60000);
 load().catch((e) => flash(errorText(e), "error"));

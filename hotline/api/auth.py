@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flask import current_app, g, jsonify, request, session
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hotline.api import bp
 from hotline.errors import DomainError
@@ -155,8 +155,10 @@ def create_token():
     username = f.string("username", required=True, max_len=64)
     password = f.string("password", required=True, max_len=256)
     f.done()
-    user = db.session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not user.check_password(password or ""):
+    from hotline.access import check_login
+
+    user = check_login(username, password)
+    if user is None:
         raise DomainError("wrong username or password", code="unauthorized", status=401)
     ttl = dt.timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"])
     token = issue_token(user, ttl=ttl)
@@ -170,6 +172,49 @@ def create_token():
             },
         }
     )
+
+
+@bp.delete("/auth/token")
+def revoke_token():
+    """Revoke the bearer token this request presents (a lost laptop, a finished script): 204."""
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.startswith("Bearer ") else ""
+    if not token:
+        raise DomainError("send the token to revoke as Authorization: Bearer", code="unauthorized", status=401)
+    key = hash_token(token)
+    revoked = db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.token_hash == key, ApiToken.kind == "user", ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    forget_token(key)
+    if not revoked:
+        raise DomainError("invalid or expired token", code="unauthorized", status=401)
+    return "", 204
+
+
+def start_session(user: User) -> str:
+    """A staff login's server-side session: a token of kind "session" whose value the signed cookie carries.
+    Logout revokes it; a deactivated user's sessions stop at once (user_for_token checks `active`)."""
+    ttl = dt.timedelta(hours=current_app.config["SESSION_HOURS"])
+    return issue_token(user, name="session", kind="session", ttl=ttl)
+
+
+def end_session(token: str | None) -> None:
+    if token:
+        db.session.execute(
+            update(ApiToken)
+            .where(ApiToken.token_hash == hash_token(token), ApiToken.kind == "session")
+            .values(revoked_at=utcnow())
+        )
+        db.session.commit()
+
+
+def session_user(user_id: str, token: str | None) -> User | None:
+    """The user of a cookie session, if its server-side session is still open."""
+    user = user_for_token(token, kind="session") if token else None
+    return user if user is not None and str(user.id) == str(user_id) else None
 
 
 def json_body(allow_empty: bool = False) -> object:
