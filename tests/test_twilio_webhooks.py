@@ -566,3 +566,54 @@ def test_concurrent_calls_never_share_an_operator(app, twilio, api):
     dialled = [re.search(r"operator-(\d+)</Client>", a).group(1) for a in answers if "<Dial" in a]
     assert sorted(dialled) == sorted({str(user_id(app, "operator")), str(user_id(app, "operator2"))})
     assert sum("<Enqueue" in a for a in answers) == 6
+
+
+def test_one_ticket_number_takes_ten_wrong_codes_an_hour_across_channels(app, twilio, api, client):
+    """Wrong codes by API (many addresses), /track, SMS CX and the IVR all count for the number; then even the right
+    code answers 429 (API, /track) or "not found" (SMS, IVR) until the hour is over."""
+    from hotline.extensions import get_redis
+
+    ticket = api.as_("operator").post(
+        "/tickets", {"type": "consult", "content": "公积金", "caller_phone": "13812345678"}
+    )
+    ticket = ticket.get_json()
+    number, code = ticket["number"], ticket["retrieval_code"]
+    other = api.as_("operator").post("/tickets", {"type": "consult", "content": "社保", "caller_phone": "13812345679"})
+    other = other.get_json()
+    api_url = f"/api/v1/public/tickets/{number}?code="
+    for i in range(6):
+        r = client.get(api_url + "000000", environ_base={"REMOTE_ADDR": f"192.0.2.{i + 1}"})
+        assert r.status_code == 404
+    assert (
+        client.get(f"/track?number={number}&code=000001", environ_base={"REMOTE_ADDR": "192.0.2.50"}).status_code == 404
+    )
+    body = f"CX {number} 000002"
+    assert (
+        "没有查到"
+        in twilio.post("/sms", payload("sms_incoming", MessageSid=new_message_sid(), Body=body)).data.decode()
+    )
+    sid = new_call_sid()
+    start_call(twilio, sid)
+    path = f"/voice/status-check?number={number}"
+    for digits in ("000003", "000004"):
+        assert "没有查到" in twilio.post(path, payload("gather_digits", CallSid=sid, Digits=digits)).data.decode()
+    # ten wrong codes: the right one is refused now, by every channel
+    r = client.get(api_url + code, environ_base={"REMOTE_ADDR": "192.0.2.99"})
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 3000
+    r = client.get(f"/track?number={number}&code={code}", environ_base={"REMOTE_ADDR": "192.0.2.98"})
+    assert r.status_code == 429 and number not in r.get_data(as_text=True).split("<main")[-1].split("value=")[0]
+    body = f"CX {number} {code}"
+    xml = twilio.post("/sms", payload("sms_incoming", MessageSid=new_message_sid(), Body=body)).data.decode()
+    assert "已受理" not in xml
+    # another number is not affected
+    r = client.get(f"/api/v1/public/tickets/{other['number']}?code={other['retrieval_code']}")
+    assert r.status_code == 200
+    # the hour over, the right code works again
+    get_redis(app.config["REDIS_URL"]).delete(f"hotline:code-guess:{number}")
+    assert client.get(api_url + code, environ_base={"REMOTE_ADDR": "192.0.2.97"}).status_code == 200
+
+
+def test_a_status_query_sms_is_stored_without_its_code(app, twilio):
+    twilio.post("/sms", payload("sms_incoming", MessageSid=new_message_sid(), Body="CX XC2026010100001 654321"))
+    with app.app_context():
+        assert db.session.scalar(select(SmsMessage.body)) == "CX XC2026010100001 ******"

@@ -527,6 +527,7 @@ def status_check(call_sid: str, number: str, code: str) -> tuple[dict | None, bo
     """查询: the public status of a ticket by number and retrieval code; (status or None, may try again)."""
     try:
         from hotline.api.public_status import public_status
+        from hotline.codeguard import TooManyCodeGuesses
 
         call = _lock_call(call_sid)
         try:
@@ -534,6 +535,9 @@ def status_check(call_sid: str, number: str, code: str) -> tuple[dict | None, bo
         except NotFound:
             result = None
             call.status_check_failures += 1
+        except TooManyCodeGuesses:  # the number's wrong codes for the hour are used up: as if wrong, no retry
+            result = None
+            call.status_check_failures = MAX_STATUS_CHECK_FAILURES
         if call.menu_choice is None:
             call.menu_choice = "2"
         call.updated_at = utcnow()
@@ -575,7 +579,8 @@ def incoming_sms(message_sid: str, from_number: str, to_number: str, body: str) 
                 message_sid=message_sid,
                 from_number=from_number,
                 to_number=to_number,
-                body=text[:4000],
+                # A status query's retrieval code is never stored in clear.
+                body=(f"CX {m.group(1)} {'*' * len(m.group(2))}" if m else text)[:4000],
                 kind=kind,
                 received_at=now,
             )
@@ -589,9 +594,11 @@ def incoming_sms(message_sid: str, from_number: str, to_number: str, body: str) 
             number = m.group(1).upper()
             if number.isdigit():
                 number = current_app.config["TICKET_PREFIX"] + number
+            from hotline.codeguard import TooManyCodeGuesses
+
             try:
                 reply = public_status(number, m.group(2))
-            except NotFound:
+            except (NotFound, TooManyCodeGuesses):
                 reply = {}
             _commit()
             return SmsResult(kind, duplicate, reply)

@@ -28,7 +28,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         db.session.rollback()
-        return error_response(exc.status, exc.code, exc.message, exc.fields)
+        body, status = error_response(exc.status, exc.code, exc.message, exc.fields)
+        retry_after = getattr(exc, "retry_after", None)
+        return body, status, ({"Retry-After": str(retry_after)} if retry_after else {})
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

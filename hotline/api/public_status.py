@@ -7,6 +7,7 @@ import hmac
 from flask import jsonify, request
 from psycopg.rows import namedtuple_row
 
+from hotline import codeguard
 from hotline.actions import citizen_notices
 from hotline.actions.intake import hash_retrieval_code
 from hotline.api import bp
@@ -34,10 +35,14 @@ _BY_NUMBER_PG = f"SELECT {', '.join(c.key for c in _COLUMNS)} FROM tickets WHERE
 
 
 def public_status(number: str, code: str) -> dict:
+    """The public status, or NotFound (wrong number and wrong code alike), or TooManyCodeGuesses (429) once the
+    number has had its wrong codes for the hour, whatever the channel."""
+    codeguard.check(number)
     with pg_autocommit_cursor(row_factory=namedtuple_row) as cur:
         row = cur.execute(_BY_NUMBER_PG, (number,)).fetchone()
     expected = hash_retrieval_code(number, code or "")
     if row is None or not hmac.compare_digest(row.retrieval_code_hash, expected):
+        codeguard.record_wrong(number)
         raise NotFound("no ticket with this number and code")
     reply = row.reply_text if row.reply_approved_at else row.answer_text
     return {

@@ -108,18 +108,22 @@ def message_done():
 @bp.get("/track")
 def track():
     from hotline.api.public_status import public_status
+    from hotline.codeguard import TooManyCodeGuesses
 
     number = request.args.get("number", "").strip()[:24]
     code = request.args.get("code", "").strip()[:12]
-    result, not_found = None, False
+    result, not_found, locked = None, False, None
     if number and code:
         try:
             result = public_status(number, code)
         except NotFound:
             not_found = True
-    return render_template(
-        "public/track.html", result=result, not_found=not_found, number=number
-    ), 404 if not_found else 200
+        except TooManyCodeGuesses as exc:
+            locked = exc
+    page = render_template("public/track.html", result=result, not_found=not_found or bool(locked), number=number)
+    if locked is not None:
+        return page, 429, {"Retry-After": str(locked.retry_after)}
+    return page, 404 if not_found else 200
 
 
 @bp.post("/track/code")
