@@ -233,3 +233,16 @@ def test_the_ticket_create_ticket_returns_reads_its_columns_and_joins_a_session_
         db.session.commit()  # nothing to insert again
         assert db.session.scalar(select(func.count()).select_from(Ticket).where(Ticket.number == ticket.number)) == 1
         db.session.remove()
+
+
+def test_a_rated_callback_round_takes_no_second_rating(api, make_ticket):
+    """Issue 14: a dissatisfied rating could be overwritten by a satisfied one, closing the ticket behind the
+    supervisor's back. The decision goes through reopen / close-excluded only."""
+    t = make_ticket("callback_pending")
+    op = api.as_("operator")
+    assert op.act(t["id"], "record-callback", {"resolved": 3, "satisfaction": 3}).status_code == 200
+    r = op.act(t["id"], "record-callback", {"resolved": 1, "satisfaction": 1})
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "already_rated"
+    assert api.as_("supervisor").get(f"/tickets/{t['id']}").get_json()["status"] == "callback_pending"
+    # reopened, handled again: the new round takes its own rating
+    assert api.as_("supervisor").act(t["id"], "reopen", {"note": "核实属实"}).status_code == 200

@@ -493,6 +493,9 @@ def record_callback(
     note = _text(note, "note", required=False)
     with ticket_action(ticket_id, "record-callback", actor) as ctx:
         t = ctx.ticket
+        # One rating per round (IVR, SMS or by hand): a dissatisfied one is decided by a supervisor through
+        # `reopen` or `close-excluded`, never overwritten by a second rating.
+        require(t.callback_satisfaction is None, "this callback round already has a rating", "already_rated")
         t.callback_resolved, t.callback_satisfaction, t.callback_at = resolved, satisfaction, ctx.now
         cb = callback_rules.on_recorded(ctx, resolved, satisfaction, **(survey or {}))  # type: ignore[arg-type]
         if satisfaction in (1, 2):
