@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from typing import Any
@@ -171,25 +170,25 @@ def to_xlsx(p: Period, sections: list[Section]) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from hotline.spreadsheet import xlsx_append
+
     wb = Workbook()
     wb.remove(wb.active)
     for s in sections:
         ws = wb.create_sheet(title=s.title[:31])
-        ws.append([s.title, p.label()])
-        ws.append(s.headers)
+        xlsx_append(ws, [s.title, p.label()])
+        xlsx_append(ws, s.headers)
         for cell in ws[2]:
             cell.font = Font(bold=True)
         for row in s.rows:
-            ws.append(row)
+            xlsx_append(ws, row)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
 def to_csv(section: Section) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(section.headers)
-    w.writerows(section.rows)
+    from hotline.spreadsheet import csv_text
+
     # A byte-order mark so spreadsheet programs read the Chinese text as UTF-8.
-    return "\ufeff" + buf.getvalue()
+    return "\ufeff" + csv_text([section.headers, *section.rows])

@@ -274,6 +274,8 @@ def import_rules(data: bytes, filename: str, actor: str, reason: str) -> dict[st
 
 
 def export_rules(fmt: str = "csv") -> bytes:
+    from hotline.spreadsheet import csv_text, xlsx_append
+
     rules = list_rules()
     rows = [[r.category_path, r.region_code or "", r.department.code, r.note or ""] for r in rules]
     if fmt == "xlsx":
@@ -282,14 +284,9 @@ def export_rules(fmt: str = "csv") -> bytes:
         wb = Workbook()
         ws = wb.active
         ws.title = "dispatch_catalog"
-        ws.append(list(COLUMNS))
-        for row in rows:
-            ws.append(row)
+        for row in [list(COLUMNS), *rows]:
+            xlsx_append(ws, row)
         buf = io.BytesIO()
         wb.save(buf)
         return buf.getvalue()
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(COLUMNS)
-    w.writerows(rows)
-    return buf.getvalue().encode("utf-8")
+    return csv_text([COLUMNS, *rows], lineterminator="\n").encode("utf-8")
