@@ -37,10 +37,14 @@ def receipt_text(number: str, code: str) -> str:
 
 
 def receipt_row(phone: str | None, number: str, code: str, ticket_id: int) -> dict | None:
-    """The intake receipt's outbox row, or None when the number cannot take an SMS (a landline)."""
-    if not is_mainland_mobile(phone):
+    """The intake receipt's outbox row, or None when the number cannot take an SMS (a landline, a foreign number)
+    or has had its receipts for the day (hotline.receipts: mainland mobiles only, at most 3 a day)."""
+    from hotline.receipts import receipt_phone
+
+    mobile = receipt_phone(phone)
+    if mobile is None:
         return None
-    return outbox.job_row("hotline.tasks.notify.send_sms", [phone, receipt_text(number, code), ticket_id, True])
+    return outbox.job_row("hotline.tasks.notify.send_sms", [mobile, receipt_text(number, code), ticket_id, True])
 
 
 def add_close_notice(ticket: Ticket) -> None:
