@@ -75,7 +75,10 @@ def web_servers(
     try:
         for i in range(count):
             port = ports[i] if ports else free_port()
-            env["HOTLINE_PUBLIC_URL"] = f"http://127.0.0.1:{port}"  # Socket.IO accepts only its own origin
+            # Socket.IO accepts only the deployment's origins: the browser tests come from this address.
+            env["HOTLINE_EXTRA_ORIGINS"] = f"http://127.0.0.1:{port} " + (extra_env or {}).get(
+                "HOTLINE_EXTRA_ORIGINS", ""
+            )
             log = open(Path(tmp_dir or "/tmp") / f"web-{port}.log", "wb")  # noqa: SIM115 - closed with the process
             procs.append(
                 subprocess.Popen(

@@ -63,13 +63,19 @@ def test_token_without_settings_names_what_is_missing(app, api):
 
 
 def test_console_softphone_answers_only_its_own_ringing_call(app, client, api):
-    from tests.twilio_support import SignedWebhooks, new_call_sid, payload
+    from tests.twilio_support import AUTH_TOKEN, PUBLIC_URL, SignedWebhooks, new_call_sid, payload
 
     twilio = SignedWebhooks(client)
     api.as_("operator").post("/operators/me/presence", {"status": "available"})
     sid = new_call_sid()
-    twilio.post("/voice", payload("voice_incoming", CallSid=sid))
-    twilio.post("/voice/menu", payload("voice_incoming", CallSid=sid, Digits="0"))
+    # The console provider checks Twilio's signature too (issue 14): sign as Twilio would.
+    old = {k: app.config.get(k) for k in ("TWILIO_AUTH_TOKEN", "PUBLIC_URL")}
+    app.config.update(TWILIO_AUTH_TOKEN=AUTH_TOKEN, PUBLIC_URL=PUBLIC_URL)
+    try:
+        assert twilio.post("/voice", payload("voice_incoming", CallSid=sid)).status_code == 200
+        assert twilio.post("/voice/menu", payload("voice_incoming", CallSid=sid, Digits="0")).status_code == 200
+    finally:
+        app.config.update(old)
     call = api.as_("operator").get("/calls").get_json()[0]
     assert call["call_sid"] == sid and call["answered_at"] is None
     assert api.as_("supervisor").post(f"/calls/{call['id']}/console/answer").status_code == 409
