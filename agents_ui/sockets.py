@@ -82,6 +82,11 @@ def register() -> None:
             return {"ok": False}
         finally:
             db.session.remove()
+        if user.role == "department":
+            # A department's staff hear of the ticket through their department's room, which its events reach
+            # only while the ticket is the department's: once it leaves (a return approved, a merge, another
+            # department), they hear no more. A ticket room, once joined, would keep them in.
+            return {"ok": True}
         join_room(f"ticket:{ticket_id}", sid=request.sid, namespace=NAMESPACE)  # type: ignore[attr-defined]
         return {"ok": True}
 

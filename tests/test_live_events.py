@@ -105,3 +105,32 @@ def test_watching_a_ticket_needs_access(api, make_ticket, two_servers):
         assert client.client.call("watch", {"ticket": t["id"]}, namespace="/agents", timeout=5) == {"ok": True}
     finally:
         client.close()
+
+
+def test_a_department_stops_hearing_of_a_ticket_that_left_it(app, api, make_ticket, two_servers):
+    """Issue 14: a department user watching a ticket's page heard every later event of it, even once the ticket
+    had been returned and handed to another department."""
+    from hotline.outbox import relay_all
+
+    t = make_ticket("return_pending", department="XC-CGJ")
+    with app.app_context():
+        relay_all()  # the events of getting there go out now, before anyone listens
+    old = Listener(two_servers[0], api.token("dept_cgj"))
+    new = Listener(two_servers[1], api.token("dept_sthjj"))
+    try:
+        assert old.client.call("watch", {"ticket": t["id"]}, namespace="/agents", timeout=5) == {"ok": True}
+        _post(two_servers[0], api.token("supervisor"), f"/tickets/{t['id']}/actions/approve-return", {})
+        assert old.wait_for(lambda e: e.get("id") == t["id"] and e.get("action") == "approve-return")
+        _post(two_servers[1], api.token("operator"), f"/tickets/{t['id']}/actions/dispatch", {"department": "XC-STHJJ"})
+        _post(two_servers[1], api.token("dept_sthjj"), f"/tickets/{t['id']}/actions/sign", {})
+        assert new.wait_for(lambda e: e.get("id") == t["id"] and e.get("action") == "sign")
+        time.sleep(0.5)
+        later = [
+            e
+            for e in old.events
+            if e.get("id") == t["id"] and e.get("action") in ("dispatch", "sign") and e.get("department") == "XC-STHJJ"
+        ]
+        assert later == [], [(e.get("action"), e.get("department"), e.get("status")) for e in later]
+    finally:
+        old.close()
+        new.close()

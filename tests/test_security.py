@@ -110,17 +110,41 @@ def test_deactivation_ends_the_session_on_the_server(app):
             db.session.commit()
 
 
+_other_apps: list = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_other_apps():
+    """The apps a test built give their database connections back (the shared server has a connection cap)."""
+    yield
+    from hotline.extensions import db
+
+    while _other_apps:
+        with _other_apps.pop().app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 def _other_app(app, **over):
     from hotline import create_app
 
-    return create_app(
-        {
-            **{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "REDIS_URL", "SECRET_KEY", "SOCKETIO_CHANNEL")},
-            "TESTING": True,
-            "OUTBOX_RELAY_THREAD": False,
-            **over,
-        }
+    return _remember(
+        create_app(
+            {
+                **{
+                    k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "REDIS_URL", "SECRET_KEY", "SOCKETIO_CHANNEL")
+                },
+                "TESTING": True,
+                "OUTBOX_RELAY_THREAD": False,
+                **over,
+            }
+        )
     )
+
+
+def _remember(other):
+    _other_apps.append(other)
+    return other
 
 
 def test_session_cookie_flags(app):
