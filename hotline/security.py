@@ -27,6 +27,22 @@ CSP = {
 }
 
 
+# The browser softphone (Twilio Voice JS SDK) talks to Twilio itself: signalling, its event gateway, its sounds.
+TWILIO_VOICE_SOURCES = {
+    "connect-src": ["https://*.twilio.com", "wss://*.twilio.com"],
+    "media-src": ["'self'", "https://sdk.twilio.com", "https://media.twiliocdn.com"],
+}
+
+
+def csp_for(app: Flask) -> dict:
+    if app.config.get("TELEPHONY") != "twilio":
+        return CSP
+    policy = dict(CSP)
+    policy["connect-src"] = ["'self'", *TWILIO_VOICE_SOURCES["connect-src"]]
+    policy["media-src"] = TWILIO_VOICE_SOURCES["media-src"]
+    return policy
+
+
 def is_https(app: Flask) -> bool:
     return str(app.config.get("PUBLIC_URL", "")).startswith("https://")
 
@@ -56,7 +72,7 @@ def init_app(app: Flask) -> None:
         session_cookie_secure=https,
         session_cookie_http_only=True,
         session_cookie_samesite="Lax",
-        content_security_policy=CSP,
+        content_security_policy=csp_for(app),
         frame_options="DENY",
         referrer_policy="strict-origin-when-cross-origin",
     )

@@ -230,3 +230,14 @@ def test_contact_read_log_records_the_forwarded_client(app, api):
 
     with app.app_context():
         assert db.session.scalar(select(ContactRead.ip).order_by(ContactRead.id.desc())) == "192.0.2.77"
+
+
+def test_the_softphone_may_reach_twilio_only_when_telephony_is_twilio(app, client):
+    """The CSP's connect-src is the app's own origin, plus Twilio's when the browser softphone uses it."""
+    csp = client.get("/login").headers["Content-Security-Policy"]
+    assert "twilio" not in csp
+    twilio = _other_app(app, TELEPHONY="twilio").test_client()
+    csp = twilio.get("/login").headers["Content-Security-Policy"]
+    connect = re.search(r"connect-src ([^;]+)", csp).group(1)
+    assert "'self'" in connect and "wss://*.twilio.com" in connect
+    assert "'unsafe-inline'" not in re.search(r"script-src ([^;]+)", csp).group(1)
