@@ -5,13 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
-from hotline.config import database_url
-
 
 def _cut_every_connection(database_uri: str, keep: int) -> int:
     """What a server restart does to the app's pooled connections (the test harness's own connection, `keep`,
     is spared: it restores the database between tests)."""
-    admin = create_engine(make_url(database_url()), isolation_level="AUTOCOMMIT")
+    admin = create_engine(make_url(database_uri), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             return len(
