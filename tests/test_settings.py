@@ -16,17 +16,24 @@ from tests.conftest import new_ticket_body
 from tests.live_server import ROOT
 
 
-def _without_secret_env(tmp_path) -> dict:
+def _without_secret_env(tmp_path, database_uri: str = "") -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "HOTLINE_CODE_KEY")}
     env["HOTLINE_INSTANCE_DIR"] = str(tmp_path)
+    if database_uri:  # everything else set: SECRET_KEY alone is missing
+        env["DATABASE_URL"] = database_uri
     return env
 
 
-def test_web_app_and_worker_refuse_to_start_without_secret_key(tmp_path):
+def test_web_app_and_worker_refuse_to_start_without_secret_key(app, tmp_path):
     flask = str(Path(sys.executable).with_name("flask"))
     for args in (["--app", "wsgi", "worker", "--burst"], ["--app", "wsgi", "routes"]):
         r = subprocess.run(
-            [flask, *args], cwd=ROOT, env=_without_secret_env(tmp_path), capture_output=True, text=True, timeout=120
+            [flask, *args],
+            cwd=ROOT,
+            env=_without_secret_env(tmp_path, app.config["SQLALCHEMY_DATABASE_URI"]),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert r.returncode != 0
         assert "SECRET_KEY is not set" in r.stderr
