@@ -25,6 +25,22 @@ TYPE = {
     "suggestion": _l("Suggestion"),
     "praise": _l("Praise"),
 }
+CHANNEL = {
+    "phone": _l("Phone"),
+    "web": _l("Web message"),
+    "sms": _l("SMS"),
+    "open311": _l("Open311"),
+    "mailbox": _l("Leaders' mailbox"),
+    "app": _l("App"),
+}
+# 受理五要素
+ELEMENT = {
+    "who": _l("Who"),
+    "when": _l("When it happened"),
+    "where": _l("Where"),
+    "cause": _l("Cause (category)"),
+    "what": _l("What happened"),
+}
 URGENCY = {"normal": _l("Normal"), "urgent": _l("Urgent"), "critical": _l("Critical")}
 ACTION = {
     "create": _l("Created"),
@@ -49,6 +65,10 @@ ACTION = {
     "supervise": _l("Supervise"),
     "answer-supervision": _l("Answer supervision"),
     "note": _l("Note"),
+    "reclassify": _l("Reclassify"),
+    "close-excluded": _l("Close, rating excluded"),
+    "close-unreachable": _l("Close as unreachable"),
+    "callback": _l("Callback"),
     "attach": _l("Photo attached"),
     "deadline": _l("Deadline"),
     "due-moved": _l("Due time moved (calendar)"),
@@ -95,6 +115,16 @@ UI = {
     "approve": _l("Approve"),
     "catalogue_rule": _l("Dispatch catalogue"),
     "reject": _l("Reject"),
+    "claim": _l("Claim"),
+    "claimed_by": _l("Being handled by"),
+    "mine": _l("Mine"),
+    "missing": _l("Missing"),
+    "complete": _l("Five elements complete"),
+    "returned": _l("Returned"),
+    "inbox_empty": _l("Nothing waits for dispatch."),
+    "reclassified": _l("Corrected"),
+    "released": _l("Released"),
+    "page": _l("Page"),
 }
 
 # The phone: presence (话务员状态) and the softphone's states, for the console scripts.
@@ -146,6 +176,8 @@ def all_labels() -> dict:
         "status": plain(STATUS),
         "type": plain(TYPE),
         "urgency": plain(URGENCY),
+        "channel": plain(CHANNEL),
+        "element": plain(ELEMENT),
         "action": plain(ACTION),
         "return_reason": plain(RETURN_REASON),
         "ui": plain(UI),

@@ -39,11 +39,12 @@ HOME = {
     "leader": "agents.leader_console",
 }
 NAV = {
-    "operator": ["agents.operator", "agents.knowledge", "agents.calls_page"],
+    "operator": ["agents.operator", "agents.inbox", "agents.knowledge", "agents.calls_page"],
     "department": ["agents.department"],
     "supervisor": [
         "agents.wallboard",
         "agents.operator",
+        "agents.inbox",
         "agents.knowledge",
         "agents.callbacks_page",
         "agents.monthly_report",
@@ -58,6 +59,7 @@ NAV = {
     "admin": [
         "agents.wallboard",
         "agents.operator",
+        "agents.inbox",
         "agents.knowledge",
         "agents.callbacks_page",
         "agents.monthly_report",
@@ -97,6 +99,7 @@ def csrf_token() -> str:
 def nav_items() -> list[tuple[str, str]]:
     titles = {
         "agents.operator": _("Operator console"),
+        "agents.inbox": _("Intake inbox"),
         "agents.department": _("Department console"),
         "agents.wallboard": _("Wallboard"),
         "agents.knowledge": _("Knowledge base"),
@@ -192,6 +195,12 @@ def operator():
     return page("agents/operator.html", types=TYPES, urgencies=URGENCIES, handoff_targets=HANDOFF_TARGETS)
 
 
+@bp.get("/agents/inbox")
+@roles("operator", "supervisor", "admin")
+def inbox():
+    return page("agents/inbox.html", types=TYPES, urgencies=URGENCIES, handoff_targets=HANDOFF_TARGETS)
+
+
 @bp.get("/agents/department")
 @roles("department")
 def department():
@@ -235,4 +244,6 @@ def ticket_page(ticket_id: int):
         number=ticket.number,
         return_reasons=RETURN_REASONS,
         handoff_targets=HANDOFF_TARGETS,
+        types=TYPES,
+        urgencies=URGENCIES,
     )

@@ -166,3 +166,24 @@ function tickClocks(getTicket) {
   setInterval(run, 30000);
   return run;
 }
+
+/* 受理五要素, as hotline/five_elements.py checks them: which of who, when, where, cause, what are missing. */
+function missingElements(v) {
+  const missing = [];
+  if (!v.caller) missing.push("who");
+  if (!v.occurred_at) missing.push("when");
+  if (!v.region || !(v.address || "").trim()) missing.push("where");
+  if (!v.category) missing.push("cause");
+  if ((v.content || "").trim().length < 10) missing.push("what");
+  return missing;
+}
+
+function elementsHtml(missing) {
+  if (!missing.length) return `<span class="ok">${esc(L.ui.complete)}</span>`;
+  return `<span class="warn">${esc(L.ui.missing)}: ` + missing.map((e) => esc(L.element[e] || e)).join("、") + "</span>";
+}
+
+/* A datetime-local value (the city's time, Asia/Shanghai) as ISO 8601 with its zone. */
+function localToIso(value) {
+  return value ? value + (value.length === 16 ? ":00" : "") + "+08:00" : undefined;
+}

@@ -16,6 +16,7 @@ async function loadReference() {
     `<option value="${esc(r.code)}">${"\u3000".repeat(["city", "county", "street", "community"].indexOf(r.level))}${esc(r.name)}</option>`).join("");
   $("#dispatch-dept").innerHTML = depts.filter((d) => d.dispatchable)
     .map((d) => `<option value="${esc(d.code)}">${esc(d.name)}</option>`).join("");
+  $("#dispatch-assisting").innerHTML = $("#dispatch-dept").innerHTML;
 }
 
 /* ---- category tree picker with search ---- */
@@ -46,6 +47,7 @@ function chooseCategory(code) {
   $("#category").value = code;
   $("#category-chosen").textContent = c.path.replaceAll("/", " › ");
   refreshAdvice();
+  showElements();
 }
 $("#category-search").addEventListener("input", (e) => renderTree(e.target.value));
 $("#category-search").addEventListener("keydown", (e) => {
@@ -169,8 +171,18 @@ function intakeBody() {
   const body = {channel: "phone"};
   for (const [k, v] of fd.entries()) if (v !== "" && k !== "publishable") body[k] = v;
   body.publishable = fd.get("publishable") === "1";
+  if (body.occurred_at) body.occurred_at = localToIso(body.occurred_at);
   return body;
 }
+/* The five elements as the operator types: what is still missing before dispatch. */
+function showElements() {
+  $("#elements").innerHTML = elementsHtml(missingElements({
+    caller: form.caller_phone.value || form.caller_name.value, occurred_at: form.occurred_at.value || "now",
+    region: form.region.value, address: form.address.value, category: form.category.value,
+    content: form.content.value}));
+}
+form.addEventListener("input", showElements);
+form.addEventListener("change", showElements);
 function showCurrent(t, note) {
   current = t;
   $("#current-ticket").innerHTML = `<a href="/agents/tickets/${t.id}" target="_blank" id="current-number">${esc(t.number)}</a>
@@ -179,6 +191,7 @@ function showCurrent(t, note) {
   $("#current-ticket").classList.remove("muted");
   // A leader on duty records the request; the centre's operators dispatch it.
   $("#outcomes").classList.toggle("hidden", t.status !== "accepted" || document.body.dataset.role === "leader");
+  $("#current-elements").innerHTML = t.missing_elements ? elementsHtml(t.missing_elements) : "";
 }
 async function createTicket() {
   try {
@@ -195,8 +208,10 @@ document.addEventListener("submit", async (e) => {
   if (!f.dataset.outcome) return;
   e.preventDefault();
   if (!current) return;
-  const body = Object.fromEntries(new FormData(f).entries());
+  const fd = new FormData(f);
+  const body = Object.fromEntries(fd.entries());
   if (body.into) body.into = Number(body.into);
+  if (f.dataset.outcome === "dispatch") body.assisting = fd.getAll("assisting");
   try {
     const t = await api("POST", `/tickets/${current.id}/actions/${f.dataset.outcome}`, body);
     showCurrent({...t, retrieval_code: current.retrieval_code}, L.action[f.dataset.outcome]);
@@ -208,6 +223,7 @@ function newTicket() {
   form.reset();
   $("#category").value = "";
   $("#category-chosen").textContent = "";
+  showElements();
   renderTree("");
   current = null;
   callId = null;
@@ -247,4 +263,5 @@ if (fromCall) {
   }).catch((e) => flash(errorText(e), "error"));
 }
 searchKnowledge("");
+showElements();
 form.caller_phone.focus();

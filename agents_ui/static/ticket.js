@@ -91,6 +91,7 @@ document.addEventListener("submit", async (ev) => {
   const body = {};
   for (const [k, v] of new FormData(form).entries()) {
     if (v === "") continue;
+    if (k === "assisting") { (body.assisting = body.assisting || []).push(v); continue; }
     body[k] = NUMBER_FIELDS.has(k) ? Number(v) : v;
   }
   const button = form.querySelector("button");

@@ -9,14 +9,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from hotline import access, events, metrics, outbox, workflow
 from hotline.actions import citizen_notices
 from hotline.errors import Conflict, DomainError, Forbidden, NotFound
 from hotline.extensions import db
-from hotline.models import Assignment, Department, Ticket, TimelineEvent, User
+from hotline.models import Assignment, Department, Ticket, TicketClaim, TimelineEvent, User
 from hotline.models.base import utcnow
+
+# An inbox claim (认领, hotline.actions.claims) lapses after this long without a move by its holder.
+CLAIM_IDLE = dt.timedelta(minutes=10)
 
 
 @dataclass
@@ -91,6 +94,26 @@ class ActionContext:
         self.notified_depts.update(codes)
 
 
+def _check_claim(ticket: Ticket, actor: Actor, from_status: str, now: dt.datetime) -> None:
+    """Called inside every action on a ticket that was waiting in the inbox: refuse another operator's
+    outcome while a live claim holds, renew the holder's claim, and end the claim once the ticket leaves."""
+    if from_status != workflow.Status.ACCEPTED or actor.id is None:
+        return
+    claim = db.session.get(TicketClaim, ticket.id)
+    if claim is None:
+        return
+    live = claim.expires_at > now
+    holder = db.session.get(User, claim.user_id)
+    if live and claim.user_id != actor.id and actor.role not in workflow.SUPERVISORS:
+        raise Conflict(f"{holder.label if holder else '?'} is working on this ticket", code="claimed")
+    if ticket.status != workflow.Status.ACCEPTED:
+        db.session.execute(delete(TicketClaim).where(TicketClaim.ticket_id == ticket.id))
+    elif claim.user_id == actor.id:
+        db.session.execute(
+            update(TicketClaim).where(TicketClaim.ticket_id == ticket.id).values(expires_at=now + CLAIM_IDLE)
+        )
+
+
 def _lock(ticket_id: int, actor: Actor) -> Ticket:
     if isinstance(actor, SystemActor):
         ticket = db.session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
@@ -122,9 +145,14 @@ def ticket_action(ticket_id: int, action: str, actor: Actor, now: dt.datetime | 
         yield ctx
         if ticket.status != ctx.from_status and ticket.status in _CLOSING:
             citizen_notices.add_close_notice(ticket)  # 办结 (or merged): the caller is told, every way it ends
+        _check_claim(ticket, actor, ctx.from_status, ctx.now)
         ticket.updated_at = ctx.now
         codes = sorted(set(ctx.active_dept_codes()) | ctx.notified_depts)
-        events.publish_ticket(ticket, "updated", action, codes)
+        # The operators' inbox lists what waits in `accepted`: they hear when a ticket enters or leaves it.
+        inbox = workflow.Status.ACCEPTED in (ctx.from_status, ticket.status)
+        events.publish_ticket(
+            ticket, "updated", action, codes, ("supervisors", "operators") if inbox else ("supervisors",)
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()

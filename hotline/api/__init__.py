@@ -12,6 +12,7 @@ from hotline.api import (  # noqa: E402,F401
     calls,
     catalogue,
     consoles,
+    inbox,
     knowledge,
     openapi,
     public_status,

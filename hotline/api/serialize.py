@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from hotline import access, workflow
+from hotline import access, five_elements, workflow
 from hotline.extensions import db
 from hotline.models import Assignment, Caller, Department, Ticket, TimelineEvent, User
 from hotline.models.base import utcnow
@@ -79,6 +79,14 @@ def tickets_to_dicts(
                 "content": t.content,
                 "address": t.address,
                 "occurred_at": iso(t.occurred_at),
+                "missing_elements": five_elements.missing(
+                    caller=t.caller_id,
+                    occurred_at=t.occurred_at,
+                    region=t.region_code,
+                    address=t.address,
+                    category=t.category_code,
+                    content=t.content,
+                ),
                 "publishable": t.publishable,
                 "caller_phone": phone,
                 "caller_name": name,

@@ -1,6 +1,6 @@
 """All models, importable from one place (Alembic sees them through this module)."""
 
-from hotline.models.agents import KnowledgeArticle
+from hotline.models.agents import KnowledgeArticle, TicketClaim
 from hotline.models.callbacks import Callback, CallbackAttempt
 from hotline.models.calls import Call, LeaderSlot, OperatorPresence, SmsMessage
 from hotline.models.catalogue import (
@@ -59,6 +59,7 @@ __all__ = [
     "SuggestionModel",
     "SupervisionNotice",
     "Ticket",
+    "TicketClaim",
     "TicketNumberCounter",
     "TicketSignature",
     "TimelineEvent",

@@ -26,3 +26,14 @@ class KnowledgeArticle(db.Model):
     updated_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TicketClaim(db.Model):
+    """认领: an operator working on a ticket in the intake inbox (待派单). Others see it taken; the claim
+    lapses once its holder has been idle for CLAIM_IDLE (every claim or action of the holder renews it)."""
+
+    __tablename__ = "ticket_claims"
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
