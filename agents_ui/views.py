@@ -22,7 +22,7 @@ from hotline.errors import NotFound
 from hotline.extensions import db, login_manager
 from hotline.models import Ticket, User
 from hotline.models.base import utcnow
-from hotline.validation import HANDOFF_TARGETS, RETURN_REASONS, TYPES, URGENCIES
+from hotline.validation import CHANNELS, HANDOFF_TARGETS, RETURN_REASONS, TYPES, URGENCIES
 
 DEPARTMENT_OPEN = ("dispatched", "in_progress", "return_pending", "reply_review", "callback_pending", "reopened")
 
@@ -39,12 +39,13 @@ HOME = {
     "leader": "agents.leader_console",
 }
 NAV = {
-    "operator": ["agents.operator", "agents.inbox", "agents.knowledge", "agents.calls_page"],
-    "department": ["agents.department"],
+    "operator": ["agents.operator", "agents.inbox", "agents.search", "agents.knowledge", "agents.calls_page"],
+    "department": ["agents.department", "agents.search"],
     "supervisor": [
         "agents.wallboard",
         "agents.operator",
         "agents.inbox",
+        "agents.search",
         "agents.knowledge",
         "agents.callbacks_page",
         "agents.monthly_report",
@@ -60,6 +61,7 @@ NAV = {
         "agents.wallboard",
         "agents.operator",
         "agents.inbox",
+        "agents.search",
         "agents.knowledge",
         "agents.callbacks_page",
         "agents.monthly_report",
@@ -74,6 +76,7 @@ NAV = {
     "leader": [
         "agents.leader_console",
         "agents.wallboard",
+        "agents.search",
         "agents.monthly_report",
         "agents.calls_page",
         "agents.mailbox",
@@ -100,6 +103,7 @@ def nav_items() -> list[tuple[str, str]]:
     titles = {
         "agents.operator": _("Operator console"),
         "agents.inbox": _("Intake inbox"),
+        "agents.search": _("Search tickets"),
         "agents.department": _("Department console"),
         "agents.wallboard": _("Wallboard"),
         "agents.knowledge": _("Knowledge base"),
@@ -199,6 +203,18 @@ def operator():
 @roles("operator", "supervisor", "admin")
 def inbox():
     return page("agents/inbox.html", types=TYPES, urgencies=URGENCIES, handoff_targets=HANDOFF_TARGETS)
+
+
+@bp.get("/agents/search")
+@login_required
+def search():
+    return page(
+        "agents/search.html",
+        types=TYPES,
+        urgencies=URGENCIES,
+        channels=CHANNELS,
+        show_departments=current_user.role != "department",
+    )
 
 
 @bp.get("/agents/department")

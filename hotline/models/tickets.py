@@ -14,6 +14,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -68,6 +69,12 @@ class Ticket(db.Model):
             "notice_at",
             postgresql_where=text("notice_flagged_at IS NULL AND paused_at IS NULL AND status = 'in_progress'"),
         ),
+        # 工单查询: the character bigrams of the searchable text (hotline/search.py; the function is the migration's).
+        Index(
+            "ix_tickets_search_grams",
+            func.ticket_search_grams(text("title"), text("content"), text("address"), text("reply_text")),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
         Index("ix_tickets_escalated", "escalated_at", postgresql_where=text("escalated_at IS NOT NULL")),
         # The reports (hotline.reports) read each figure by one time column over a period; the
         # included columns let PostgreSQL answer from the index alone.
