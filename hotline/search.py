@@ -26,6 +26,8 @@ from hotline.validation import CHANNELS, TYPES, URGENCIES, normalize_phone
 from hotline.workflow import Status
 
 MAX_WORDS = 5
+# Counting stops here ("10000+"): a broad search's exact count would cost more than its page.
+COUNT_CAP = 10_000
 MAX_WORD = 50
 
 
@@ -47,13 +49,13 @@ def _like(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def words_clause(q: str) -> ColumnElement[bool]:
+def words_clause(q: str, use_index: bool = True) -> ColumnElement[bool]:
     words = [w for w in q.split() if w][:MAX_WORDS]
     if any(len(w) > MAX_WORD for w in words):
         raise ValidationError("a word is too long", fields={"q": f"words of at most {MAX_WORD} characters"})
     clauses = []
     long_words = [w for w in words if len(w) >= 2]
-    if long_words and on_postgresql():
+    if long_words and use_index and on_postgresql():
         all_grams = sorted({g for w in long_words for g in grams(w)})
         clauses.append(search_grams().op("@>")(cast(all_grams, ARRAY(Text))))
     text = search_text()
@@ -97,8 +99,11 @@ def _region_and_below(code: str) -> list[str]:
     return out
 
 
-def filtered(user: User, args: Mapping[str, str], query: Select | None = None) -> Select:
-    """The tickets `user` may see that match the search arguments (CONTRACT.md's names); 422 naming a bad one."""
+def filtered(user: User, args: Mapping[str, str], query: Select | None = None, use_index: bool = True) -> Select:
+    """The tickets `user` may see that match the search arguments (CONTRACT.md's names); 422 naming a bad one.
+
+    `use_index=False` matches the words by ILIKE alone: for a broad search (more than COUNT_CAP matches), walking
+    the tickets newest first finds a page long before the index has fetched every match to sort them."""
     query = access.visible_tickets(user, query if query is not None else select(Ticket))
     if statuses := _choices(args, "status", tuple(Status._value2member_map_)):
         query = query.where(Ticket.status.in_(statuses))
@@ -142,5 +147,29 @@ def filtered(user: User, args: Mapping[str, str], query: Select | None = None) -
     if created_to:
         query = query.where(Ticket.created_at < dt.datetime.combine(created_to + dt.timedelta(days=1), dt.time(0), TZ))
     if q := (args.get("q") or "").strip():
-        query = query.where(words_clause(q))
+        query = query.where(words_clause(q, use_index))
     return query
+
+
+def capped_count(query: Select) -> int:
+    """How many tickets match, counting at most COUNT_CAP + 1."""
+    counted = query.order_by(None).with_only_columns(Ticket.id).limit(COUNT_CAP + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(counted)) or 0
+
+
+def search(user: User, args: Mapping[str, str]) -> tuple[Select, int, ColumnElement]:
+    """The query for the newest-first listing, the capped count of its matches, and the order to list them in.
+
+    With words, the plan is chosen here rather than left to the planner, which misjudges how many tickets share
+    several words: a broad search walks the tickets newest first checking the words by ILIKE (a page is found
+    within a few thousand rows), a narrow one fetches its matches through the index and sorts them (`id + 0`
+    keeps the planner from walking the primary key instead, which would read every ticket when few match)."""
+    query = filtered(user, args)
+    total = capped_count(query)
+    newest_first: ColumnElement = Ticket.id.desc()
+    if (args.get("q") or "").strip():
+        if total > COUNT_CAP:
+            query = filtered(user, args, use_index=False)
+        else:
+            newest_first = (Ticket.id + 0).desc()
+    return query, total, newest_first

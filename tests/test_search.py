@@ -147,3 +147,18 @@ def test_export_xlsx_has_the_rows_masked_for_departments_and_formula_safe(api):
     assert [row[0] for row in rows[1:]] == [lamp["number"]]
     assert rows[1][col["来电号码"]] == "138****5678"
     assert op.get("/tickets/export.xlsx?type=rant").status_code == 422
+
+
+def test_a_broad_search_counts_to_the_cap_and_pages_newest_first(api, monkeypatch):
+    from hotline import search
+
+    monkeypatch.setattr(search, "COUNT_CAP", 3)
+    op = api.as_("operator")
+    made = [op.post("/tickets", new_ticket_body(content=f"路灯第{i}盏不亮")).get_json()["id"] for i in range(7)]
+    op.post("/tickets", new_ticket_body(content="噪音扰民"))
+    body = op.get("/tickets?q=路灯&per_page=2").get_json()
+    assert body["total"] == 3 and body["total_exact"] is False
+    pages = [_ids(op.get(f"/tickets?q=路灯&per_page=2&page={p}")) for p in (1, 2, 3, 4)]
+    assert [i for p in pages for i in p] == sorted(made, reverse=True)
+    body = op.get("/tickets?q=噪音").get_json()
+    assert body["total"] == 1 and body["total_exact"] is True

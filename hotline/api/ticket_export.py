@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 
 from hotline import labels
 from hotline.api.serialize import tickets_to_dicts
@@ -59,11 +59,11 @@ def columns() -> list[tuple[str, str]]:
     ]
 
 
-def _batches(query: Select, viewer: User, limit: int) -> Iterator[list[dict]]:
+def _batches(query: Select, viewer: User, limit: int, order: ColumnElement) -> Iterator[list[dict]]:
     """The query's tickets newest first, a batch at a time by keyset (no OFFSET, no whole result in memory)."""
     last_id, left = None, limit
     while left > 0:
-        q = query.order_by(Ticket.id.desc()).limit(min(BATCH, left))
+        q = query.order_by(order).limit(min(BATCH, left))
         if last_id is not None:
             q = q.where(Ticket.id < last_id)
         tickets = list(db.session.scalars(q))
@@ -77,7 +77,7 @@ def _batches(query: Select, viewer: User, limit: int) -> Iterator[list[dict]]:
 LABELS = {"status": labels.STATUS, "channel": labels.CHANNEL, "type": labels.TYPE, "urgency": labels.URGENCY}
 
 
-def write_workbook(query: Select, viewer: User, limit: int = MAX_ROWS) -> IO[bytes]:
+def write_workbook(query: Select, viewer: User, order: ColumnElement, limit: int = MAX_ROWS) -> IO[bytes]:
     """The workbook in a temporary file (in memory up to 8 MB), rewound, for the view to stream out."""
     from openpyxl import Workbook
 
@@ -87,7 +87,7 @@ def write_workbook(query: Select, viewer: User, limit: int = MAX_ROWS) -> IO[byt
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_("Tickets"))
     ws.append([title for _key, title in cols])
-    for batch in _batches(query, viewer, limit):
+    for batch in _batches(query, viewer, limit, order):
         for t in batch:
             row = []
             for key, _title in cols:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, g, jsonify, request
-from sqlalchemy import func, select
 
 from hotline import access, actions, search
 from hotline.api import bp
@@ -20,7 +19,6 @@ from hotline.models import Ticket
 from hotline.models.base import utcnow
 
 INTAKE_ROLES = ("operator", "supervisor", "admin")
-COUNT_CAP = 10_000
 
 
 @bp.post("/tickets")
@@ -72,8 +70,10 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
 def list_tickets():
     page = _int_arg("page", 1, 1, 100_000)
     per_page = _int_arg("per_page", 20, 1, 100)
-    query = search.filtered(g.user, request.args)
-    order = Ticket.id.desc()
+    if request.args.get("updated_since"):
+        query, total, order = search.filtered(g.user, request.args), None, Ticket.id.desc()
+    else:
+        query, total, order = search.search(g.user, request.args)
     if since := request.args.get("updated_since"):
         # What a console missed while disconnected: everything changed since its last event, oldest first.
         try:
@@ -84,17 +84,16 @@ def list_tickets():
             raise ValidationError("give a time zone", fields={"updated_since": "an ISO 8601 time with zone"})
         query = query.where(Ticket.updated_at >= since_at)
         order = Ticket.updated_at.asc()
-    # Counting every match of a broad search would cost more than the page: past COUNT_CAP the total says "more".
-    counted = query.order_by(None).with_only_columns(Ticket.id).limit(COUNT_CAP + 1).subquery()
-    total = db.session.scalar(select(func.count()).select_from(counted))
+    if total is None:
+        total = search.capped_count(query)
     items = list(db.session.scalars(query.order_by(order, Ticket.id).limit(per_page).offset((page - 1) * per_page)))
     return jsonify(
         {
             "items": tickets_to_dicts(items, g.user),
             "page": page,
             "per_page": per_page,
-            "total": min(total, COUNT_CAP),
-            "total_exact": total <= COUNT_CAP,
+            "total": min(total, search.COUNT_CAP),
+            "total_exact": total <= search.COUNT_CAP,
         }
     )
 
@@ -105,8 +104,8 @@ def export_tickets():
     """The search's tickets (same filters as the list) as a workbook, newest first, up to 50,000 rows, streamed."""
     from hotline.api.ticket_export import write_workbook
 
-    query = search.filtered(g.user, request.args)
-    out = write_workbook(query, g.user)
+    query, _total, order = search.search(g.user, request.args)
+    out = write_workbook(query, g.user, order)
     stamp = utcnow().astimezone(TZ).strftime("%Y%m%d-%H%M")
 
     def chunks():

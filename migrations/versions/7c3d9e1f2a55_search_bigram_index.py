@@ -5,7 +5,7 @@ Revises: 6a2f0c3e8d17
 Create Date: 2026-12-04 23:20:00
 
 Two-character Chinese words (路灯, 噪音) are the common search; pg_trgm's trigrams cannot serve them, bigrams can
-(hotline/search.py). Whitespace-crossing pairs are left out: a search word has none.
+(hotline/search.py).
 """
 from alembic import op
 
@@ -20,14 +20,22 @@ depends_on = None
 def upgrade():
     if op.get_bind().dialect.name != "postgresql":
         return  # SQLite (until it leaves the project) searches by LIKE alone
+    # PL/pgSQL, not SQL: its loop appends in place (an expanded array), ten times faster than generate_series +
+    # array_agg per row here. Whitespace is removed first; the pairs it joins only widen what the index lets
+    # through, and the ILIKE on the real text decides.
     op.execute(
         """
         CREATE FUNCTION ticket_search_grams(title text, content text, address text, reply text) RETURNS text[]
-        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-          SELECT coalesce(array_agg(DISTINCT g), '{}')
-          FROM (SELECT lower(concat_ws(' ', title, content, address, reply)) AS t) s,
-               LATERAL (SELECT substr(s.t, i, 2) AS g FROM generate_series(1, char_length(s.t) - 1) AS i) b
-          WHERE g !~ '\\s'
+        LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+        DECLARE
+          t text := lower(regexp_replace(concat_ws('', title, content, address, reply), '\\s+', '', 'g'));
+          grams text[] := '{}';
+        BEGIN
+          FOR i IN 1 .. char_length(t) - 1 LOOP
+            grams := grams || substr(t, i, 2);
+          END LOOP;
+          RETURN grams;
+        END
         $$
         """
     )

@@ -65,8 +65,8 @@ def test_web_message_appears_is_claimed_reclassified_and_dispatched(new_page, ch
     op.select_option("#rc-category", "010204")
     op.fill("#reclassify input[name=reason]", "燃气泄漏风险，升级为紧急")
     op.click("#reclassify button[type=submit]")
-    expect(row).to_contain_text("紧急")
-    expect(work.locator("#work-elements")).to_contain_text("要素齐全")
+    expect(row).to_contain_text("紧急", timeout=10_000)
+    expect(work.locator("#work-elements")).to_contain_text("要素齐全", timeout=10_000)
     ticket = api.as_("operator").get("/tickets?number=" + number).get_json()["items"][0]
     assert ticket["urgency"] == "urgent" and ticket["category"] == "010204"
 
