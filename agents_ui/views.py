@@ -44,6 +44,7 @@ NAV = {
     "department": ["agents.department", "agents.search"],
     "supervisor": [
         "agents.wallboard",
+        "agents.queues",
         "agents.operator",
         "agents.inbox",
         "agents.search",
@@ -60,6 +61,7 @@ NAV = {
     ],
     "admin": [
         "agents.wallboard",
+        "agents.queues",
         "agents.operator",
         "agents.inbox",
         "agents.search",
@@ -77,6 +79,7 @@ NAV = {
     "leader": [
         "agents.leader_console",
         "agents.wallboard",
+        "agents.queues",
         "agents.search",
         "agents.monthly_report",
         "agents.calls_page",
@@ -104,6 +107,7 @@ def nav_items() -> list[tuple[str, str]]:
     titles = {
         "agents.operator": _("Operator console"),
         "agents.inbox": _("Intake inbox"),
+        "agents.queues": _("Queues"),
         "agents.search": _("Search tickets"),
         "agents.department": _("Department console"),
         "agents.wallboard": _("Wallboard"),
@@ -216,6 +220,20 @@ def search():
         channels=CHANNELS,
         show_departments=current_user.role != "department",
     )
+
+
+@bp.get("/agents/queues")
+@roles("supervisor", "admin", "leader")
+def queues():
+    titles = {
+        "returns": _("Returns to review"),
+        "extensions": _("Extensions to review"),
+        "replies": _("Replies to review"),
+        "dissatisfied": _("Dissatisfied callbacks"),
+        "callbacks": _("Callback queue"),
+        "escalated": _("Escalated (overdue)"),
+    }
+    return page("agents/queues.html", queues=list(titles.items()))
 
 
 @bp.get("/agents/department")

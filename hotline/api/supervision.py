@@ -8,6 +8,7 @@ from sqlalchemy import select
 from hotline.api import bp
 from hotline.api.auth import login_required
 from hotline.api.serialize import iso, tickets_to_dicts
+from hotline.errors import NotFound
 from hotline.extensions import db
 from hotline.models import ExtensionRequest, ReturnRequest, Ticket
 from hotline.workflow import OPEN, Status
@@ -44,3 +45,56 @@ def supervisor_queues():
             ],
         }
     )
+
+
+def _queue_queries() -> dict:
+    """Every queue the centre works, as a query of tickets (each listed oldest first)."""
+    pending_ext = select(ExtensionRequest.ticket_id).where(ExtensionRequest.status == "pending")
+    return {
+        "returns": select(Ticket).where(Ticket.status == Status.RETURN_PENDING.value),
+        "extensions": select(Ticket).where(Ticket.id.in_(pending_ext), Ticket.status == Status.IN_PROGRESS.value),
+        "replies": select(Ticket).where(Ticket.status == Status.REPLY_REVIEW.value),
+        "dissatisfied": select(Ticket).where(
+            Ticket.status == Status.CALLBACK_PENDING.value, Ticket.callback_satisfaction == 3
+        ),
+        "callbacks": select(Ticket).where(
+            Ticket.status == Status.CALLBACK_PENDING.value,
+            (Ticket.callback_satisfaction.is_(None)) | (Ticket.callback_satisfaction != 3),
+        ),
+        "escalated": select(Ticket).where(Ticket.escalated_at.is_not(None), Ticket.status.in_([s.value for s in OPEN])),
+    }
+
+
+QUEUES = ("returns", "extensions", "replies", "dissatisfied", "callbacks", "escalated")
+
+
+@bp.get("/queues/<name>")
+@login_required(("supervisor", "admin", "leader"))
+def queue_page(name: str):
+    """One queue, paged (20 a page, at most 100), oldest first: nothing is silently cut off."""
+    from sqlalchemy import func
+
+    from hotline.api.tickets import _int_arg
+
+    queries = _queue_queries()
+    if name not in queries:
+        raise NotFound(f"no queue {name!r}", code="unknown_queue")
+    page = _int_arg("page", 1, 1, 100_000)
+    per_page = _int_arg("per_page", 20, 1, 100)
+    query = queries[name]
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = list(db.session.scalars(query.order_by(Ticket.id).limit(per_page).offset((page - 1) * per_page)))
+    items = tickets_to_dicts(rows, g.user)
+    if name == "returns":
+        reasons = {
+            r.ticket_id: r
+            for r in db.session.scalars(
+                select(ReturnRequest).where(
+                    ReturnRequest.status == "pending", ReturnRequest.ticket_id.in_([t.id for t in rows])
+                )
+            )
+        }
+        for item in items:
+            r = reasons.get(item["id"])
+            item["return"] = {"reason": r.reason, "note": r.note} if r else None
+    return jsonify({"queue": name, "items": items, "page": page, "per_page": per_page, "total": total})
