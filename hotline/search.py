@@ -20,7 +20,7 @@ from sqlalchemy.types import Text
 from hotline import access
 from hotline.deadlines.calendar import TZ
 from hotline.errors import ValidationError
-from hotline.extensions import db, on_postgresql
+from hotline.extensions import db
 from hotline.models import Caller, Category, Department, Region, Ticket, User
 from hotline.validation import CHANNELS, TYPES, URGENCIES, normalize_phone
 from hotline.workflow import Status
@@ -55,7 +55,7 @@ def words_clause(q: str, use_index: bool = True) -> ColumnElement[bool]:
         raise ValidationError("a word is too long", fields={"q": f"words of at most {MAX_WORD} characters"})
     clauses = []
     long_words = [w for w in words if len(w) >= 2]
-    if long_words and use_index and on_postgresql():
+    if long_words and use_index:
         all_grams = sorted({g for w in long_words for g in grams(w)})
         clauses.append(search_grams().op("@>")(cast(all_grams, ARRAY(Text))))
     text = search_text()

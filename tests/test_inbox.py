@@ -54,7 +54,7 @@ def test_claims_are_exclusive_renewed_by_the_holder_and_lapse_after_ten_idle_min
     assert item["claim"]["by"] == "operator" and item["claim"]["mine"] is True
     assert sup.get("/inbox").get_json()["items"][0]["claim"]["mine"] is False
 
-    # Another operator cannot take it nor act on it while the claim holds.
+    # Another operator cannot take it nor act on it while the claim holds (the users are reset after the test).
     with app.app_context():
         from hotline.models import User
 
@@ -62,42 +62,31 @@ def test_claims_are_exclusive_renewed_by_the_holder_and_lapse_after_ten_idle_min
         other.set_password("x" * 12)
         db.session.add(other)
         db.session.commit()
-    try:
-        op2 = api.as_("operator2")
-        r = op2.post(f"/inbox/{t['id']}/claim")
-        assert r.status_code == 409 and r.get_json()["error"]["code"] == "claimed"
-        r = op2.act(t["id"], "dispatch", {"department": "XC-CGJ"})
-        assert r.status_code == 409 and r.get_json()["error"]["code"] == "claimed"
-        # The holder's correction renews the claim.
-        with app.app_context():
-            db.session.execute(update(TicketClaim).values(expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)))
-            db.session.commit()
-        assert op.act(t["id"], "reclassify", {"urgency": "urgent", "reason": "燃气"}).status_code == 200
-        with app.app_context():
-            left = db.session.scalar(select(TicketClaim.expires_at)) - dt.datetime.now(dt.UTC)
-        assert left > dt.timedelta(minutes=9)
-        # Ten idle minutes later the claim has lapsed: the other operator takes the ticket.
-        with app.app_context():
-            db.session.execute(update(TicketClaim).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
-            db.session.commit()
-        assert op.get("/inbox").get_json()["items"][0]["claim"] is None
-        assert op2.post(f"/inbox/{t['id']}/claim").status_code == 200
-        # Dispatching ends the claim; the ticket leaves the inbox.
-        assert op2.act(t["id"], "dispatch", {"department": "XC-CGJ"}).status_code == 200
-        with app.app_context():
-            assert db.session.scalar(select(TicketClaim)) is None
-        assert op.get("/inbox").get_json()["items"] == []
-        assert op.post(f"/inbox/{t['id']}/claim").status_code == 409
-    finally:
-        with app.app_context():
-            from sqlalchemy import text
-
-            from hotline.models import User
-            from tests.conftest import TICKET_TABLES
-
-            db.session.execute(text(f"TRUNCATE {', '.join(TICKET_TABLES)} RESTART IDENTITY CASCADE"))
-            db.session.delete(db.session.scalar(select(User).where(User.username == "operator2")))
-            db.session.commit()
+    op2 = api.as_("operator2")
+    r = op2.post(f"/inbox/{t['id']}/claim")
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "claimed"
+    r = op2.act(t["id"], "dispatch", {"department": "XC-CGJ"})
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "claimed"
+    # The holder's correction renews the claim.
+    with app.app_context():
+        db.session.execute(update(TicketClaim).values(expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)))
+        db.session.commit()
+    assert op.act(t["id"], "reclassify", {"urgency": "urgent", "reason": "燃气"}).status_code == 200
+    with app.app_context():
+        left = db.session.scalar(select(TicketClaim.expires_at)) - dt.datetime.now(dt.UTC)
+    assert left > dt.timedelta(minutes=9)
+    # Ten idle minutes later the claim has lapsed: the other operator takes the ticket.
+    with app.app_context():
+        db.session.execute(update(TicketClaim).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
+        db.session.commit()
+    assert op.get("/inbox").get_json()["items"][0]["claim"] is None
+    assert op2.post(f"/inbox/{t['id']}/claim").status_code == 200
+    # Dispatching ends the claim; the ticket leaves the inbox.
+    assert op2.act(t["id"], "dispatch", {"department": "XC-CGJ"}).status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(TicketClaim)) is None
+    assert op.get("/inbox").get_json()["items"] == []
+    assert op.post(f"/inbox/{t['id']}/claim").status_code == 409
 
 
 def test_release_and_supervisor_override(api, make_ticket):

@@ -18,8 +18,6 @@ depends_on = None
 
 
 def upgrade():
-    if op.get_bind().dialect.name != "postgresql":
-        return  # SQLite (until it leaves the project) searches by LIKE alone
     # PL/pgSQL, not SQL: its loop appends in place (an expanded array), ten times faster than generate_series +
     # array_agg per row here. Whitespace is removed first; the pairs it joins only widen what the index lets
     # through, and the ILIKE on the real text decides.
@@ -46,7 +44,5 @@ def upgrade():
 
 
 def downgrade():
-    if op.get_bind().dialect.name != "postgresql":
-        return
     op.execute("DROP INDEX ix_tickets_search_grams")
     op.execute("DROP FUNCTION ticket_search_grams(text, text, text, text)")
