@@ -90,6 +90,8 @@ UI = {
     "released": _l("Released"),
     "page": _l("Page"),
     "print": _l("Print"),
+    "templates": _l("Standard phrases"),
+    "delete": _l("Delete"),
 }
 
 # The phone: presence (话务员状态) and the softphone's states, for the console scripts.

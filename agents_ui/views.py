@@ -45,6 +45,7 @@ NAV = {
     "supervisor": [
         "agents.wallboard",
         "agents.queues",
+        "agents.templates_page",
         "agents.operator",
         "agents.inbox",
         "agents.search",
@@ -62,6 +63,7 @@ NAV = {
     "admin": [
         "agents.wallboard",
         "agents.queues",
+        "agents.templates_page",
         "agents.operator",
         "agents.inbox",
         "agents.search",
@@ -108,6 +110,7 @@ def nav_items() -> list[tuple[str, str]]:
         "agents.operator": _("Operator console"),
         "agents.inbox": _("Intake inbox"),
         "agents.queues": _("Queues"),
+        "agents.templates_page": _("Standard phrases"),
         "agents.search": _("Search tickets"),
         "agents.department": _("Department console"),
         "agents.wallboard": _("Wallboard"),
@@ -234,6 +237,12 @@ def queues():
         "escalated": _("Escalated (overdue)"),
     }
     return page("agents/queues.html", queues=list(titles.items()))
+
+
+@bp.get("/agents/templates")
+@roles("supervisor", "admin")
+def templates_page():
+    return page("agents/templates.html")
 
 
 @bp.get("/agents/department")

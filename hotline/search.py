@@ -26,8 +26,8 @@ from hotline.validation import CHANNELS, TYPES, URGENCIES, normalize_phone
 from hotline.workflow import Status
 
 MAX_WORDS = 5
-# Counting stops here ("10000+"): a broad search's exact count would cost more than its page.
-COUNT_CAP = 10_000
+# Counting stops here ("1000+"): a broad search's exact count would cost more than its page.
+COUNT_CAP = 1_000
 MAX_WORD = 50
 
 

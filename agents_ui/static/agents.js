@@ -187,3 +187,35 @@ function elementsHtml(missing) {
 function localToIso(value) {
   return value ? value + (value.length === 16 ? ":00" : "") + "+08:00" : undefined;
 }
+
+/* 常用语: the reply templates for a category listed under a text box; Alt+1…9 (or a click) inserts one at the cursor. */
+async function attachTemplates(textarea, category) {
+  let box = textarea.parentElement.querySelector(".templates");
+  if (!box) {
+    box = document.createElement("div");
+    box.className = "templates";
+    textarea.insertAdjacentElement("afterend", box);
+    textarea.addEventListener("keydown", (e) => {
+      const n = e.altKey && /^Digit[1-9]$/.test(e.code) ? Number(e.code.slice(5)) : 0;
+      if (n && box.items && box.items[n - 1]) { e.preventDefault(); insertAtCursor(textarea, box.items[n - 1].text); }
+    });
+    box.addEventListener("click", (e) => {
+      const b = e.target.closest("[data-tpl]");
+      if (b) insertAtCursor(textarea, box.items[Number(b.dataset.tpl)].text);
+    });
+  }
+  try {
+    const r = await api("GET", "/reply-templates" + (category ? "?category=" + encodeURIComponent(category) : ""));
+    box.items = r.items.slice(0, 9);
+  } catch (e) { box.items = []; }
+  box.innerHTML = box.items.length ? `<span class="muted">${esc(L.ui.templates)}:</span> ` + box.items.map((t, i) =>
+    `<button type="button" class="small" data-tpl="${i}" title="${esc(t.text)}">Alt+${i + 1} ${esc(t.title)}</button>`).join(" ") : "";
+}
+
+function insertAtCursor(textarea, text) {
+  const start = textarea.selectionStart ?? textarea.value.length, end = textarea.selectionEnd ?? start;
+  textarea.value = textarea.value.slice(0, start) + text + textarea.value.slice(end);
+  textarea.selectionStart = textarea.selectionEnd = start + text.length;
+  textarea.focus();
+  textarea.dispatchEvent(new Event("input", {bubbles: true}));
+}

@@ -68,6 +68,7 @@ function showWork(t) {
   f.region.value = t.region || "";
   f.address.value = t.address || "";
   f.title.value = t.title || "";
+  attachTemplates($("#work form[data-action=answer] textarea"), t.category);
   if (t.suggestion && !$("#dispatch-dept").dataset.touched) $("#dispatch-dept").value = t.suggestion.department;
 }
 

@@ -41,8 +41,8 @@ function renderActions(t) {
     if (!form) continue;
     const copy = form.cloneNode(true);
     box.appendChild(copy);
-    const sel = copy.querySelector("[data-departments]");
-    if (sel) fillDepartments(sel);
+    copy.querySelectorAll("[data-departments]").forEach((sel) => fillDepartments(sel));
+    if (name === "reply" || name === "answer") attachTemplates(copy.querySelector("textarea"), t.category);
   }
   if (!box.children.length) box.innerHTML = `<p class="muted">${esc(L.ui.none)}</p>`;
   $("#upload").classList.toggle("hidden", !t.available_actions.includes("note"));

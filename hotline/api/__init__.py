@@ -20,5 +20,6 @@ from hotline.api import (  # noqa: E402,F401
     routing,
     supervision,
     telephony,
+    templates,
     tickets,
 )

@@ -1,6 +1,6 @@
 """All models, importable from one place (Alembic sees them through this module)."""
 
-from hotline.models.agents import KnowledgeArticle, TicketClaim
+from hotline.models.agents import KnowledgeArticle, ReplyTemplate, TicketClaim
 from hotline.models.callbacks import Callback, CallbackAttempt
 from hotline.models.calls import Call, LeaderSlot, OperatorPresence, SmsMessage
 from hotline.models.catalogue import (
@@ -54,6 +54,7 @@ __all__ = [
     "PublicSubmission",
     "Region",
     "RepeatComplaint",
+    "ReplyTemplate",
     "ReturnRequest",
     "SmsMessage",
     "SuggestionModel",

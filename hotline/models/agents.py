@@ -37,3 +37,18 @@ class TicketClaim(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ReplyTemplate(db.Model):
+    """常用语: a standard phrase supervisors keep for a category (any level; none: for every ticket), which operators
+    and departments insert into an answer or a reply with one key."""
+
+    __tablename__ = "reply_templates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_code: Mapped[str | None] = mapped_column(ForeignKey("categories.code"), index=True)
+    title: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
