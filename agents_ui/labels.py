@@ -91,6 +91,7 @@ UI = {
     "page": _l("Page"),
     "print": _l("Print"),
     "templates": _l("Standard phrases"),
+    "tickets": _l("tickets"),
     "delete": _l("Delete"),
 }
 

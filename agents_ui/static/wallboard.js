@@ -99,7 +99,26 @@ document.addEventListener("click", async (e) => {
 });
 
 const reload = debounce(() => load().catch((e) => console.warn(e)), 300);
-connectLive(() => reload(), () => load());
+/* 热点预警: the week's hotspot alerts, newest first; a new one arrives live (a `hotspot` event) and is marked. */
+function hotspotHtml(a, fresh) {
+  return `<li class="${fresh ? "new" : ""}" data-alert="${a.id}"><b>${esc(a.category_name || a.category)}</b> ·
+    ${esc(a.region_name || a.region)} · ${esc(a.count)} ${esc(L.ui.tickets)} <span class="muted">${esc(fmtTime(a.window_end))}</span></li>`;
+}
+async function loadHotspots() {
+  try {
+    const r = await api("GET", "/reports/hotspots");
+    $("#hotspots").innerHTML = r.alerts.slice(0, 10).map((a) => hotspotHtml(a, false)).join("")
+      || `<li class="muted">${esc(L.ui.none)}</li>`;
+  } catch (e) { /* leaders and supervisors only: the card stays as it is */ }
+}
+function onHotspot(ev) {
+  if ($(`#hotspots [data-alert="${ev.id}"]`)) return;
+  $$("#hotspots li.muted").forEach((li) => li.remove());
+  $("#hotspots").insertAdjacentHTML("afterbegin", hotspotHtml(ev, true));
+}
+
+connectLive((ev) => { if (ev && ev.type === "hotspot") onHotspot(ev); else reload(); }, () => { load(); loadHotspots(); });
+loadHotspots();
 setInterval(reload, 60000);
 load().catch((e) => flash(errorText(e), "error"));
 loadKpis();
