@@ -114,7 +114,7 @@ SELECT '+86139' || lpad(i::text, 8, '0'), NULL, false, now() FROM generate_serie
 
 SEARCHES = [
     ("rare word (1 in 10,000)", {"q": RARE}),
-    ("2-character word (~5%)", {"q": "路灯"}),
+    ("2-character word 路灯 (~10%)", {"q": "路灯"}),
     ("phrase (~5%)", {"q": "楼上夜间装修噪音扰民"}),
     ("two words (~0.3%)", {"q": "路灯 噪音"}),
     ("word + category", {"q": "噪音", "category": "01"}),
