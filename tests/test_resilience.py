@@ -163,10 +163,12 @@ def test_worker_killed_mid_job_leaves_exactly_one_overdue_event(app, api, make_t
         try:
             waited = 0.0
             while waited < 90:  # a loaded machine may take a while to start the worker
+                # Waiters on this transaction, from pg_locks alone: pg_stat_activity is read once per
+                # transaction, so a worker that connects after the first look may never show in it.
                 blocked = holder.execute(
                     text(
-                        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                        "WHERE NOT l.granted AND a.datname = current_database()"
+                        "SELECT count(*) FROM pg_locks w JOIN pg_locks h ON h.transactionid = w.transactionid "
+                        "WHERE NOT w.granted AND h.granted AND h.pid = pg_backend_pid()"
                     )
                 ).scalar()
                 if blocked:
