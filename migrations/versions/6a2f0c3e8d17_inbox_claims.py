@@ -1,7 +1,7 @@
 """inbox: claims on tickets waiting for dispatch (认领)
 
 Revision ID: 6a2f0c3e8d17
-Revises: b5e1c0a7d318
+Revises: 5c1a2e7b9d40
 Create Date: 2026-12-04 23:10:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '6a2f0c3e8d17'
-down_revision = 'b5e1c0a7d318'
+down_revision = '5c1a2e7b9d40'
 branch_labels = None
 depends_on = None
 
