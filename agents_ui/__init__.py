@@ -6,7 +6,18 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from agents_ui import calendar_admin, callbacks, phone, reports, rules_admin, simulator, sockets, views  # noqa: F401 - they add their routes to views.bp
+    from agents_ui import (  # noqa: F401 - they add their routes to views.bp
+        admin_people,
+        calendar_admin,
+        callbacks,
+        department_pages,
+        phone,
+        reports,
+        rules_admin,
+        simulator,
+        sockets,
+        views,
+    )
     from hotline.extensions import login_manager
 
     app.register_blueprint(views.bp)

@@ -37,6 +37,27 @@ ACTION = {
     "deadline": _l("Deadline"),
     "due-moved": _l("Due time moved (calendar)"),
     "send-failed": _l("Sending failed"),
+    "assign": _l("Assign officer"),
+    "sub-dispatch": _l("Sub-dispatch"),
+    "sub-sign": _l("Sub-dispatch signed"),
+    "sub-reply": _l("Sub-dispatch reply"),
+    "approve-sub-reply": _l("Approve sub-dispatch reply"),
+    "reject-sub-reply": _l("Reject sub-dispatch reply"),
+}
+SUB_STATUS = {
+    "dispatched": _l("Waiting for the street to sign"),
+    "in_progress": _l("Handled by the street"),
+    "reply_review": _l("Street replied: review"),
+    "approved": _l("Street reply approved"),
+}
+NOTICE_KIND = {
+    "dispatch": _l("New ticket"),
+    "sub-dispatch": _l("Sub-dispatch"),
+    "warning": _l("Warning"),
+    "overdue": _l("Overdue"),
+    "notice": _l("Public-notice level"),
+    "urge": _l("Urge"),
+    "supervise": _l("Supervise"),
 }
 RETURN_REASON = {
     "wrong_area": _l("Wrong area"),
@@ -93,6 +114,9 @@ UI = {
     "templates": _l("Standard phrases"),
     "tickets": _l("tickets"),
     "delete": _l("Delete"),
+    "sub_department": _l("Sub-dispatched to"),
+    "handler": _l("Handling officer"),
+    "sub_reply": _l("The street's reply"),
 }
 
 # The phone: presence (话务员状态) and the softphone's states, for the console scripts.
@@ -153,4 +177,6 @@ def all_labels() -> dict:
         "phone": plain(PHONE),
         "direction": plain(DIRECTION),
         "outcome": plain(OUTCOME),
+        "sub_status": plain(SUB_STATUS),
+        "notice_kind": plain(NOTICE_KIND),
     }

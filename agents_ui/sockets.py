@@ -74,7 +74,7 @@ def register() -> None:
         user_id = session_users.get(request.sid)  # type: ignore[attr-defined]
         ticket_id = data.get("ticket") if isinstance(data, dict) else None
         user = db.session.get(User, user_id) if user_id else None
-        if user is None or not isinstance(ticket_id, int):
+        if user is None or not user.active or not isinstance(ticket_id, int):
             return {"ok": False}
         try:
             access.get_ticket(user, ticket_id)

@@ -41,7 +41,7 @@ HOME = {
 }
 NAV = {
     "operator": ["agents.operator", "agents.inbox", "agents.search", "agents.knowledge", "agents.calls_page"],
-    "department": ["agents.department", "agents.search"],
+    "department": ["agents.department", "agents.search", "agents.department_kpis"],
     "supervisor": [
         "agents.wallboard",
         "agents.queues",
@@ -77,6 +77,8 @@ NAV = {
         "agents.calendar_page",
         "agents.mailbox",
         "agents.simulator_page",
+        "agents.users_page",
+        "agents.departments_page",
     ],
     "leader": [
         "agents.leader_console",
@@ -125,6 +127,9 @@ def nav_items() -> list[tuple[str, str]]:
         "agents.calendar_page": _("Working calendar"),
         "agents.mailbox": _("Leaders' mailbox"),
         "agents.simulator_page": _("Live day"),
+        "agents.users_page": _("Users"),
+        "agents.department_kpis": _("Our figures"),
+        "agents.departments_page": _("Departments"),
     }
     if not current_user.is_authenticated:
         return []
@@ -149,6 +154,23 @@ def check_csrf() -> None:
         # No token in the session (no form was ever shown) is a failure too, not None == None.
         if not expected or not hmac.compare_digest(sent, expected):
             abort(400, _("The form expired; please try again."))
+
+
+# Pages a user whose password an admin reset may still open before choosing a new one.
+PASSWORD_CHANGE_PAGES = frozenset({"agents.account", "agents.logout", "agents.login", "agents.static"})
+
+
+@bp.before_app_request
+def require_new_password():
+    """After an admin's reset, every console page leads to the account page until the user chooses a password."""
+    if (
+        request.blueprint == "agents"
+        and request.endpoint not in PASSWORD_CHANGE_PAGES
+        and current_user.is_authenticated
+        and current_user.must_change_password
+    ):
+        return redirect(url_for("agents.account"))
+    return None
 
 
 def roles(*allowed: str):

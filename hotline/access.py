@@ -8,12 +8,27 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from hotline.errors import NotFound
 from hotline.extensions import db
-from hotline.models import Assignment, Ticket, User
+from hotline.models import Assignment, Department, Ticket, User
 from hotline.workflow import CENTRE_READERS
 
 
 def is_department_user(user: User) -> bool:
     return user.role == "department"
+
+
+def department_scope(department_id: int) -> list[int]:
+    """The department and everything below it in the tree (a district, its streets, their communities): a parent
+    sees its children's tickets, never the other way round."""
+    children: dict[int | None, list[int]] = {}
+    for dept_id, parent_id in db.session.execute(select(Department.id, Department.parent_id)):
+        children.setdefault(parent_id, []).append(dept_id)
+    scope, todo = [], [department_id]
+    while todo:
+        dept_id = todo.pop()
+        if dept_id not in scope:
+            scope.append(dept_id)
+            todo.extend(children.get(dept_id, []))
+    return scope
 
 
 def visible_tickets(user: User, query: Select) -> Select:
@@ -24,15 +39,30 @@ def visible_tickets(user: User, query: Select) -> Select:
         return query.where(
             exists().where(
                 Assignment.ticket_id == Ticket.id,
-                Assignment.department_id == user.department_id,
+                Assignment.department_id.in_(department_scope(user.department_id)),
                 Assignment.active.is_(True),
             )
         )
     return query.where(False)
 
 
+def sees_through_children(user: User, ticket_id: int) -> bool:
+    """Whether one of the user's department's descendants has an active part in the ticket."""
+    if user.department_id is None:
+        return False
+    below = [d for d in department_scope(user.department_id) if d != user.department_id]
+    return bool(below) and db.session.scalar(
+        select(
+            exists().where(
+                Assignment.ticket_id == ticket_id, Assignment.department_id.in_(below), Assignment.active.is_(True)
+            )
+        )
+    )
+
+
 def department_role(user: User, ticket_id: int) -> str | None:
-    """'lead' or 'assist' when the user's department has an active part in the ticket."""
+    """'lead', 'assist' or 'sub' (the child of a sub-dispatch) when the user's department has an active part in the
+    ticket."""
     if user.department_id is None:
         return None
     return db.session.scalar(
@@ -54,7 +84,7 @@ def get_ticket(user: User, ticket_id: int, lock: bool = False) -> Ticket:
         raise NotFound("no such ticket")
     if user.role in CENTRE_READERS:
         return ticket
-    if is_department_user(user) and department_role(user, ticket.id):
+    if is_department_user(user) and (department_role(user, ticket.id) or sees_through_children(user, ticket.id)):
         return ticket
     raise NotFound("no such ticket")
 

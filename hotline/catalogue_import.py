@@ -18,8 +18,11 @@ from hotline.extensions import db
 from hotline.models import Category, Department, DispatchRule, HotlineLine, Region
 from hotline.models.base import utcnow
 from hotline.models.catalogue import DEPARTMENT_KINDS, REGION_LEVELS
+from hotline.validation import normalize_phone
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+# departments.csv's optional `active` column; empty means active.
+ACTIVE_VALUES = {"": True, "1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 FILES = ("regions.csv", "departments.csv", "categories.csv", "dispatch_catalog.csv", "hotline_lines.csv")
 
 
@@ -111,6 +114,13 @@ def import_catalogue(directory: Path | str = DATA_DIR, actor: str = "import") ->
             _fail("departments.csv", line, f"parent {r['parent_code']!r} must come earlier")
         if not r["code"] or r["code"] in dept_codes:
             _fail("departments.csv", line, "empty or duplicate code")
+        if r.get("liaison_phone"):
+            phone = normalize_phone(r["liaison_phone"])
+            if phone is None or not phone.startswith("+861"):
+                _fail("departments.csv", line, f"liaison_phone {r['liaison_phone']!r} is not a mobile number")
+            r["liaison_phone"] = phone
+        if r.get("active", "").lower() not in ACTIVE_VALUES:
+            _fail("departments.csv", line, f"active {r['active']!r} is not one of 1, 0, true, false, yes, no")
         dept_codes.add(r["code"])
     nodes: dict[str, dict] = {}
     for line, r in categories:
@@ -159,6 +169,14 @@ def import_catalogue(directory: Path | str = DATA_DIR, actor: str = "import") ->
             dept.name, dept.kind = r["name"], r["kind"]
             dept.region_code = r["region_code"] or None
             dept.parent_id = by_code[r["parent_code"]].id if r["parent_code"] else None
+            # The optional columns change a department only when the file has them (an older file keeps the
+            # liaisons and flags set on the admin page).
+            if "liaison_name" in r:
+                dept.liaison_name = r["liaison_name"] or None
+            if "liaison_phone" in r:
+                dept.liaison_phone = r["liaison_phone"] or None
+            if "active" in r:
+                dept.active = ACTIVE_VALUES[r["active"].lower()]
             if dept.id is None:
                 db.session.add(dept)
                 db.session.flush()

@@ -18,6 +18,8 @@ DEMO_USERS = (
     ("admin", "admin", "CENTER", "系统管理员"),
     ("dept_cgj", "department", "XC-CGJ", "城管局联络员"),
     ("dept_sthjj", "department", "XC-STHJJ", "生态环境局联络员"),
+    ("dept_xzq", "department", "GOV-341802", "宣州区联络员"),
+    ("dept_cjjd", "department", "ST-341802001", "澄江街道联络员"),
 )
 
 
@@ -58,11 +60,16 @@ def seed_demo() -> None:
         # An existing user keeps its role and password: seed-demo run on a real deployment changes no account.
         if username not in existing:
             create_or_update_user(username, f"demo-{username}", role, dept, name)
-    # Demo liaison phones so warnings have somewhere to go (the console provider records them).
-    for code, phone in (("XC-CGJ", "+8613900000001"), ("XC-STHJJ", "+8613900000002")):
+    # Demo liaisons so notices have somewhere to go (the console provider records the SMS).
+    for code, name, phone in (
+        ("XC-CGJ", "城管局联络员", "+8613900000001"),
+        ("XC-STHJJ", "生态环境局联络员", "+8613900000002"),
+        ("GOV-341802", "宣州区联络员", "+8613900000003"),
+        ("ST-341802001", "澄江街道联络员", "+8613900000004"),
+    ):
         dept = db.session.scalar(select(Department).where(Department.code == code))
         if dept and not dept.liaison_phone:
-            dept.liaison_phone = phone
+            dept.liaison_name, dept.liaison_phone = name, phone
     db.session.commit()
     from hotline.routing.suggest import ensure_model
 

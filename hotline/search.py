@@ -119,6 +119,10 @@ def filtered(user: User, args: Mapping[str, str], query: Select | None = None, u
         if dept_id is None:
             raise ValidationError("unknown department", fields={"department": "unknown department"})
         query = query.where(Ticket.department_id == dept_id)
+    if handler := args.get("handler"):  # "me": the tickets the viewer is the handling officer of
+        if handler != "me":
+            raise ValidationError("handler must be me", fields={"handler": "me"})
+        query = query.where(Ticket.handler_id == user.id)
     if number := args.get("number"):
         query = query.where(Ticket.number == number.strip().upper())
     if phone_raw := args.get("phone"):

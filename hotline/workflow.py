@@ -121,11 +121,56 @@ TRANSITIONS: dict[str, Transition] = {
         _t("note", OPEN, None, CENTRE | DEPARTMENT, "party"),
         # 更正: operators before dispatch only (the action checks), supervisors at any open status.
         _t("reclassify", OPEN, None, CENTRE),
+        # 承办人: the lead department names its handling officer.
+        _t("assign", WITH_DEPARTMENT | {S.REPLY_REVIEW}, None, DEPARTMENT, "lead"),
+        # 二级派单: the lead passes the ticket on to one of its children (SUB_TRANSITIONS say when) and reviews the
+        # child's reply; its own status and clock stay as they are until it approves.
+        _t("sub-dispatch", {S.IN_PROGRESS}, None, DEPARTMENT, "lead"),
+        _t("approve-sub-reply", {S.IN_PROGRESS}, S.REPLY_REVIEW, DEPARTMENT, "lead"),
+        _t("reject-sub-reply", {S.IN_PROGRESS}, None, DEPARTMENT, "lead"),
     )
 }
 # Actions raised by the system (the deadline workers), not by a person.
 # "callback" records a callback-survey step on the timeline (also of a closed, directly answered ticket).
 SYSTEM_ACTIONS = frozenset({"deadline", "callback", "send-failed"})
+
+
+class SubStatus(StrEnum):
+    """Where a sub-dispatched ticket stands with the child department (the ticket itself stays in_progress)."""
+
+    DISPATCHED = "dispatched"  # 待签收 by the child
+    IN_PROGRESS = "in_progress"  # the child handles it
+    REPLY_REVIEW = "reply_review"  # the child replied; the lead reviews
+    APPROVED = "approved"  # the lead took the child's reply to the centre
+
+
+SUB_OPEN = frozenset({SubStatus.DISPATCHED, SubStatus.IN_PROGRESS, SubStatus.REPLY_REVIEW})
+
+
+@dataclass(frozen=True)
+class SubTransition:
+    """One step of the second-level state machine: from which sub-statuses (None: never sub-dispatched), to what,
+    and who fires it: the lead department ("lead") or the child it sub-dispatched to ("sub")."""
+
+    action: str
+    sources: frozenset[SubStatus | None]
+    target: SubStatus | None
+    by: str
+
+
+SUB_TRANSITIONS: dict[tuple[str, str], SubTransition] = {
+    (t.by, t.action): t
+    for t in (
+        SubTransition("sub-dispatch", frozenset({None, SubStatus.APPROVED}), SubStatus.DISPATCHED, "lead"),
+        SubTransition("sign", frozenset({SubStatus.DISPATCHED}), SubStatus.IN_PROGRESS, "sub"),
+        SubTransition("reply", frozenset({SubStatus.IN_PROGRESS}), SubStatus.REPLY_REVIEW, "sub"),
+        SubTransition("note", frozenset(SUB_OPEN), None, "sub"),
+        SubTransition("approve-sub-reply", frozenset({SubStatus.REPLY_REVIEW}), SubStatus.APPROVED, "lead"),
+        SubTransition("reject-sub-reply", frozenset({SubStatus.REPLY_REVIEW}), SubStatus.IN_PROGRESS, "lead"),
+        # While the child holds the ticket the lead does not reply over its head (it rejects or approves).
+        SubTransition("reply", frozenset({None, SubStatus.APPROVED}), None, "lead"),
+    )
+}
 
 
 class TransitionError(Exception):
@@ -145,6 +190,22 @@ def check(action: str, current: str, role: str) -> Transition:
         raise TransitionError(403, "forbidden", f"a {role} may not {action}")
     if Status(current) not in transition.sources:
         raise TransitionError(409, "illegal_transition", f"cannot {action} a ticket that is {current}")
+    return transition
+
+
+def check_sub(action: str, current: str, sub_status: str | None, by: str) -> SubTransition | None:
+    """The second-level step for `action` by the lead ("lead") or the child ("sub"), or TransitionError.
+    None when the action has no second-level rule for that side (only the ticket's table applies)."""
+    transition = SUB_TRANSITIONS.get((by, action))
+    if transition is None:
+        if by == "sub":
+            raise TransitionError(403, "forbidden", f"a sub-dispatched department may not {action}")
+        return None
+    if by == "sub" and Status(current) != Status.IN_PROGRESS:
+        raise TransitionError(409, "illegal_transition", f"cannot {action} a ticket that is {current}")
+    state = SubStatus(sub_status) if sub_status else None
+    if state not in transition.sources:
+        raise TransitionError(409, "illegal_transition", f"cannot {action} while the sub-dispatch is {sub_status}")
     return transition
 
 

@@ -244,14 +244,12 @@ def _fresh_database(request) -> Iterator[None]:
 def _forget_process_caches() -> None:
     """What the app keeps per process about the database's contents."""
     from hotline.actions.intake import number_blocks
-    from hotline.api.auth import forget_token
     from hotline.deadlines.limits import clear_calendar_cache
     from hotline.routing import catalogue
     from hotline.routing.suggest import forget_model
 
     clear_calendar_cache()
     number_blocks.reset()
-    forget_token()
     catalogue.invalidate()
     forget_model()
 

@@ -33,9 +33,16 @@ ACTOR_FOR = {
     "answer-supervision": "dept_cgj",
     "note": "operator",
     "reclassify": "supervisor",
+    "assign": "dept_cgj",
+    "sub-dispatch": "dept_cgj",
+    "approve-sub-reply": "dept_cgj",
+    "reject-sub-reply": "dept_cgj",
 }
 # A valid body for each action, so that the state is the only reason to refuse.
 BODY = {
+    "assign": {"user": "dept_cgj"},
+    "sub-dispatch": {"department": "ST-341802001"},
+    "reject-sub-reply": {"note": "请补充"},
     "answer": {"text": "答复"},
     "dispatch": {"department": "XC-CGJ"},
     "not-accept": {"reason": "不属受理范围"},

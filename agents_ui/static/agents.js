@@ -134,12 +134,25 @@ function connectLive(onEvent, catchUp) {
     document.body.dataset.live = "off";
   });
   socket.on("event", (ev) => {
+    if (ev && ev.op === "notice") bumpUnread(ev);
+    if (ev && ev.type === "session" && ev.op === "ended") { window.location.reload(); return; }
     if (ev && ev.updated_at && Date.parse(ev.updated_at) > Date.parse(lastSeen)) {
       lastSeen = new Date(Date.parse(ev.updated_at)).toISOString();
     }
     onEvent(ev);
   });
   return socket;
+}
+
+/* A notice to the department: the unread count in the header goes up at once (the inbox page lists them). */
+function bumpUnread(ev) {
+  const badge = $("#unread");
+  if (!badge) return;
+  const n = Number(badge.dataset.count || "0") + 1;
+  badge.dataset.count = String(n);
+  badge.textContent = String(n);
+  badge.classList.remove("hidden");
+  badge.title = ev.text || "";
 }
 
 /* Tickets changed since `since` (the catch-up after a reconnect), all pages. */

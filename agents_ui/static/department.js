@@ -8,6 +8,7 @@ const tbody = $("#tickets tbody");
 function matches(t, f) {
   if (!OPEN.includes(t.status)) return false;
   if (f.status && t.status !== f.status) return false;
+  if (f.mine && t.handler !== $("#filters").dataset.me) return false;
   if (f.urgency && t.urgency !== f.urgency) return false;
   if (f.clock) { const c = clockOf(t); if (!c || c.level !== f.clock) return false; }
   if (f.q) {
@@ -29,8 +30,9 @@ function render() {
   tbody.innerHTML = rows.map((t) => `
     <tr data-ticket-id="${t.id}" class="${t.urgency !== "normal" ? "urgent" : ""} ${t._new ? "new" : ""}">
       <td><a href="/agents/tickets/${t.id}">${esc(t.number)}</a></td>
-      <td>${esc(statusLabel(t.status))}</td><td>${esc(urgencyLabel(t.urgency))}</td><td>${esc(typeLabel(t.type))}</td>
+      <td>${esc(statusLabel(t.status))}${t.sub_status ? " · " + esc(L.sub_status[t.sub_status] || t.sub_status) : ""}</td><td>${esc(urgencyLabel(t.urgency))}</td><td>${esc(typeLabel(t.type))}</td>
       <td>${clockHtml(t)}</td><td>${esc(t.address)}</td><td class="content">${esc((t.content || "").slice(0, 60))}</td>
+      <td class="handler">${esc(t.handler || "")}</td>
     </tr>`).join("");
   $("#empty").classList.toggle("hidden", rows.length > 0);
 }
@@ -60,7 +62,7 @@ async function refreshOne(id, isNew) {
 }
 
 connectLive(
-  (ev) => { if (ev.type === "ticket") refreshOne(ev.id, !tickets.has(ev.id)); },
+  (ev) => { if (ev.type === "ticket" && ev.op !== "notice") refreshOne(ev.id, !tickets.has(ev.id)); },
   async (since) => { (await ticketsSince(since)).forEach((t) => upsert(t, !tickets.has(t.id))); render(); },
 );
 $("#filters").addEventListener("input", render);

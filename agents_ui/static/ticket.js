@@ -12,7 +12,11 @@ function summaryHtml(t) {
   return `
     <p><b class="status s-${esc(t.status)}">${esc(statusLabel(t.status))}</b> · ${esc(urgencyLabel(t.urgency))}
       · ${esc(typeLabel(t.type))} · ${esc(t.category || "")} ${c}</p>
-    <p>${esc(t.department || "—")}${t.assisting.length ? " (+" + esc(t.assisting.join(", ")) + ")" : ""}</p>
+    <p>${esc(t.department || "—")}${t.assisting.length ? " (+" + esc(t.assisting.join(", ")) + ")" : ""}
+      ${t.handler ? ` · ${esc(L.ui.handler)}: <span id="handler">${esc(t.handler)}</span>` : ""}</p>
+    ${t.sub_department ? `<p id="sub">${esc(L.ui.sub_department)}: ${esc(t.sub_department)} ·
+      <span id="sub-status">${esc(L.sub_status[t.sub_status] || t.sub_status)}</span></p>` : ""}
+    ${t.sub_reply && t.sub_status === "reply_review" ? `<p class="reply" id="sub-reply">${esc(L.ui.sub_reply)}: ${esc(t.sub_reply)}</p>` : ""}
     <p>${esc(t.address || "")}</p>
     <p class="content">${esc(t.content)}</p>
     ${t.reply ? `<p class="reply">${esc(t.reply)}</p>` : ""}
@@ -32,6 +36,17 @@ async function fillDepartments(select) {
     .map((d) => `<option value="${esc(d.code)}">${esc(d.name)} (${esc(d.code)})</option>`).join("");
 }
 
+async function fillChildren(select, t) {
+  const r = await api("GET", "/departments?active=true");
+  select.innerHTML = r.items.filter((d) => d.parent === t.department)
+    .map((d) => `<option value="${esc(d.code)}">${esc(d.name)} (${esc(d.code)})</option>`).join("");
+}
+
+async function fillStaff(select, t) {
+  const r = await api("GET", `/departments/${encodeURIComponent(t.department)}/staff`);
+  select.innerHTML = r.items.map((u) => `<option value="${esc(u.username)}">${esc(u.display_name)} (${esc(u.username)})</option>`).join("");
+}
+
 function renderActions(t) {
   const box = $("#action-forms");
   box.innerHTML = "";
@@ -43,6 +58,10 @@ function renderActions(t) {
     box.appendChild(copy);
     copy.querySelectorAll("[data-departments]").forEach((sel) => fillDepartments(sel));
     if (name === "reply" || name === "answer") attachTemplates(copy.querySelector("textarea"), t.category);
+    const children = copy.querySelector("[data-children]");
+    if (children) fillChildren(children, t);
+    const staff = copy.querySelector("[data-staff]");
+    if (staff) fillStaff(staff, t);
   }
   if (!box.children.length) box.innerHTML = `<p class="muted">${esc(L.ui.none)}</p>`;
   $("#upload").classList.toggle("hidden", !t.available_actions.includes("note"));

@@ -9,6 +9,7 @@ from hotline.actions.callbacks import (
     record_manual_attempt,
 )
 from hotline.actions.corrections import reclassify_ticket
+from hotline.actions.departments import approve_sub_reply, assign_officer, reject_sub_reply, sub_dispatch
 from hotline.actions.intake import IntakeData, create_ticket, parse_intake
 from hotline.actions.lifecycle import (
     add_note,
@@ -36,6 +37,10 @@ from hotline.actions.lifecycle import (
 from hotline.actions.public_intake import ChannelDetails, submit_public_request
 
 __all__ = [
+    "approve_sub_reply",
+    "assign_officer",
+    "reject_sub_reply",
+    "sub_dispatch",
     "SYSTEM",
     "ChannelDetails",
     "IntakeData",

@@ -50,6 +50,8 @@ class ActionContext:
     from_status: str
     transition: workflow.Transition | None
     dept_role: str | None = None
+    # The second-level step (sub-dispatch) this action is, when it is one (hotline.workflow.SUB_TRANSITIONS).
+    sub: workflow.SubTransition | None = None
     notified_depts: set[str] = field(default_factory=set)
 
     def event(
@@ -130,18 +132,25 @@ def ticket_action(ticket_id: int, action: str, actor: Actor, now: dt.datetime | 
         ticket = _lock(ticket_id, actor)
         transition = None
         dept_role = None
+        sub = None
         if action not in workflow.SYSTEM_ACTIONS:
             try:
-                transition = workflow.check(action, ticket.status, actor.role)
+                if actor.role == "department":
+                    dept_role = access.department_role(actor, ticket.id)  # type: ignore[arg-type]
+                if dept_role == "sub":  # the child of a sub-dispatch: only the second-level table applies
+                    sub = workflow.check_sub(action, ticket.status, ticket.sub_status, "sub")
+                else:
+                    transition = workflow.check(action, ticket.status, actor.role)
+                    if actor.role == "department":
+                        if transition.party == "lead" and dept_role != "lead":
+                            raise Forbidden(f"only the lead department may {action}")
+                        if not transition.party:
+                            raise Forbidden(f"departments may not {action}")
+                    if dept_role == "lead":
+                        sub = workflow.check_sub(action, ticket.status, ticket.sub_status, "lead")
             except workflow.TransitionError as exc:
                 raise DomainError(exc.message, code=exc.code, status=exc.status) from None
-            if actor.role == "department":
-                dept_role = access.department_role(actor, ticket.id)  # type: ignore[arg-type]
-                if transition.party == "lead" and dept_role != "lead":
-                    raise Forbidden(f"only the lead department may {action}")
-                if not transition.party:
-                    raise Forbidden(f"departments may not {action}")
-        ctx = ActionContext(ticket, actor, action, now or utcnow(), ticket.status, transition, dept_role)
+        ctx = ActionContext(ticket, actor, action, now or utcnow(), ticket.status, transition, dept_role, sub)
         yield ctx
         if ticket.status != ctx.from_status and ticket.status in _CLOSING:
             citizen_notices.add_close_notice(ticket)  # 办结 (or merged): the caller is told, every way it ends

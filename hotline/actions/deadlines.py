@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, insert, select
 
-from hotline import events, outbox
+from hotline import events, notices, outbox
 from hotline.actions._core import SYSTEM
 from hotline.extensions import db
 from hotline.models import Department, SupervisionNotice, Ticket, TimelineEvent
 from hotline.models.base import utcnow
-from hotline.workflow import AWAITING_SIGNATURE, Status
+from hotline.workflow import AWAITING_SIGNATURE, SUB_OPEN, Status
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,6 @@ MARKS = (
     Mark("handle", "due_at", "overdue_at", "overdue"),
     Mark("handle", "notice_at", "notice_flagged_at", "notice"),
 )
-_SMS = {"warning": "即将超期", "overdue": "已超期", "notice": "超期已达通报标准"}
 
 
 class _Batch:
@@ -69,6 +68,7 @@ class _Batch:
         self.depts: dict[int, Department | None] = {}
         self.events: list[dict] = []
         self.outbox: list[dict] = []
+        self.notices: list[dict] = []
 
     def dept(self, dept_id: int | None) -> Department | None:
         if dept_id is None:
@@ -97,8 +97,8 @@ class _Batch:
         db.session.flush()  # the marks on the tickets first
         if self.events:
             db.session.execute(insert(TimelineEvent), self.events)
-        outbox.add_rows(self.outbox)
-        self.events, self.outbox = [], []
+        notices.write(self.outbox, self.notices)
+        self.events, self.outbox, self.notices = [], [], []
 
 
 def _raise(ticket: Ticket, mark: Mark, now: dt.datetime, batch: _Batch) -> None:
@@ -112,9 +112,14 @@ def _raise(ticket: Ticket, mark: Mark, now: dt.datetime, batch: _Batch) -> None:
     if dept is not None:
         rooms.append(events.dept_room(dept.code))
     batch.outbox.append(outbox.socket_row(events.ticket_event(ticket, mark.op, mark.action, dept), rooms))
-    if dept is not None and dept.liaison_phone:
-        body = f"【12345】工单{ticket.number}{_SMS[mark.op]}，请及时办理。"
-        batch.outbox.append(outbox.sms_row(dept.liaison_phone, body, ticket.id))
+    told = [dept]
+    if ticket.sub_status in SUB_OPEN:  # the child of a sub-dispatch works inside the lead's clock
+        told.append(batch.dept(ticket.sub_department_id))
+    for each in told:
+        if each is not None:  # the liaison's SMS and the staff's inbox, as the department chose
+            rows, inbox = notices.rows_for(each, ticket, mark.op, now)
+            batch.outbox.extend(rows)
+            batch.notices.extend(inbox)
 
 
 def _raise_due(ticket: Ticket, now: dt.datetime, batch: _Batch) -> list[str]:

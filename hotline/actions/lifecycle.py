@@ -7,8 +7,9 @@ import datetime as dt
 
 from sqlalchemy import select, update
 
-from hotline import outbox
+from hotline import notices, outbox
 from hotline.actions import callbacks as callback_rules
+from hotline.actions import departments
 from hotline.actions._core import ActionContext, Actor, require, ticket_action
 from hotline.deadlines import limits
 from hotline.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -80,10 +81,14 @@ def _start_handle_clock(ctx: ActionContext) -> None:
 
 
 def _end_assignments(ticket: Ticket) -> None:
-    """The departments of the current round lose the ticket (a re-dispatch or an approved return)."""
+    """The departments of the current round lose the ticket (a re-dispatch or an approved return), and with them
+    any sub-dispatch and handling officer."""
     db.session.execute(
         update(Assignment).where(Assignment.ticket_id == ticket.id, Assignment.active.is_(True)).values(active=False)
     )
+    ticket.sub_department_id = ticket.sub_status = ticket.sub_reply_text = ticket.sub_due_at = None
+    ticket.sub_department = None
+    ticket.handler_id, ticket.handler = None, None
 
 
 def _close(ctx: ActionContext, status: Status, reason: str) -> None:
@@ -207,6 +212,8 @@ def dispatch_ticket(
                 "designated": designated,
             },
         )
+        for dept in (lead, *helpers):
+            notices.notify(ctx, dept, "dispatch")
     return ctx.ticket
 
 
@@ -277,6 +284,9 @@ def hand_off_ticket(ticket_id: int, actor: Actor, to: str, note: str | None = No
 def sign_ticket(ticket_id: int, actor: Actor) -> Ticket:
     """签收: starts (or, after a rejected return, resumes) the handling clock."""
     with ticket_action(ticket_id, "sign", actor) as ctx:
+        if ctx.dept_role == "sub":
+            departments.sub_sign(ctx)
+            return ctx.ticket
         t = ctx.ticket
         on_time = t.sign_due_at is None or ctx.now <= t.sign_due_at
         t.signed_at = ctx.now
@@ -435,6 +445,9 @@ def reply_ticket(ticket_id: int, actor: Actor, text: str) -> Ticket:
     """办理回复: the lead department answers for all departments on the ticket."""
     text = _text(text, "text")
     with ticket_action(ticket_id, "reply", actor) as ctx:
+        if ctx.dept_role == "sub":
+            departments.sub_reply(ctx, text)
+            return ctx.ticket
         t = ctx.ticket
         pending = _pending_extension(t.id)
         if pending is not None:  # replying makes a pending extension moot
@@ -531,18 +544,12 @@ def reopen_ticket(ticket_id: int, actor: Actor, note: str | None = None) -> Tick
     return ctx.ticket
 
 
-def _notify_liaison(ticket: Ticket, body: str) -> None:
-    dept = ticket.department
-    if dept is not None and dept.liaison_phone:
-        outbox.add_sms(dept.liaison_phone, body, ticket.id)
-
-
 def urge_ticket(ticket_id: int, actor: Actor, note: str | None = None) -> Ticket:
     """催办: a reminder to the department, on the timeline and by SMS to its liaison."""
     note = _text(note, "note", required=False)
     with ticket_action(ticket_id, "urge", actor) as ctx:
         ctx.event(note=note)
-        _notify_liaison(ctx.ticket, f"【12345】工单{ctx.ticket.number}已被催办，请抓紧办理。")
+        notices.notify(ctx, ctx.ticket.department, "urge")
     return ctx.ticket
 
 
@@ -576,7 +583,7 @@ def supervise_ticket(ticket_id: int, actor: Actor, note: str | None = None, answ
         ctx.event(note=note, data={"notice": notice.id, "answer_by": answer_by.isoformat()})
         for at in (warn_by, answer_by):
             outbox.add_job("hotline.tasks.deadlines.check_notice", [notice.id], at=at)
-        _notify_liaison(ctx.ticket, f"【12345】工单{ctx.ticket.number}已被督办，请于期限内反馈。")
+        notices.notify(ctx, ctx.ticket.department, "supervise")
     return ctx.ticket
 
 

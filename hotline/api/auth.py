@@ -7,7 +7,6 @@ import functools
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass
 
 from flask import current_app, g, jsonify, request, session
@@ -66,46 +65,42 @@ class Principal:
     role: str
     department_id: int | None
     department_code: str | None
+    must_change_password: bool = False
 
     @property
     def label(self) -> str:
         return self.username
 
 
-# token hash -> (principal, token expiry, cached at). A revoked token stays usable in *other* web processes for at
-# most TOKEN_CACHE_SECONDS; this one forgets it at once (forget_token).
-TOKEN_CACHE_SECONDS = 30.0
-_token_cache: dict[str, tuple[Principal, dt.datetime | None, float]] = {}
-
-
-def forget_token(token_hash: str | None = None) -> None:
-    if token_hash is None:
-        _token_cache.clear()
-    else:
-        _token_cache.pop(token_hash, None)
-
-
 def principal_for_token(token: str) -> Principal | None:
-    key = hash_token(token)
-    hit = _token_cache.get(key)
-    if hit and time.monotonic() - hit[2] < TOKEN_CACHE_SECONDS and (hit[1] is None or hit[1] > utcnow()):
-        return hit[0]
+    """The token's user, read on every request: a revoked token or a deactivated user is refused at once, in
+    every process (one indexed read; no cache that could outlive a deactivation)."""
     row = db.session.execute(
-        select(ApiToken.expires_at, User.id, User.username, User.role, User.department_id, Department.code)
+        select(
+            ApiToken.expires_at,
+            User.id,
+            User.username,
+            User.role,
+            User.department_id,
+            Department.code,
+            User.must_change_password,
+        )
         .join(User, User.id == ApiToken.user_id)
         .outerjoin(Department, Department.id == User.department_id)
         .where(
-            ApiToken.token_hash == key, ApiToken.kind == "user", ApiToken.revoked_at.is_(None), User.active.is_(True)
+            ApiToken.token_hash == hash_token(token),
+            ApiToken.kind == "user",
+            ApiToken.revoked_at.is_(None),
+            User.active.is_(True),
         )
     ).first()
     if row is None or (row.expires_at and row.expires_at < utcnow()):
-        _token_cache.pop(key, None)
         return None
-    principal = Principal(row.id, row.username, row.role, row.department_id, row.code)
-    if len(_token_cache) > 10_000:
-        _token_cache.clear()
-    _token_cache[key] = (principal, row.expires_at, time.monotonic())
-    return principal
+    return Principal(row.id, row.username, row.role, row.department_id, row.code, row.must_change_password)
+
+
+# What a user whose password an admin reset may still do before choosing a new one.
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"api.change_password"})
 
 
 def authenticate() -> User | Principal:
@@ -114,11 +109,16 @@ def authenticate() -> User | Principal:
         user = principal_for_token(header[7:].strip())
         if user is None:
             raise DomainError("invalid or expired token", code="unauthorized", status=401)
-        return user
-    if current_user.is_authenticated:  # the consoles call the API with their session
+    elif current_user.is_authenticated:  # the consoles call the API with their session
         check_csrf_header()
-        return current_user._get_current_object()  # type: ignore[attr-defined]
-    raise DomainError("authentication required", code="unauthorized", status=401)
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
+    else:
+        raise DomainError("authentication required", code="unauthorized", status=401)
+    if user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        raise DomainError(
+            "choose a new password first (POST /api/v1/auth/password)", code="password_change_required", status=403
+        )
+    return user
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -169,6 +169,7 @@ def create_token():
                 "username": user.username,
                 "role": user.role,
                 "department": user.department.code if user.department else None,
+                "must_change_password": user.must_change_password,
             },
         }
     )

@@ -23,6 +23,16 @@ def _errors(*codes: int) -> dict:
 
 
 ACTION_BODIES = {
+    "assign": {"user": {"type": "string", "description": "username of a staff member of the lead department"}},
+    "sub-dispatch": {
+        "department": {"type": "string", "description": "a child of the ticket's department"},
+        "note": {"type": "string"},
+    },
+    "approve-sub-reply": {
+        "text": {"type": "string", "description": "the reply to the centre; default the child's reply"},
+        "note": {"type": "string"},
+    },
+    "reject-sub-reply": {"note": {"type": "string"}},
     "answer": {"text": {"type": "string"}},
     "dispatch": {
         "department": {"type": "string"},
@@ -495,11 +505,13 @@ def document() -> dict:
                 },
             }
         }
+    from hotline.api.people import openapi_paths as people_paths
     from hotline.api.reports import openapi_paths as report_paths
     from hotline.api.routing import openapi_paths as routing_paths
 
     paths.update(report_paths())
     paths.update(routing_paths())
+    paths.update(people_paths())
     return {
         "openapi": "3.0.3",
         "info": {"title": "12345 hotline API", "version": "1.0.0"},

@@ -37,6 +37,17 @@ def report_kpis():
     return jsonify(kpis.department_kpis(period, _department_arg()))
 
 
+@bp.get("/reports/department")
+@login_required(("department",))
+def report_department():
+    """A department's own month (YYYY-MM, default this month): the supervisors' KPI row, rank, officers."""
+    month = request.args.get("month") or dt.datetime.now(TZ).strftime("%Y-%m")
+    period = parse_month(month)
+    dept = db.session.get(Department, g.user.department_id)
+    assert dept is not None
+    return jsonify({"month": month, **kpis.department_month(period, previous_month(period), dept)})
+
+
 @bp.get("/reports/daily")
 @login_required(READERS)
 def report_daily():

@@ -49,7 +49,17 @@ def tickets_to_dicts(
             .order_by(Assignment.id)
         ):
             assists.setdefault(tid, []).append(dept_id)
-    dept_ids = {t.department_id for t in tickets if t.department_id} | {d for v in assists.values() for d in v}
+    dept_ids = (
+        {t.department_id for t in tickets if t.department_id}
+        | {t.sub_department_id for t in tickets if t.sub_department_id}
+        | {d for v in assists.values() for d in v}
+    )
+    handler_ids = {t.handler_id for t in tickets if t.handler_id}
+    handlers = (
+        dict(db.session.execute(select(User.id, User.username).where(User.id.in_(handler_ids))).all())
+        if handler_ids
+        else {}
+    )
     codes = _dept_codes(dept_ids)
     callers: dict[int, tuple[str, str | None]] = dict(known_callers or {})
     caller_ids = {t.caller_id for t in tickets if t.caller_id and t.caller_id not in callers}
@@ -92,6 +102,11 @@ def tickets_to_dicts(
                 "caller_name": name,
                 "department": codes.get(t.department_id) if t.department_id else None,
                 "assisting": [codes[d] for d in assists.get(t.id, [])],
+                "handler": handlers.get(t.handler_id) if t.handler_id else None,
+                "sub_department": codes.get(t.sub_department_id) if t.sub_department_id else None,
+                "sub_status": t.sub_status,
+                "sub_due_at": iso(t.sub_due_at),
+                "sub_reply": t.sub_reply_text,
                 "dispatch_rounds": t.dispatch_rounds,
                 "designated": t.designated,
                 "sign_due_at": iso(t.sign_due_at),
@@ -151,7 +166,9 @@ def available_actions(ticket: Ticket, viewer: User) -> list[str]:
     if viewer.role != "department":
         return names
     part = access.department_role(viewer, ticket.id)
-    return [
+    if part == "sub":
+        return [by_action for by, by_action in workflow.SUB_TRANSITIONS if by == "sub" and _sub_ok(ticket, by_action)]
+    out = [
         n
         for n in names
         if workflow.TRANSITIONS[n].party == "party"
@@ -159,6 +176,15 @@ def available_actions(ticket: Ticket, viewer: User) -> list[str]:
         or workflow.TRANSITIONS[n].party == "lead"
         and part == "lead"
     ]
+    return [n for n in out if part != "lead" or _sub_ok(ticket, n, "lead")]
+
+
+def _sub_ok(ticket: Ticket, action: str, by: str = "sub") -> bool:
+    try:
+        workflow.check_sub(action, ticket.status, ticket.sub_status, by)
+    except workflow.TransitionError:
+        return False
+    return True
 
 
 def may_see_contact(ticket: Ticket, viewer: User) -> bool:
@@ -167,7 +193,7 @@ def may_see_contact(ticket: Ticket, viewer: User) -> bool:
 
     if access.sees_full_phone(viewer):
         return True
-    return ticket.status in HANDLING and access.department_role(viewer, ticket.id) == "lead"
+    return ticket.status in HANDLING and access.department_role(viewer, ticket.id) in ("lead", "sub")
 
 
 def ticket_to_dict(ticket: Ticket, viewer: User, with_timeline: bool = True) -> dict:

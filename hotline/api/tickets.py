@@ -146,6 +146,10 @@ ACTIONS: dict[str, tuple[Callable[..., Any], tuple[str, ...]]] = {
     "answer-supervision": (actions.answer_supervision, ("text",)),
     "note": (actions.add_note, ("text",)),
     "reclassify": (actions.reclassify_ticket, ("reason", "category", "type", "urgency", "region", "address", "title")),
+    "assign": (actions.assign_officer, ("user",)),
+    "sub-dispatch": (actions.sub_dispatch, ("department", "note")),
+    "approve-sub-reply": (actions.approve_sub_reply, ("text", "note")),
+    "reject-sub-reply": (actions.reject_sub_reply, ("note",)),
 }
 
 

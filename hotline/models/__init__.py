@@ -13,8 +13,9 @@ from hotline.models.catalogue import (
     OfficialCalendarYear,
     Region,
 )
+from hotline.models.notices import NOTICE_KINDS, Notice, NoticePreference
 from hotline.models.outbox import OutboxMessage
-from hotline.models.people import ApiToken, Caller, User
+from hotline.models.people import ApiToken, AuditEntry, Caller, User
 from hotline.models.public import Attachment, PublicSubmission
 from hotline.models.reports import ContactRead, HotspotAlert
 from hotline.models.routing import DispatchRuleChange, RepeatComplaint, SuggestionModel, TicketSignature
@@ -29,7 +30,11 @@ from hotline.models.tickets import (
 )
 
 __all__ = [
+    "NOTICE_KINDS",
     "ApiToken",
+    "AuditEntry",
+    "Notice",
+    "NoticePreference",
     "Callback",
     "CallbackAttempt",
     "Assignment",

@@ -42,6 +42,8 @@ class Department(db.Model):
     kind: Mapped[str] = mapped_column(String(12))
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    # 联络员: the person told of new tickets, warnings, urging and supervision (by SMS to the mobile phone).
+    liaison_name: Mapped[str | None] = mapped_column(String(64))
     liaison_phone: Mapped[str | None] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

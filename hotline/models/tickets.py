@@ -156,14 +156,26 @@ class Ticket(db.Model):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     status_reason: Mapped[str | None] = mapped_column(Text)
 
+    # 承办人: the officer of the lead department who handles the ticket.
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # 二级派单: the child department (a street of the lead district) the lead passed the ticket on to, where the
+    # child stands (hotline.workflow.SubStatus), its reply awaiting the lead's review, and its due time (inside
+    # the lead's own: the lead's clock keeps running).
+    sub_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    sub_status: Mapped[str | None] = mapped_column(String(16))
+    sub_reply_text: Mapped[str | None] = mapped_column(Text)
+    sub_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     category: Mapped[Category | None] = relationship(lazy="select")
     region: Mapped[Region | None] = relationship(lazy="select")
     caller: Mapped[Caller | None] = relationship(lazy="select")
-    department: Mapped[Department | None] = relationship(lazy="select")
-    created_by: Mapped[User | None] = relationship(lazy="select")
+    department: Mapped[Department | None] = relationship(lazy="select", foreign_keys=[department_id])
+    sub_department: Mapped[Department | None] = relationship(lazy="select", foreign_keys=[sub_department_id])
+    created_by: Mapped[User | None] = relationship(lazy="select", foreign_keys=[created_by_id])
+    handler: Mapped[User | None] = relationship(lazy="select", foreign_keys=[handler_id])
     assignments: Mapped[list[Assignment]] = relationship(
         back_populates="ticket", lazy="select", order_by="Assignment.id"
     )

@@ -24,7 +24,7 @@ def read_contact(user: User, ticket_id: int, ip: str | None = None) -> dict[str,
     (each such read is logged and committed before the data is returned)."""
     ticket = access.get_ticket(user, ticket_id)  # 404 for what the user may not see
     if user.role not in access.CENTRE_READERS:
-        if access.department_role(user, ticket.id) != "lead" or ticket.status not in HANDLING:
+        if access.department_role(user, ticket.id) not in ("lead", "sub") or ticket.status not in HANDLING:
             raise Forbidden("only the lead department may read the contact while it handles the ticket")
         db.session.add(
             ContactRead(

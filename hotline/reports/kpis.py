@@ -349,3 +349,54 @@ def daily(p: Period) -> list[dict[str, Any]]:
         if day in days:
             days[day]["closed"] = n
     return list(days.values())
+
+
+def officer_kpis(p: Period, dept: Department) -> list[dict[str, Any]]:
+    """Per handling officer (承办人) of one department: the tickets dispatched to it in the period that the
+    officer handles, how many were replied, replied by their due time, rated and rated satisfied."""
+    from hotline.models import User
+
+    on_time = and_(Ticket.replied_at.is_not(None), or_(Ticket.due_at.is_(None), Ticket.replied_at <= Ticket.due_at))
+    rows = db.session.execute(
+        select(
+            User.username,
+            User.display_name,
+            func.count().label("handled"),
+            func.count(Ticket.replied_at).label("replied"),
+            func.count().filter(on_time).label("replied_on_time"),
+            func.count(Ticket.callback_satisfaction).label("rated"),
+            func.count().filter(Ticket.callback_satisfaction.in_(SATISFIED_ANSWERS)).label("satisfied"),
+        )
+        .join(User, User.id == Ticket.handler_id)
+        .where(Ticket.department_id == dept.id, _in(Ticket.dispatched_at, p))
+        .group_by(User.username, User.display_name)
+        .order_by(User.username)
+    ).all()
+    return [
+        {
+            "user": r.username,
+            "name": r.display_name,
+            "handled": r.handled,
+            "replied": r.replied,
+            "replied_on_time": r.replied_on_time,
+            "replied_on_time_rate": rate(r.replied_on_time, r.replied),
+            "rated": r.rated,
+            "satisfaction_rate": rate(r.satisfied, r.rated),
+        }
+        for r in rows
+    ]
+
+
+def department_month(p: Period, previous: Period, dept: Department) -> dict[str, Any]:
+    """What a department sees of itself (/agents/department/kpis): its row of the supervisors' KPI report, its rank
+    among departments of its kind, and its officers' figures."""
+    own = department_kpis(p, [dept])[0]
+    ranking = rankings(p, previous).get(dept.kind, [])
+    mine = next((r for r in ranking if r["department"] == dept.code), None)
+    return {
+        "kpis": own,
+        "rank": mine["rank"] if mine else None,
+        "previous_rank": mine["previous_rank"] if mine else None,
+        "ranked": sum(1 for r in ranking if r["rank"] is not None),
+        "officers": officer_kpis(p, dept),
+    }
