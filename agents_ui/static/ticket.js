@@ -133,5 +133,5 @@ document.addEventListener("click", async (ev) => {
 });
 
 window.onLiveConnect = (socket) => socket.emit("watch", {ticket: TICKET_ID});
-connectLive((ev) => { if (ev.type === "ticket" && ev.id === TICKET_ID) load().catch(() => {}); }, () => load());
+connectLive((ev) => { if (ev.type === "ticket" && ev.op !== "notice" && ev.id === TICKET_ID) load().catch(() => {}); }, () => load());
 load().catch((e) => flash(errorText(e), "error"));
