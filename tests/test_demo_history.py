@@ -61,7 +61,12 @@ def test_seeded_city_has_something_on_every_screen(app, api, client, seeded):
         r = api.as_(username).get("/tickets?status=" + ",".join(sorted(OPEN)))
         items = r.get_json()["items"]
         assert items, f"{username} ({code}) has no open tickets"
-        assert all(t["department"] == code or code in (t.get("assisting") or []) for t in items)
+        # Its own tickets, those sub-dispatched to it, and (a district) those of the departments below it.
+        below = _departments_below(app, code)
+        assert all(
+            t["department"] in below or code in (t.get("assisting") or []) or t.get("sub_department") == code
+            for t in items
+        )
         assert any(t["sign_due_at"] or t["due_at"] for t in items), username
 
     # The whole lifecycle happened, through the actions (their timeline events), at the replayed times.
@@ -168,3 +173,16 @@ def test_same_seed_same_month(app, snapshot):
     snapshot.restore()  # the seeded database again
     _forget_process_caches()
     assert replay() == first and len(first) > 20
+
+
+def _departments_below(app, code: str) -> set[str]:
+    from sqlalchemy import select
+
+    from hotline.access import department_scope
+    from hotline.extensions import db
+    from hotline.models import Department
+
+    with app.app_context():
+        dept_id = db.session.scalar(select(Department.id).where(Department.code == code))
+        scope = department_scope(dept_id)
+        return set(db.session.scalars(select(Department.code).where(Department.id.in_(scope))))
