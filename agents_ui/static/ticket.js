@@ -47,8 +47,14 @@ async function fillStaff(select, t) {
   select.innerHTML = r.items.map((u) => `<option value="${esc(u.username)}">${esc(u.display_name)} (${esc(u.username)})</option>`).join("");
 }
 
+let renderedActions = null;
+
 function renderActions(t) {
   const box = $("#action-forms");
+  // A live refresh that leaves the same actions keeps the forms (and what the user is typing in them).
+  const key = [t.status, t.sub_status, t.department, ...t.available_actions].join("|");
+  if (key === renderedActions) return;
+  renderedActions = key;
   box.innerHTML = "";
   const tpl = $("#action-templates").content;
   for (const name of t.available_actions) {
