@@ -189,7 +189,6 @@ def revoke_token():
         .values(revoked_at=utcnow())
     ).rowcount
     db.session.commit()
-    forget_token(key)
     if not revoked:
         raise DomainError("invalid or expired token", code="unauthorized", status=401)
     return "", 204
