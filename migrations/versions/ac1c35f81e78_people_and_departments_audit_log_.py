@@ -1,7 +1,7 @@
 """people and departments: audit log, password change, liaison name, handling officer, sub-dispatch, notices
 
 Revision ID: ac1c35f81e78
-Revises: 5c1a2e7b9d40
+Revises: 8e4b2d6f1c90
 Create Date: 2026-12-04 22:32:55.962760
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'ac1c35f81e78'
-down_revision = '5c1a2e7b9d40'
+down_revision = '8e4b2d6f1c90'
 branch_labels = None
 depends_on = None
 
