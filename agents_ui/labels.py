@@ -1,70 +1,12 @@
-"""Display names for the codes the consoles show, translated (passed to the page scripts as JSON)."""
+"""The consoles' own words (buttons, hints, the softphone), passed to the page scripts as JSON with the label
+table of hotline.labels, which names every domain code."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from hotline.labels import CHANNEL, ELEMENT, STATUS, TYPE, URGENCY
+from hotline import labels
 
-ACTION = {
-    "create": _l("Created"),
-    "answer": _l("Answer directly"),
-    "dispatch": _l("Dispatch"),
-    "merge": _l("Merge"),
-    "not-accept": _l("Not accept"),
-    "hand-off": _l("Hand off"),
-    "sign": _l("Sign for"),
-    "return": _l("Return"),
-    "approve-return": _l("Approve return"),
-    "reject-return": _l("Reject return"),
-    "request-extension": _l("Request extension"),
-    "approve-extension": _l("Approve extension"),
-    "reject-extension": _l("Reject extension"),
-    "reply": _l("Reply"),
-    "approve-reply": _l("Approve reply"),
-    "reject-reply": _l("Reject reply"),
-    "record-callback": _l("Record callback"),
-    "reopen": _l("Reopen"),
-    "urge": _l("Urge"),
-    "supervise": _l("Supervise"),
-    "answer-supervision": _l("Answer supervision"),
-    "note": _l("Note"),
-    "reclassify": _l("Reclassify"),
-    "close-excluded": _l("Close, rating excluded"),
-    "close-unreachable": _l("Close as unreachable"),
-    "callback": _l("Callback"),
-    "attach": _l("Photo attached"),
-    "deadline": _l("Deadline"),
-    "due-moved": _l("Due time moved (calendar)"),
-    "send-failed": _l("Sending failed"),
-    "assign": _l("Assign officer"),
-    "sub-dispatch": _l("Sub-dispatch"),
-    "sub-sign": _l("Sub-dispatch signed"),
-    "sub-reply": _l("Sub-dispatch reply"),
-    "approve-sub-reply": _l("Approve sub-dispatch reply"),
-    "reject-sub-reply": _l("Reject sub-dispatch reply"),
-}
-SUB_STATUS = {
-    "dispatched": _l("Waiting for the street to sign"),
-    "in_progress": _l("Handled by the street"),
-    "reply_review": _l("Street replied: review"),
-    "approved": _l("Street reply approved"),
-}
-NOTICE_KIND = {
-    "dispatch": _l("New ticket"),
-    "sub-dispatch": _l("Sub-dispatch"),
-    "warning": _l("Warning"),
-    "overdue": _l("Overdue"),
-    "notice": _l("Public-notice level"),
-    "urge": _l("Urge"),
-    "supervise": _l("Supervise"),
-}
-RETURN_REASON = {
-    "wrong_area": _l("Wrong area"),
-    "ownership_unclear": _l("Ownership unclear"),
-    "overlapping_duties": _l("Overlapping duties"),
-    "not_government": _l("Not government's remit"),
-}
 UI = {
     "left": _l("left"),
     "overdue": _l("Overdue"),
@@ -119,13 +61,7 @@ UI = {
     "sub_reply": _l("The street's reply"),
 }
 
-# The phone: presence (话务员状态) and the softphone's states, for the console scripts.
-PRESENCE = {
-    "available": _l("Available"),
-    "busy": _l("Busy"),
-    "after_call": _l("After-call work"),
-    "away": _l("Away"),
-}
+# The softphone's states and buttons, for the console scripts.
 PHONE = {
     "idle": _l("No call"),
     "ringing": _l("Ringing"),
@@ -148,35 +84,12 @@ PHONE = {
     "remove": _l("Remove"),
     "transferred": _l("Call transferred"),
 }
-DIRECTION = {"inbound": _l("Incoming"), "outbound": _l("Outgoing")}
-OUTCOME = {
-    "answered": _l("Answered"),
-    "abandoned": _l("Abandoned"),
-    "voicemail": _l("Voice message"),
-    "self_service": _l("Self-service"),
-    "missed": _l("Busy line"),
-    "no_answer": _l("No answer"),
-    "failed": _l("Failed"),
-}
 
 
 def all_labels() -> dict:
-    def plain(d: dict) -> dict:
-        return {k: str(v) for k, v in d.items()}
+    """The label table (hotline.labels) and the consoles' own words, in the request's language."""
+    return {**labels.as_json(), "ui": plain(UI), "phone": plain(PHONE)}
 
-    return {
-        "status": plain(STATUS),
-        "type": plain(TYPE),
-        "urgency": plain(URGENCY),
-        "channel": plain(CHANNEL),
-        "element": plain(ELEMENT),
-        "action": plain(ACTION),
-        "return_reason": plain(RETURN_REASON),
-        "ui": plain(UI),
-        "presence": plain(PRESENCE),
-        "phone": plain(PHONE),
-        "direction": plain(DIRECTION),
-        "outcome": plain(OUTCOME),
-        "sub_status": plain(SUB_STATUS),
-        "notice_kind": plain(NOTICE_KIND),
-    }
+
+def plain(d: dict) -> dict:
+    return {k: str(v) for k, v in d.items()}

@@ -306,19 +306,14 @@ PRINT_TIMELINE_ROWS = 12
 @login_required
 def ticket_print(ticket_id: int):
     """工单处理单: the printable work order, one A4 page (print CSS); shaped for the viewer like the API."""
-    from agents_ui.labels import ACTION
     from hotline.api.serialize import ticket_to_dict
     from hotline.deadlines.calendar import TZ
-    from hotline.models import Category, Department, Region
 
     try:
         ticket = access.get_ticket(current_user, ticket_id)
     except NotFound:
         abort(404)
     t = ticket_to_dict(ticket, current_user)
-    category = db.session.get(Category, t["category"]) if t["category"] else None
-    region = db.session.get(Region, t["region"]) if t["region"] else None
-    names = dict(db.session.execute(select(Department.code, Department.name)).all())
 
     def local(iso: str | None) -> str:
         if not iso:
@@ -330,16 +325,13 @@ def ticket_print(ticket_id: int):
         "agents/print.html",
         t=t,
         local=local,
-        category=category.path.replace("/", " › ") if category else None,
-        region=region.name if region else None,
-        department=names.get(t["department"], t["department"]),
-        assisting=[names.get(c, c) for c in t["assisting"]],
+        category=t["category_path"],
+        region=t["region_name"],
+        department=t["department_name"],
+        assisting=t["assisting_names"],
         content=t["content"][:PRINT_CONTENT_CHARS],
         content_cut=len(t["content"]) > PRINT_CONTENT_CHARS,
         timeline=timeline,
         timeline_cut=len(t["timeline"]) > len(timeline),
-        actions={k: str(v) for k, v in ACTION.items()},
-        resolved={1: _("Resolved"), 2: _("Partly"), 3: _("Not resolved")},
-        satisfaction={1: _("Satisfied"), 2: _("Basically satisfied"), 3: _("Dissatisfied")},
         printed_at=utcnow().astimezone(TZ).strftime("%Y-%m-%d %H:%M"),
     )

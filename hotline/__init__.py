@@ -49,6 +49,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     babel.init_app(app, locale_selector=select_locale)
+    from hotline import labels
+
+    labels.init_app(app)
     login_manager.init_app(app)
     from hotline import security
 

@@ -66,9 +66,24 @@ function debounce(fn, ms) {
 }
 
 const fmtTime = (iso) => iso ? new Date(iso).toLocaleString("zh-CN", {timeZone: "Asia/Shanghai", hour12: false}) : "";
-const statusLabel = (s) => L.status[s] || s;
-const urgencyLabel = (u) => L.urgency[u] || u;
-const typeLabel = (t) => L.type[t] || t;
+/* The label table (hotline/labels.py, in the page's language): the display name of a code; an unknown code as itself. */
+const label = (kind, code) => (code == null || code === "") ? "" : ((L[kind] || {})[code] || String(code));
+const statusLabel = (s) => label("status", s);
+const urgencyLabel = (u) => label("urgency", u);
+const typeLabel = (t) => label("type", t);
+
+/* Who did it in plain words, as hotline.labels.actor: the display name, 系统, or 市民（channel）. */
+function actorName(actor, displayName) {
+  if (displayName) return displayName;
+  const [kind, channel] = String(actor || "").split(":");
+  if (kind === "citizen" && channel) return `${label("actor", "citizen")}（${label("channel", channel)}）`;
+  return label("actor", actor);
+}
+
+/* A department by its name, its code on hover. */
+function deptHtml(code, name) {
+  return code ? `<span class="dept" title="${esc(code)}">${esc(name || code)}</span>` : "";
+}
 
 function duration(ms) {
   const neg = ms < 0;

@@ -32,7 +32,7 @@ function render() {
       <td><a href="/agents/tickets/${t.id}">${esc(t.number)}</a></td>
       <td>${esc(statusLabel(t.status))}${t.sub_status ? " · " + esc(L.sub_status[t.sub_status] || t.sub_status) : ""}</td><td>${esc(urgencyLabel(t.urgency))}</td><td>${esc(typeLabel(t.type))}</td>
       <td>${clockHtml(t)}</td><td>${esc(t.address)}</td><td class="content">${esc((t.content || "").slice(0, 60))}</td>
-      <td class="handler">${esc(t.handler || "")}</td>
+      <td class="handler" title="${esc(t.handler || "")}">${esc(t.handler_name || t.handler || "")}</td>
     </tr>`).join("");
   $("#empty").classList.toggle("hidden", rows.length > 0);
 }

@@ -13,7 +13,7 @@ function actsFor(name) {
 function rowHtml(t) {
   const why = t.return ? ` <span class="flag">${esc(L.return_reason[t.return.reason] || t.return.reason)}</span>` : "";
   return `<tr data-ticket-id="${t.id}"><td><a href="/agents/tickets/${t.id}">${esc(t.number)}</a>${why}</td>
-    <td>${esc(statusLabel(t.status))}</td><td>${esc(t.department || "")}</td>
+    <td>${esc(statusLabel(t.status))}</td><td>${deptHtml(t.department, t.department_name)}</td>
     <td><span class="urgency ${esc(t.urgency)}">${esc(urgencyLabel(t.urgency))}</span></td>
     <td class="content">${esc((t.reply || t.content || "").slice(0, 80))}</td><td class="acts">${actsFor(queue)}</td></tr>`;
 }

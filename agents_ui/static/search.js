@@ -15,7 +15,7 @@ function params() {
 function rowHtml(t) {
   return `<tr data-ticket-id="${t.id}"><td><a href="/agents/tickets/${t.id}">${esc(t.number)}</a></td>
     <td>${esc(statusLabel(t.status))}</td><td>${esc(L.channel[t.channel] || t.channel)}</td><td>${esc(typeLabel(t.type))}</td>
-    <td><span class="urgency ${esc(t.urgency)}">${esc(urgencyLabel(t.urgency))}</span></td><td>${esc(t.department || "")}</td>
+    <td><span class="urgency ${esc(t.urgency)}">${esc(urgencyLabel(t.urgency))}</span></td><td>${deptHtml(t.department, t.department_name)}</td>
     <td>${esc(fmtTime(t.created_at))}</td><td>${esc(t.address || "")}</td>
     <td class="content">${esc((t.title ? t.title + "：" : "") + (t.content || "").slice(0, 80))}</td>
     <td><a href="/agents/tickets/${t.id}/print" target="_blank">${esc(L.ui.print)}</a></td></tr>`;

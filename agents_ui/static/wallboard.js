@@ -10,7 +10,7 @@ function setText(id, v) { $(id).textContent = v == null ? "—" : v; }
 function queueHtml(items, box, extra) {
   if (!items.length) return `<p class="muted">${esc(L.ui.none)}</p>`;
   return `<ul class="queue">${items.map((t) => `
-    <li data-ticket-id="${t.id}"><a href="/agents/tickets/${t.id}">${esc(t.number)}</a> ${esc(t.department || "")}
+    <li data-ticket-id="${t.id}"><a href="/agents/tickets/${t.id}">${esc(t.number)}</a> ${deptHtml(t.department, t.department_name)}
       ${extra ? extra(t) : ""}
       ${CAN_DECIDE && box.dataset.approve ? `
         <button type="button" class="small" data-act="${box.dataset.approve}" data-id="${t.id}">${esc(L.ui.approve)}</button>
@@ -34,7 +34,7 @@ async function loadKpis() {
     const rows = await api("GET", `/reports/kpis?from=${from}&to=${to}`);
     const pct = (v) => v == null ? "—" : Math.round(v * 1000) / 10 + "%";
     $("#kpis").innerHTML = `<table><tr><th></th><th>派单</th><th>及时签收率</th><th>按时办结率</th><th>满意率</th></tr>
-      ${(Array.isArray(rows) ? rows : rows.items || []).filter((r) => r.dispatched).map((r) => `<tr><td>${esc(r.department)}</td>
+      ${(Array.isArray(rows) ? rows : rows.items || []).filter((r) => r.dispatched).map((r) => `<tr><td>${deptHtml(r.department, r.name)}</td>
       <td>${esc(r.dispatched)}</td><td>${pct(r.signed_on_time_rate)}</td><td>${pct(r.resolved_on_time_rate)}</td>
       <td>${pct(r.satisfaction_rate)}</td></tr>`).join("")}</table>`;
     $("#kpi-card").classList.remove("hidden");

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from hotline import access, five_elements, workflow
 from hotline.extensions import db
-from hotline.models import Assignment, Caller, Department, Ticket, TimelineEvent, User
+from hotline.models import Assignment, Caller, Category, Department, Region, Ticket, TimelineEvent, User
 from hotline.models.base import utcnow
 from hotline.workflow import AWAITING_SIGNATURE, Status
 
@@ -29,10 +29,15 @@ def is_overdue(t: Ticket, now: dt.datetime | None = None) -> bool:
     return False
 
 
-def _dept_codes(ids: set[int]) -> dict[int, str]:
+NO_NAME: tuple[None, None] = (None, None)
+
+
+def _dept_codes(ids: set[int]) -> dict[int, tuple[str, str]]:
+    """id -> (code, name)."""
     if not ids:
         return {}
-    return dict(db.session.execute(select(Department.id, Department.code).where(Department.id.in_(ids))).all())
+    rows = db.session.execute(select(Department.id, Department.code, Department.name).where(Department.id.in_(ids)))
+    return {row.id: (row.code, row.name) for row in rows}
 
 
 def tickets_to_dicts(
@@ -56,7 +61,12 @@ def tickets_to_dicts(
     )
     handler_ids = {t.handler_id for t in tickets if t.handler_id}
     handlers = (
-        dict(db.session.execute(select(User.id, User.username).where(User.id.in_(handler_ids))).all())
+        {
+            row.id: (row.username, row.display_name)
+            for row in db.session.execute(
+                select(User.id, User.username, User.display_name).where(User.id.in_(handler_ids))
+            )
+        }
         if handler_ids
         else {}
     )
@@ -100,10 +110,14 @@ def tickets_to_dicts(
                 "publishable": t.publishable,
                 "caller_phone": phone,
                 "caller_name": name,
-                "department": codes.get(t.department_id) if t.department_id else None,
-                "assisting": [codes[d] for d in assists.get(t.id, [])],
-                "handler": handlers.get(t.handler_id) if t.handler_id else None,
-                "sub_department": codes.get(t.sub_department_id) if t.sub_department_id else None,
+                "department": codes.get(t.department_id, NO_NAME)[0] if t.department_id else None,
+                "department_name": codes.get(t.department_id, NO_NAME)[1] if t.department_id else None,
+                "assisting": [codes[d][0] for d in assists.get(t.id, [])],
+                "assisting_names": [codes[d][1] for d in assists.get(t.id, [])],
+                "handler": handlers.get(t.handler_id, NO_NAME)[0] if t.handler_id else None,
+                "handler_name": handlers.get(t.handler_id, NO_NAME)[1] if t.handler_id else None,
+                "sub_department": codes.get(t.sub_department_id, NO_NAME)[0] if t.sub_department_id else None,
+                "sub_department_name": codes.get(t.sub_department_id, NO_NAME)[1] if t.sub_department_id else None,
                 "sub_status": t.sub_status,
                 "sub_due_at": iso(t.sub_due_at),
                 "sub_reply": t.sub_reply_text,
@@ -137,9 +151,11 @@ def tickets_to_dicts(
 
 
 def timeline(ticket_id: int) -> list[dict]:
+    """The ticket's events, oldest first, with the department's and the staff actor's names beside their codes."""
     rows = db.session.execute(
-        select(TimelineEvent, Department.code)
+        select(TimelineEvent, Department.code, Department.name, User.display_name)
         .outerjoin(Department, Department.id == TimelineEvent.department_id)
+        .outerjoin(User, User.id == TimelineEvent.actor_id)
         .where(TimelineEvent.ticket_id == ticket_id)
         .order_by(TimelineEvent.id)
     ).all()
@@ -148,14 +164,29 @@ def timeline(ticket_id: int) -> list[dict]:
             "at": iso(e.at),
             "action": e.action,
             "actor": e.actor_label,
+            "actor_name": display_name or None,
             "from_status": e.from_status,
             "to_status": e.to_status,
             "department": code,
+            "department_name": name,
             "note": e.note,
             "data": e.data,
         }
-        for e, code in rows
+        for e, code, name, display_name in rows
     ]
+
+
+def catalogue_names(category: str | None, region: str | None) -> dict:
+    """The category as its path of names (城乡建设 › 城市建设和市政管理 › 城市公共设施) and the region's name."""
+    if not category and not region:
+        return {"category_path": None, "region_name": None}
+    path, region_name = db.session.execute(  # one round trip for both
+        select(
+            select(Category.path).where(Category.code == category).scalar_subquery(),
+            select(Region.name).where(Region.code == region).scalar_subquery(),
+        )
+    ).one()
+    return {"category_path": path.replace("/", " › ") if path else None, "region_name": region_name}
 
 
 def available_actions(ticket: Ticket, viewer: User) -> list[str]:
@@ -201,6 +232,7 @@ def ticket_to_dict(ticket: Ticket, viewer: User, with_timeline: bool = True) -> 
     out["contact_visible"] = access.sees_full_phone(viewer)
     out["contact_available"] = may_see_contact(ticket, viewer)
     out["available_actions"] = available_actions(ticket, viewer)
+    out.update(catalogue_names(out["category"], out["region"]))
     if with_timeline:
         out["timeline"] = timeline(ticket.id)
     return out

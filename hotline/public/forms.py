@@ -10,27 +10,14 @@ from flask import abort, current_app, request, session
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage
 
-from hotline import actions, attachments
+from hotline import actions, attachments, labels
 from hotline.actions.public_intake import ChannelDetails
 from hotline.errors import ValidationError
 
 TITLE_MIN, TITLE_MAX, CONTENT_MAX = 10, 25, 600
 
-TYPE_LABELS = {
-    "consult": _l("Consultation"),
-    "help": _l("Help request"),
-    "complaint": _l("Complaint"),
-    "report": _l("Report of wrongdoing"),
-    "suggestion": _l("Suggestion"),
-    "praise": _l("Praise"),
-}
-
-KIND_LABELS = {
-    "bureau": _l("City bureaus"),
-    "county": _l("Districts and counties"),
-    "utility": _l("Public utilities"),
-    "street": _l("Streets and towns"),
-}
+TYPE_LABELS = labels.PUBLIC_TYPE
+KIND_LABELS = labels.DEPARTMENT_KIND
 
 
 def csrf_token() -> str:
