@@ -59,6 +59,44 @@ UI = {
     "sub_department": _l("Sub-dispatched to"),
     "handler": _l("Handling officer"),
     "sub_reply": _l("The street's reply"),
+    # the work order page (工单)
+    "no_action": _l("Nothing for you to do now"),
+    "more_actions": _l("Other actions"),
+    "sign_clock": _l("Sign by"),
+    "handle_clock": _l("Reply by"),
+    "time_left": _l("Time left"),
+    "paused": _l("Clock paused"),
+    "category": _l("Category"),
+    "region": _l("Region"),
+    "address": _l("Address"),
+    "map": _l("Map"),
+    "occurred": _l("When it happened"),
+    "received": _l("Received at"),
+    "channel": _l("Channel"),
+    "caller": _l("Caller"),
+    "lead": _l("Lead department"),
+    "assisting": _l("Assisting departments"),
+    "round": _l("Dispatch round"),
+    "designated": _l("Designated by the centre"),
+    "reply": _l("Reply"),
+    "answer": _l("Answer"),
+    "callback": _l("Callback"),
+    "not_publishable": _l("Not to be published"),
+    "no_events": _l("No events yet."),
+}
+# What the ticket waits for, by status: the work order's "next step" for a user who cannot take it.
+WAITING = {
+    "accepted": _l("Waiting for the centre to dispatch"),
+    "dispatched": _l("Waiting for the department to sign"),
+    "in_progress": _l("The department is handling it"),
+    "return_pending": _l("The centre is reviewing the return"),
+    "reply_review": _l("The centre is reviewing the reply"),
+    "callback_pending": _l("Waiting for the callback to the caller"),
+    "reopened": _l("Reopened: waiting for the department to sign"),
+    "closed": _l("Finished"),
+    "merged": _l("Finished"),
+    "not_accepted": _l("Finished"),
+    "handed_off": _l("Finished"),
 }
 
 # The softphone's states and buttons, for the console scripts.
@@ -88,7 +126,7 @@ PHONE = {
 
 def all_labels() -> dict:
     """The label table (hotline.labels) and the consoles' own words, in the request's language."""
-    return {**labels.as_json(), "ui": plain(UI), "phone": plain(PHONE)}
+    return {**labels.as_json(), "ui": plain(UI), "phone": plain(PHONE), "waiting": plain(WAITING)}
 
 
 def plain(d: dict) -> dict:

@@ -155,6 +155,7 @@ CLOSE_REASON = {
     "callback": _l("Callback done"),
     "unreachable": _l("Caller unreachable"),
     "excluded": _l("Rating excluded (lawful outcome)"),
+    "rated": _l("Rated by the caller"),
 }
 RESOLVED = {1: _l("Yes, resolved"), 2: _l("Partly"), 3: _l("Not resolved")}
 SATISFACTION = {1: _l("Satisfied"), 2: _l("Basically satisfied"), 3: _l("Dissatisfied")}

@@ -218,11 +218,12 @@ function localToIso(value) {
 
 /* 常用语: the reply templates for a category listed under a text box; Alt+1…9 (or a click) inserts one at the cursor. */
 async function attachTemplates(textarea, category) {
-  let box = textarea.parentElement.querySelector(".templates");
+  const anchor = textarea.closest("label") || textarea;  // below the label that wraps it, not inside it
+  let box = anchor.parentElement.querySelector(".templates");
   if (!box) {
     box = document.createElement("div");
     box.className = "templates";
-    textarea.insertAdjacentElement("afterend", box);
+    anchor.insertAdjacentElement("afterend", box);
     textarea.addEventListener("keydown", (e) => {
       const n = e.altKey && /^Digit[1-9]$/.test(e.code) ? Number(e.code.slice(5)) : 0;
       if (n && box.items && box.items[n - 1]) { e.preventDefault(); insertAtCursor(textarea, box.items[n - 1].text); }

@@ -30,7 +30,8 @@ function render() {
   tbody.innerHTML = rows.map((t) => `
     <tr data-ticket-id="${t.id}" class="${t.urgency !== "normal" ? "urgent" : ""} ${t._new ? "new" : ""}">
       <td><a href="/agents/tickets/${t.id}">${esc(t.number)}</a></td>
-      <td>${esc(statusLabel(t.status))}${t.sub_status ? " · " + esc(L.sub_status[t.sub_status] || t.sub_status) : ""}</td><td>${esc(urgencyLabel(t.urgency))}</td><td>${esc(typeLabel(t.type))}</td>
+      <td><span class="chip chip--status-${esc(t.status)}">${esc(statusLabel(t.status))}</span>${t.sub_status ? " " + esc(label("sub_status", t.sub_status)) : ""}</td>
+      <td class="nowrap"><span class="chip chip--urgency-${esc(t.urgency)}">${esc(urgencyLabel(t.urgency))}</span></td><td class="nowrap">${esc(typeLabel(t.type))}</td>
       <td>${clockHtml(t)}</td><td>${esc(t.address)}</td><td class="content">${esc((t.content || "").slice(0, 60))}</td>
       <td class="handler" title="${esc(t.handler || "")}">${esc(t.handler_name || t.handler || "")}</td>
     </tr>`).join("");

@@ -8,7 +8,17 @@ from sqlalchemy import select
 
 from hotline import access, five_elements, workflow
 from hotline.extensions import db
-from hotline.models import Assignment, Caller, Category, Department, Region, Ticket, TimelineEvent, User
+from hotline.models import (
+    Assignment,
+    Caller,
+    Category,
+    Department,
+    PublicSubmission,
+    Region,
+    Ticket,
+    TimelineEvent,
+    User,
+)
 from hotline.models.base import utcnow
 from hotline.workflow import AWAITING_SIGNATURE, Status
 
@@ -176,17 +186,48 @@ def timeline(ticket_id: int) -> list[dict]:
     ]
 
 
-def catalogue_names(category: str | None, region: str | None) -> dict:
-    """The category as its path of names (城乡建设 › 城市建设和市政管理 › 城市公共设施) and the region's name."""
-    if not category and not region:
-        return {"category_path": None, "region_name": None}
-    path, region_name = db.session.execute(  # one round trip for both
+def names_and_place(ticket: Ticket) -> dict:
+    """The category as its path of names (城乡建设 › 城市建设和市政管理 › 城市公共设施), the region's name and, for a
+    public submission, where the citizen stood: one round trip for all four."""
+    path, region_name, lat, long = db.session.execute(
         select(
-            select(Category.path).where(Category.code == category).scalar_subquery(),
-            select(Region.name).where(Region.code == region).scalar_subquery(),
+            select(Category.path).where(Category.code == ticket.category_code).scalar_subquery(),
+            select(Region.name).where(Region.code == ticket.region_code).scalar_subquery(),
+            select(PublicSubmission.lat).where(PublicSubmission.ticket_id == ticket.id).scalar_subquery(),
+            select(PublicSubmission.long).where(PublicSubmission.ticket_id == ticket.id).scalar_subquery(),
         )
     ).one()
-    return {"category_path": path.replace("/", " › ") if path else None, "region_name": region_name}
+    return {
+        "category_path": path.replace("/", " › ") if path else None,
+        "region_name": region_name,
+        "location": {"lat": lat, "long": long} if lat is not None and long is not None else None,
+    }
+
+
+# The step that moves the ticket on, offered as the page's one primary action (下一步) when the viewer may take it;
+# the other available actions are secondary.
+PRIMARY_ORDER = (
+    "sign",
+    "approve-sub-reply",
+    "reply",
+    "dispatch",
+    "approve-return",
+    "approve-extension",
+    "approve-reply",
+    "record-callback",
+    "reopen",
+)
+
+
+def next_action(ticket: Ticket, available: list[str]) -> str | None:
+    """The first of PRIMARY_ORDER this viewer may take whose guard the ticket meets now (the status alone offers
+    approve-extension without a request pending, reopen before any rating)."""
+    waiting = {
+        "approve-extension": ticket.paused_at is not None,  # a pending request pauses the clock
+        "record-callback": ticket.callback_satisfaction is None,
+        "reopen": ticket.callback_satisfaction == 3,
+    }
+    return next((a for a in PRIMARY_ORDER if a in available and waiting.get(a, True)), None)
 
 
 def available_actions(ticket: Ticket, viewer: User) -> list[str]:
@@ -232,7 +273,8 @@ def ticket_to_dict(ticket: Ticket, viewer: User, with_timeline: bool = True) -> 
     out["contact_visible"] = access.sees_full_phone(viewer)
     out["contact_available"] = may_see_contact(ticket, viewer)
     out["available_actions"] = available_actions(ticket, viewer)
-    out.update(catalogue_names(out["category"], out["region"]))
+    out["next_action"] = next_action(ticket, out["available_actions"])
+    out.update(names_and_place(ticket))
     if with_timeline:
         out["timeline"] = timeline(ticket.id)
     return out

@@ -74,7 +74,7 @@ def test_operator_dispatches_department_handles_supervisor_approves(new_page):
     dept.fill("form[data-action=reply] textarea", "已安排维修，路灯已恢复照明。")
     dept.click("form[data-action=reply] button")
     expect(dept.locator("#summary .status")).to_have_text("待审核")
-    expect(dept.locator("#timeline tbody tr").first).to_contain_text("答复")
+    expect(dept.locator("#timeline li").first).to_contain_text("答复")
     shot(dept, "department-ticket")
 
     # -- the wallboard changed on its own; the supervisor approves the reply there

@@ -29,6 +29,7 @@ def test_district_sub_dispatches_street_replies_district_approves_centre_sees_on
     live(district)
     district.click("form[data-action=sign] button")
     expect(district.locator("#summary .status")).to_have_text("办理中")
+    district.click("#action-forms details[data-action=sub-dispatch] summary")  # a secondary action: its own button
     form = district.locator("#action-forms form[data-action=sub-dispatch]")
     expect(form.locator("select[name=department] option[value='ST-341802001']")).to_have_count(1)
     expect(form.locator("select[name=department] option[value='XC-CGJ']")).to_have_count(0)  # only its own streets
@@ -73,11 +74,13 @@ def test_handling_officer_and_mine_filter(new_page, make_ticket):
     page = new_page("dept_cgj")
     page.goto(f"/agents/tickets/{mine['id']}")
     live(page)
+    page.click("#action-forms details[data-action=assign] summary")
     form = page.locator("#action-forms form[data-action=assign]")
     expect(form.locator("select[name=user] option[value=dept_cgj]")).to_have_count(1)
     form.locator("select[name=user]").select_option("dept_cgj")
     form.locator("button").click()
-    expect(page.locator("#handler")).to_have_text("dept_cgj")
+    expect(page.locator("#handler")).to_have_text("城管局联络员")  # the display name, the login on hover
+    expect(page.locator("#handler")).to_have_attribute("title", "dept_cgj")
     page.goto("/agents/department")
     live(page)
     expect(page.locator("#tickets tbody tr", has_text=not_mine["number"])).to_be_visible()
