@@ -36,16 +36,20 @@ def rules_page():
             trial = trial or {"none": True}
         except (catalogue.UnknownCategory, catalogue.UnknownRegion) as exc:
             trial = {"error": _("Unknown category or region: %(value)s", value=str(exc))}
+    departments = db.session.scalars(
+        select(Department).where(Department.kind != "center").order_by(Department.code)
+    ).all()
+    regions = db.session.scalars(select(Region).order_by(Region.code)).all()
     return render_template(
         "agents/admin/rules.html",
         rules=items,
         q=q,
         trial=trial,
         changes=rules.history(limit=50),
-        departments=db.session.scalars(
-            select(Department).where(Department.kind != "center").order_by(Department.code)
-        ).all(),
-        regions=db.session.scalars(select(Region).order_by(Region.code)).all(),
+        departments=departments,
+        dept_names={d.code: d.name for d in departments},
+        regions=regions,
+        region_names={r.code: r.name for r in regions},
         can_edit=current_user.role in EDITORS,
     )
 

@@ -129,6 +129,22 @@ CALLBACK_STEP = {
     "unreachable": _l("Caller unreachable"),
     "closed": _l("Closed"),
 }
+# How one callback attempt went (CallbackAttempt.channel / .outcome).
+CALLBACK_CHANNEL = {"call": _l("Survey call"), "sms": _l("Survey SMS"), "manual": _l("Call by hand")}
+CALLBACK_OUTCOME = {
+    "answered": _l("Answered"),
+    "replied": _l("Replied by SMS"),
+    "incomplete": _l("Hung up before answering"),
+    "busy": _l("Busy line"),
+    "no-answer": _l("No answer"),
+    "failed": _l("Failed"),
+    "canceled": _l("Cancelled"),
+    "error": _l("Failed"),
+    "timeout": _l("No result in time"),
+    "expired": _l("No reply in time"),
+    "refused": _l("Refused the survey"),
+    "wrong-number": _l("Wrong number"),
+}
 SUB_STATUS = {
     "dispatched": _l("Waiting for the street to sign"),
     "in_progress": _l("Handled by the street"),
@@ -159,6 +175,15 @@ CLOSE_REASON = {
 }
 RESOLVED = {1: _l("Yes, resolved"), 2: _l("Partly"), 3: _l("Not resolved")}
 SATISFACTION = {1: _l("Satisfied"), 2: _l("Basically satisfied"), 3: _l("Dissatisfied")}
+ROLE = {
+    "operator": _l("Operator"),
+    "supervisor": _l("Supervisor"),
+    "department": _l("Department staff"),
+    "leader": _l("Leader"),
+    "admin": _l("Administrator"),
+}
+# A change to the dispatch catalogue (派单目录).
+RULE_OP = {"create": _l("Added"), "update": _l("Changed"), "delete": _l("Removed")}
 # Who did it, when it was not a staff member (the timeline's actor_label for the system and citizens).
 ACTOR = {
     "system": _l("System"),
@@ -193,6 +218,10 @@ TABLES: dict[str, dict] = {
     "department_kind": DEPARTMENT_KIND,
     "action": ACTION,
     "callback_step": CALLBACK_STEP,
+    "callback_channel": CALLBACK_CHANNEL,
+    "callback_outcome": CALLBACK_OUTCOME,
+    "role": ROLE,
+    "rule_op": RULE_OP,
     "sub_status": SUB_STATUS,
     "notice_kind": NOTICE_KIND,
     "return_reason": RETURN_REASON,

@@ -21,7 +21,7 @@ def test_admin_page_lists_explains_and_edits(client):
     assert client.get("/agents/admin/rules").status_code == 302  # login first
     csrf = login(client, "admin")
     html = client.get("/agents/admin/rules?lang=zh_Hans_CN").get_data(as_text=True)
-    assert "派单目录" in html and "城乡建设/城市建设和市政管理" in html
+    assert "派单目录" in html and "城乡建设 › 城市建设和市政管理" in html
     html = client.get("/agents/admin/rules?try_category=010204&try_region=341802002").get_data(as_text=True)
     assert "鳌峰街道办事处" in html and "属地: street office" in html
 

@@ -188,7 +188,7 @@ function whyText(e) {
   const d = e.data || {};
   const parts = [];
   if (e.action === "callback" && d.step) parts.push(label("callback_step", d.step));
-  if (d.outcome) parts.push(label("outcome", d.outcome));
+  if (d.outcome) parts.push(label(e.action === "callback" ? "callback_outcome" : "outcome", d.outcome));
   if (d.reason && L.return_reason[d.reason]) parts.push(label("return_reason", d.reason));
   else if (d.reason && L.close_reason[d.reason]) parts.push(label("close_reason", d.reason));
   if (d.satisfaction) parts.push(label("resolved", d.resolved) + " · " + label("satisfaction", d.satisfaction));

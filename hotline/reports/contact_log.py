@@ -51,7 +51,7 @@ def reads(
     from hotline.api.serialize import iso
 
     q = (
-        select(ContactRead, User.username, User.display_name, Department.code, Ticket.number)
+        select(ContactRead, User.username, User.display_name, Department.code, Department.name, Ticket.number)
         .join(User, User.id == ContactRead.user_id)
         .join(Ticket, Ticket.id == ContactRead.ticket_id)
         .outerjoin(Department, Department.id == ContactRead.department_id)
@@ -70,9 +70,10 @@ def reads(
             "user": username,
             "user_name": display,
             "department": code,
+            "department_name": dept_name,
             "ticket_id": r.ticket_id,
             "number": number,
             "ip": r.ip,
         }
-        for r, username, display, code, number in db.session.execute(q)
+        for r, username, display, code, dept_name, number in db.session.execute(q)
     ]
