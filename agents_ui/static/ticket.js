@@ -198,13 +198,18 @@ function whyText(e) {
   return parts.join(" · ");
 }
 
+let eventsShown = null;
+
 function renderTimeline(t) {
   const events = t.timeline.slice().reverse();
-  $("#timeline").innerHTML = events.map((e) => {
+  // What arrived since the last render (a live change by someone else, or this user's action) is marked.
+  const fresh = eventsShown === null ? 0 : Math.max(0, events.length - eventsShown);
+  eventsShown = events.length;
+  $("#timeline").innerHTML = events.map((e, i) => {
     const change = e.from_status !== e.to_status && e.to_status
       ? `<span class="timeline-change">${esc(e.from_status ? statusLabel(e.from_status) : "")} → ${esc(statusLabel(e.to_status))}</span>` : "";
     const why = whyText(e);
-    return `<li class="timeline-event" data-action="${esc(e.action)}">
+    return `<li class="timeline-event${i < fresh ? " timeline-event--new" : ""}" data-action="${esc(e.action)}">
       <time datetime="${esc(e.at)}">${esc(fmtTime(e.at))}</time>
       <p class="timeline-what"><b class="timeline-who" title="${esc(e.actor || "")}">${esc(actorName(e.actor, e.actor_name))}</b>
         ${e.department ? "· " + deptHtml(e.department, e.department_name) : ""}

@@ -90,6 +90,44 @@ def test_ticket_page_shows_names_not_codes_after_a_long_history(new_page, api):
     assert not {"operator", "supervisor", "dept_cgj", "system"} & set(whos), whos
     shot(page, "workorder-long-history")
 
+    # The English UI from the same table.
+    page.goto(f"/agents/tickets/{t['id']}?lang=en")
+    expect(page.locator("#chips .status")).to_have_text("Reopened")
+    expect(page.locator("#timeline li.timeline-event").first.locator(".timeline-action")).to_have_text("Reopen")
+    expect(page.locator("#timeline li[data-action=return] .timeline-why")).to_contain_text("Wrong area")
+    page.goto(f"/agents/tickets/{t['id']}?lang=zh_Hans_CN")
+
+
+def test_sub_dispatch_history_in_plain_words(new_page, api):
+    """District → street and back: every sub-dispatch step named, the street by its name."""
+    t = api.as_("operator").post("/tickets", new_ticket_body(content="澄江街道梅园路路灯不亮，已一周。")).get_json()
+    steps = [
+        ("operator", "dispatch", {"department": "GOV-341802"}),
+        ("dept_xzq", "sign", None),
+        ("dept_xzq", "assign", {"user": "dept_xzq"}),
+        ("dept_xzq", "sub-dispatch", {"department": "ST-341802001", "note": "请街道现场处置"}),
+        ("dept_cjjd", "sign", None),
+        ("dept_cjjd", "reply", {"text": "已到现场更换灯泡。"}),
+        ("dept_xzq", "reject-sub-reply", {"note": "请补充照片"}),
+        ("dept_cjjd", "reply", {"text": "已到现场更换灯泡，附照片。"}),
+        ("dept_xzq", "approve-sub-reply", None),
+    ]
+    for user, action, body in steps:
+        t = ok(api.as_(user).act(t["id"], action, body))
+    page = new_page("dept_xzq")
+    page.goto(f"/agents/tickets/{t['id']}")
+    live(page)
+    expect(page.locator("#timeline li.timeline-event")).to_have_count(len(steps) + 1)
+    text = page.locator("#ticket").inner_text().replace(t["number"], "")
+    for code in ("GOV-341802", "ST-341802001", "dept_xzq", "dept_cjjd", "010204"):
+        assert code not in text, code
+    actions = page.locator("#timeline .timeline-action").all_inner_texts()
+    assert all(CJK.search(a) for a in actions), actions
+    expect(page.locator("#timeline li[data-action=sub-dispatch]")).to_contain_text("澄江街道办事处")
+    expect(page.locator("#timeline li[data-action=sub-reply]").first.locator(".timeline-who")).to_have_text(
+        "澄江街道联络员"
+    )
+
 
 def test_the_next_step_is_the_one_primary_action(new_page, make_ticket):
     t = make_ticket("dispatched")
