@@ -83,6 +83,7 @@ UI = {
     "callback": _l("Callback"),
     "not_publishable": _l("Not to be published"),
     "no_events": _l("No events yet."),
+    "retrieval_code": _l("Retrieval code"),
 }
 # What the ticket waits for, by status: the work order's "next step" for a user who cannot take it.
 WAITING = {

@@ -17,7 +17,7 @@ function rowHtml(t) {
   const c = claimLive(t);
   let claim;
   if (c && c.mine) claim = `<span class="claimed mine">${esc(L.ui.mine)}</span>`;
-  else if (c) claim = `<span class="claimed">${esc(L.ui.claimed_by)} ${esc(c.by)}</span>`;
+  else if (c) claim = `<span class="claimed" title="${esc(c.by)}">${esc(L.ui.claimed_by)} ${esc(c.name || c.by)}</span>`;
   else claim = `<button type="button" data-claim>${esc(L.ui.claim)}</button>`;
   const s = t.suggestion;
   const dups = t.duplicates.map((d) => `<a href="/agents/tickets/${d.id}">${esc(d.number)}</a>`).join(" ");

@@ -187,7 +187,7 @@ function showCurrent(t, note) {
   current = t;
   $("#current-ticket").innerHTML = `<a href="/agents/tickets/${t.id}" target="_blank" id="current-number">${esc(t.number)}</a>
     <b class="status">${esc(statusLabel(t.status))}</b> ${note ? esc(note) : ""}
-    ${t.retrieval_code ? `<div class="muted">${esc("提取码 / code")}: <b>${esc(t.retrieval_code)}</b></div>` : ""}`;
+    ${t.retrieval_code ? `<div class="muted">${esc(L.ui.retrieval_code)}: <b>${esc(t.retrieval_code)}</b></div>` : ""}`;
   $("#current-ticket").classList.remove("muted");
   // A leader on duty records the request; the centre's operators dispatch it.
   $("#outcomes").classList.toggle("hidden", t.status !== "accepted" || document.body.dataset.role === "leader");

@@ -119,6 +119,15 @@ async function fillDepartments(select) {
     .map((d) => `<option value="${esc(d.code)}" title="${esc(d.code)}">${esc(d.name)}</option>`).join("");
 }
 
+/* The correction form's pickers: categories by their path of names, regions indented by level. */
+async function fillCatalogue(form) {
+  const [cats, regions] = await Promise.all([api("GET", "/catalogue/categories"), api("GET", "/catalogue/regions")]);
+  $("[data-categories]", form).innerHTML += cats.map((c) =>
+    `<option value="${esc(c.code)}" title="${esc(c.code)}">${esc(c.path.replaceAll("/", " › "))}</option>`).join("");
+  $("[data-regions]", form).innerHTML += regions.map((r) =>
+    `<option value="${esc(r.code)}" title="${esc(r.code)}">${"\u3000".repeat(Math.max(0, ["city", "county", "street", "community"].indexOf(r.level)))}${esc(r.name)}</option>`).join("");
+}
+
 async function fillChildren(select, t) {
   const r = await api("GET", "/departments?active=true");
   select.innerHTML = r.items.filter((d) => d.parent === t.department)
@@ -176,6 +185,7 @@ function renderActions(t) {
     if (name === "reply" || name === "answer") attachTemplates(copy.querySelector("textarea"), t.category);
     const children = copy.querySelector("[data-children]");
     if (children) fillChildren(children, t);
+    if (copy.querySelector("[data-categories]")) fillCatalogue(copy);
     const staff = copy.querySelector("[data-staff]");
     if (staff) fillStaff(staff, t);
   }

@@ -86,13 +86,21 @@ def release_claim(ticket_id: int, actor: User) -> None:
 
 
 def live_claims(ticket_ids: list[int], now: dt.datetime | None = None) -> dict[int, dict]:
-    """ticket id -> {claimed_by, claimed_until, user_id} for the live claims among `ticket_ids`."""
+    """ticket id -> {claimed_by, claimed_by_name, claimed_until, user_id} for the live claims among `ticket_ids`."""
     if not ticket_ids:
         return {}
     now = now or utcnow()
     rows = db.session.execute(
-        select(TicketClaim.ticket_id, TicketClaim.user_id, TicketClaim.expires_at, User.username)
+        select(TicketClaim.ticket_id, TicketClaim.user_id, TicketClaim.expires_at, User.username, User.display_name)
         .join(User, User.id == TicketClaim.user_id)
         .where(TicketClaim.ticket_id.in_(ticket_ids), TicketClaim.expires_at > now)
     ).all()
-    return {r.ticket_id: {"claimed_by": r.username, "claimed_until": r.expires_at, "user_id": r.user_id} for r in rows}
+    return {
+        r.ticket_id: {
+            "claimed_by": r.username,
+            "claimed_by_name": r.display_name,
+            "claimed_until": r.expires_at,
+            "user_id": r.user_id,
+        }
+        for r in rows
+    }

@@ -51,7 +51,12 @@ def inbox():
     for item in items:
         claim = held.get(item["id"])
         item["claim"] = (
-            {"by": claim["claimed_by"], "until": iso(claim["claimed_until"]), "mine": claim["user_id"] == g.user.id}
+            {
+                "by": claim["claimed_by"],
+                "name": claim["claimed_by_name"],
+                "until": iso(claim["claimed_until"]),
+                "mine": claim["user_id"] == g.user.id,
+            }
             if claim
             else None
         )

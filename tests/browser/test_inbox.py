@@ -55,7 +55,7 @@ def test_web_message_appears_is_claimed_reclassified_and_dispatched(new_page, ch
     expect(op.locator("#work")).to_be_visible()
     expect(op.locator("#work-number")).to_have_text(number)
     expect(row.locator(".claimed.mine")).to_be_visible()
-    expect(sup_row.locator(".claim")).to_contain_text("operator", timeout=5_000)
+    expect(sup_row.locator(".claim")).to_contain_text("话务员小王", timeout=5_000)  # by name, the login on hover
     expect(sup_row.locator("button[data-claim]")).to_have_count(0)
 
     # -- corrected to urgent (a gas leak is not a 5-day matter), with a reason

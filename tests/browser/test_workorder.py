@@ -169,6 +169,15 @@ def test_the_next_step_is_the_one_primary_action(new_page, make_ticket):
     expect(centre.locator("#next-button")).to_have_count(0)
     expect(centre.locator("#next-text")).to_contain_text("承办单位正在办理")
     expect(centre.locator("#action-forms .btn--primary")).to_have_count(0)
+    # A correction picks the category and region by name.
+    centre.click("#action-forms details[data-action=reclassify] summary")
+    form = centre.locator("#action-forms form[data-action=reclassify]")
+    expect(form.locator("select[name=category] option[value='010204']")).to_contain_text("城乡建设 › ")
+    form.locator("select[name=region]").select_option("341802002")
+    form.locator("input[name=reason]").fill("地址属鳌峰街道")
+    form.locator("button[type=submit]").click()
+    expect(centre.locator("#timeline li").first.locator(".timeline-action")).to_have_text("更正")
+    expect(centre.locator("#request-facts")).to_contain_text("鳌峰街道")
 
 
 def overflowing(page) -> list[str]:
