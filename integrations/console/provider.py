@@ -18,9 +18,7 @@ class ConsoleProvider:
 
     @classmethod
     def from_config(cls, config) -> ConsoleProvider:
-        from hotline.config import INSTANCE_DIR
-
-        return cls(Path(config.get("CONSOLE_OUTBOX_PATH") or INSTANCE_DIR / "console-outbox.jsonl"))
+        return cls(Path(config.get("CONSOLE_OUTBOX_PATH") or Path(config["INSTANCE_DIR"]) / "console-outbox.jsonl"))
 
     def _record(self, record: dict) -> str:
         sid = "CONSOLE" + uuid.uuid4().hex
