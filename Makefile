@@ -12,13 +12,15 @@ LOCALES := zh_Hans_CN
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv assets static run deploy-local test lint fmt migrate i18n clean distclean
+.PHONY: help venv assets static run deploy-local test test-fast lint typecheck fmt migrate i18n clean distclean
 
 help:
 	@echo "make run       start web + worker on http://127.0.0.1:$${PORT:-5000} (embedded PostgreSQL/Redis by default)"
 	@echo "make deploy-local  the production layout (nginx, socket group, API group, worker) on http://127.0.0.1:$${PORT:-8080}"
 	@echo "make test      run the whole pytest suite (ARGS='-k name' to pick; DATABASE_URL/REDIS_URL honoured)"
-	@echo "make lint      ruff check"
+	@echo "make test-fast the quick subset: no browser, no process-level (slow) tests"
+	@echo "make lint      ruff format --check, ruff check and mypy (what CI runs before the tests)"
+	@echo "make typecheck mypy on hotline/ (settings in pyproject.toml)"
 	@echo "make fmt       ruff format + ruff check --fix"
 	@echo "make migrate   flask db upgrade on the configured database"
 	@echo "make i18n      extract, update and compile the translations"
@@ -72,8 +74,19 @@ test: venv assets
 	if [ $$rc -eq 5 ]; then echo "make test: pytest ran no test (exit status 5); failing" >&2; fi; \
 	exit $$rc
 
+# The quick subset while developing: unit and in-process tests (tests marked `slow` start servers or workers).
+test-fast: venv
+	@rc=0; $(BIN)/python -m pytest -q -m "not slow and not browser" $(ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test-fast: pytest ran no test (exit status 5); failing" >&2; fi; \
+	exit $$rc
+
 lint: venv
+	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+typecheck: venv
+	$(BIN)/mypy
 
 fmt: venv
 	$(BIN)/ruff format .

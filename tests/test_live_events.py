@@ -12,6 +12,8 @@ import socketio
 from tests.conftest import new_ticket_body
 from tests.live_server import web_servers
 
+pytestmark = pytest.mark.slow  # starts servers or workers as processes
+
 
 class Listener:
     """A python-socketio client that records the events it receives."""

@@ -21,6 +21,8 @@ from hotline.models import OutboxMessage, Ticket, TimelineEvent
 from hotline.outbox import relay_all
 from tests.conftest import new_ticket_body
 
+pytestmark = pytest.mark.slow  # starts servers or workers as processes
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -22,7 +22,8 @@ from hotline.actions.intake import IntakeData, create_ticket
 from hotline.actions.presence import available_now, effective_status
 from hotline.deadlines.calendar import TZ
 from hotline.errors import Conflict, Forbidden, NotFound, ValidationError
-from hotline.extensions import autocommit_engine, db
+from hotline.extensions import db
+from hotline.fastpath import autocommit_engine
 from hotline.models import (
     Call,
     Caller,

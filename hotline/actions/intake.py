@@ -9,19 +9,18 @@ import json
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, make_dataclass
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import inspect, select, text
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select, text
 
-from hotline import events, metrics, outbox, validation
+from hotline import events, fastpath, metrics, outbox, validation
 from hotline.actions import citizen_notices
 from hotline.actions._core import Actor
 from hotline.deadlines.calendar import TZ
-from hotline.extensions import db, pg_cursor
-from hotline.models import Category, HotlineLine, Ticket
+from hotline.extensions import db
+from hotline.models import Category, HotlineLine, Ticket, TimelineEvent
 from hotline.models.base import utcnow
 from hotline.routing import duplicates
 from hotline.workflow import Status
@@ -169,55 +168,94 @@ def line_category(line: str | None) -> str | None:
     return db.session.scalar(select(Category.code).where(Category.path == path))
 
 
-# The columns an intake sets; the rest of a new ticket's columns are empty.
-_TICKET_COLUMNS = (
-    "id",
-    "number",
-    "retrieval_code_hash",
-    "channel",
-    "type",
-    "urgency",
-    "status",
-    "category_code",
-    "region_code",
-    "line",
-    "title",
-    "content",
-    "address",
-    "occurred_at",
-    "caller_id",
-    "publishable",
-    "confidential",
-    "created_by_id",
-    "dispatch_rounds",
-    "designated",
-    "reopen_count",
-    "satisfaction_excluded",
-    "created_at",
-    "updated_at",
-)
-_EVENT_COLUMNS = ("ticket_id", "at", "action", "actor_id", "actor_label", "from_status", "to_status", "note", "data")
+# Every column of the two tables, from the models: a column added to Ticket or TimelineEvent is written by the intake
+# (NULL unless ticket_values / event_values set it; tests/test_intake_columns.py checks that every NOT NULL or
+# defaulted column gets a value).
+TICKET_COLUMNS: tuple[str, ...] = tuple(c.name for c in Ticket.__table__.columns)
+EVENT_COLUMNS: tuple[str, ...] = tuple(c.name for c in TimelineEvent.__table__.columns if c.name != "id")
 
-# PostgreSQL: every row of an intake in one statement (one round trip, one plan, prepared after a few uses):
-# the caller, the ticket, its first timeline event, its signature rows and its outbox rows; it answers with the
-# caller's id and how many tickets that caller opened in the repeat-complaint window before this one. It runs on
-# the driver's cursor (psycopg's %(name)s parameters): SQLAlchemy's execution machinery would cost more than the
-# statement. The signature keys travel as two array literals and the outbox rows as one JSON array, which the
-# server parses faster than the driver would adapt lists element by element.
-_INTAKE_PG = (
+NewTicket = make_dataclass(
+    "NewTicket",
+    [(name, Any, None) for name in TICKET_COLUMNS] + [("department", Any, None)],
+    frozen=True,
+    slots=True,
+)
+NewTicket.__doc__ = """What create_ticket wrote: every column of the new `tickets` row, as a frozen value (not an ORM
+object: to change the ticket, load it, as the actions do). `department` is None, as on any new ticket."""
+
+
+def ticket_values(data: IntakeData, actor: Actor | None, number: str, ticket_id: int, code: str, now) -> dict:
+    """The new ticket's row: every column of `tickets`, those an intake does not set left NULL."""
+    values: dict[str, Any] = dict.fromkeys(TICKET_COLUMNS)
+    values.update(
+        id=ticket_id,
+        number=number,
+        retrieval_code_hash=hash_retrieval_code(number, code),
+        channel=data.channel,
+        type=data.type,
+        urgency=data.urgency,
+        status=Status.ACCEPTED.value,
+        category_code=data.category_code or line_category(data.line),
+        region_code=data.region_code,
+        line=data.line,
+        title=data.title,
+        content=data.content,
+        address=data.address,
+        occurred_at=data.occurred_at or now,
+        publishable=data.publishable,
+        confidential=data.confidential,
+        created_by_id=actor.id if actor else None,
+        dispatch_rounds=0,
+        designated=False,
+        reopen_count=0,
+        satisfaction_excluded=False,
+        created_at=now,
+        updated_at=now,
+    )
+    return values
+
+
+def event_values(data: IntakeData, actor: Actor | None, ticket_id: int, now) -> dict:
+    """The ticket's first timeline event: every column of `timeline_events` but its id."""
+    values: dict[str, Any] = dict.fromkeys(EVENT_COLUMNS)
+    values.update(
+        ticket_id=ticket_id,
+        at=now,
+        action="create",
+        actor_id=actor.id if actor else None,
+        actor_label=actor.label if actor else f"citizen:{data.channel}",
+        to_status=Status.ACCEPTED.value,
+        data=json.dumps({"channel": data.channel, "line": data.line}, ensure_ascii=False) if data.line else None,
+    )
+    return values
+
+
+def _param(col: str, prefix: str = "") -> str:
+    if col == "caller_id":
+        return "(SELECT id FROM c)"
+    if col == "data":
+        return f"CAST(%({prefix}{col})s AS json)"
+    return f"%({prefix}{col})s"
+
+
+# Every row of an intake in one statement (one round trip, one plan, prepared after a few uses): the caller, the
+# ticket, its first timeline event, its signature rows and its outbox rows; it answers with the caller's id and how
+# many tickets that caller opened in the repeat-complaint window before this one. It runs through
+# hotline.fastpath (the driver's cursor; see there why). The signature keys travel as two array literals and the
+# outbox rows as one JSON array, which the server parses faster than the driver would adapt lists one by one.
+_INTAKE_SQL = (
     "WITH c AS ("
     " INSERT INTO callers (phone, name, do_not_call, created_at)"
     " SELECT CAST(%(phone)s AS varchar), CAST(%(caller_name)s AS varchar), false, %(now)s"
     " WHERE CAST(%(phone)s AS varchar) IS NOT NULL"
     " ON CONFLICT (phone) DO UPDATE SET name = COALESCE(EXCLUDED.name, callers.name) RETURNING id"
     "), t AS ("
-    f" INSERT INTO tickets ({', '.join(_TICKET_COLUMNS)}) VALUES ("
-    + ", ".join("(SELECT id FROM c)" if col == "caller_id" else f"%({col})s" for col in _TICKET_COLUMNS)
+    f" INSERT INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ("
+    + ", ".join(_param(col) for col in TICKET_COLUMNS)
     + ")), e AS ("
-    f" INSERT INTO timeline_events ({', '.join(_EVENT_COLUMNS)}) VALUES ("
-    " %(id)s, %(now)s, %(ev_action)s, %(actor_id)s, %(actor_label)s, NULL, %(status)s, NULL,"
-    " CAST(%(ev_data)s AS json))"
-    "), s AS ("
+    f" INSERT INTO timeline_events ({', '.join(EVENT_COLUMNS)}) VALUES ("
+    + ", ".join(_param(col, "ev_") for col in EVENT_COLUMNS)
+    + ")), s AS ("
     " INSERT INTO ticket_signatures (ticket_id, band, band_key, created_at)"
     " SELECT %(id)s, u.band, u.band_key, %(now)s"
     " FROM unnest(CAST(%(bands)s AS integer[]), CAST(%(band_keys)s AS bigint[])) AS u(band, band_key)"
@@ -238,85 +276,41 @@ def _array(values: list[int]) -> str:
 def create_ticket(
     data: IntakeData,
     actor: Actor | None,
-    attach: Callable[[Ticket], None] | None = None,
-    before_commit: Callable[[Ticket, str], None] | None = None,
-) -> tuple[Ticket, str]:
-    """Create the ticket in `accepted`; returns it with the plain retrieval code (shown once).
+    attach: Callable[[Any], None] | None = None,
+    before_commit: Callable[[Any, str], None] | None = None,
+) -> tuple[Any, str]:
+    """Create the ticket in `accepted`; returns it as a NewTicket (a frozen value) with the plain retrieval code
+    (shown once).
 
-    The ticket, its first timeline event, its near-duplicate signature rows and its outbox rows are written
-    in one statement, then the repeat-complainer check runs when the
-    caller has written before. `attach(ticket)` adds rows that belong to the intake (photos, a public channel's
-    details) in the same transaction, so a ticket never exists without them nor they without it.
-    `before_commit(ticket, code)` also runs in that transaction, for a channel that links its record and tells
-    the caller the code (a voice message's SMS receipt).
-
-    The returned Ticket has every column loaded and is detached (see _loaded_ticket): read it freely; to
-    change it later, load it again (the actions lock the row) or `db.session.add` it.
+    The ticket, its first timeline event, its near-duplicate signature rows and its outbox rows are written in one
+    statement, then the repeat-complainer check runs when the caller has written before. `attach(ticket)` adds
+    rows that belong to the intake (photos, a public channel's details) in the same transaction, so a ticket never
+    exists without them nor they without it. `before_commit(ticket, code)` also runs in that transaction, for a
+    channel that links its record and tells the caller the code (a voice message's SMS receipt).
     """
     now = utcnow()
     try:
         number, ticket_id = next_ticket_number(now)
         code = f"{secrets.randbelow(1_000_000):06d}"
-        values = {
-            "id": ticket_id,
-            "number": number,
-            "retrieval_code_hash": hash_retrieval_code(number, code),
-            "channel": data.channel,
-            "type": data.type,
-            "urgency": data.urgency,
-            "status": Status.ACCEPTED.value,
-            "category_code": data.category_code or line_category(data.line),
-            "region_code": data.region_code,
-            "line": data.line,
-            "title": data.title,
-            "content": data.content,
-            "address": data.address,
-            "occurred_at": data.occurred_at or now,
-            "caller_id": None,
-            "publishable": data.publishable,
-            "confidential": data.confidential,
-            "created_by_id": actor.id if actor else None,
-            "dispatch_rounds": 0,
-            "designated": False,
-            "reopen_count": 0,
-            "satisfaction_excluded": False,
-            "created_at": now,
-            "updated_at": now,
-        }
-        event = {
-            "ticket_id": ticket_id,
-            "at": now,
-            "action": "create",
-            "actor_id": actor.id if actor else None,
-            "actor_label": actor.label if actor else f"citizen:{data.channel}",
-            "from_status": None,
-            "to_status": values["status"],
-            "note": None,
-            "data": {"channel": data.channel, "line": data.line} if data.line else None,
-        }
+        values = ticket_values(data, actor, number, ticket_id, code, now)
+        event = event_values(data, actor, ticket_id, now)
         keys = duplicates.signature_keys(data.content, data.address, values["category_code"])
-        ticket = _loaded_ticket(values)
-        out = _outbox_rows(ticket, data, code)
-        with pg_cursor() as cur:
-            caller_id, earlier = cur.execute(
-                _INTAKE_PG,
-                {
-                    **values,
-                    "phone": data.caller_phone,
-                    "caller_name": data.caller_name,
-                    "now": now,
-                    "ev_action": event["action"],
-                    "actor_id": event["actor_id"],
-                    "actor_label": event["actor_label"],
-                    "ev_data": json.dumps(event["data"], ensure_ascii=False) if event["data"] else None,
-                    "bands": _array([band for band, _ in keys]),
-                    "band_keys": _array([key for _, key in keys]),
-                    "outbox": json.dumps(out, ensure_ascii=False),
-                    "since": now - dt.timedelta(days=duplicates.WINDOW_DAYS),
-                },
-            ).fetchone()
-        set_committed_value(ticket, "caller_id", caller_id)
-        ticket.__dict__.pop("caller", None)  # loaded as None while the key was unknown: unloaded again
+        out = _outbox_rows(NewTicket(**values), data, code)
+        caller_id, earlier = fastpath.execute_one(
+            _INTAKE_SQL,
+            {
+                **values,
+                **{f"ev_{k}": v for k, v in event.items()},
+                "phone": data.caller_phone,
+                "caller_name": data.caller_name,
+                "now": now,
+                "bands": _array([band for band, _ in keys]),
+                "band_keys": _array([key for _, key in keys]),
+                "outbox": json.dumps(out, ensure_ascii=False),
+                "since": now - dt.timedelta(days=duplicates.WINDOW_DAYS),
+            },
+        )
+        ticket = NewTicket(**{**values, "caller_id": caller_id})
         outbox.note_kinds(r["kind"] for r in out)
         if caller_id is not None and earlier + 1 >= duplicates.REPEAT_THRESHOLD:
             duplicates.flag_repeat(ticket, now)
@@ -334,29 +328,7 @@ def create_ticket(
     return ticket, code
 
 
-def _loaded_ticket(values: dict) -> Ticket:
-    """The Ticket for rows written with Core, as if loaded and then detached: reading its columns asks the
-    database nothing, and a row that refers to it (an attachment, a call record) or a later `session.add`
-    makes it persistent without inserting it again. It stays out of the session until then, which spares the
-    session's bookkeeping on the busiest write path."""
-    ticket = _TICKET_MANAGER.new_instance()  # as a query's loader makes one: no constructor, no change events
-    ticket.__dict__.update(_EMPTY_TICKET, **values)
-    # A reference whose key is empty is loaded too: it is None (a new ticket has no department yet).
-    ticket.__dict__.update((key, None) for key, column in _REFERENCES if values.get(column) is None)
-    make_transient_to_detached(ticket)  # every column is loaded: none is expired
-    return ticket
-
-
-_TICKET_MANAGER = inspect(Ticket).class_manager
-_EMPTY_TICKET = dict.fromkeys(attr.key for attr in inspect(Ticket).column_attrs)
-_REFERENCES = [
-    (rel.key, next(iter(rel.local_columns)).key)
-    for rel in inspect(Ticket).relationships
-    if rel.direction.name == "MANYTOONE" and len(rel.local_columns) == 1
-]
-
-
-def _outbox_rows(ticket: Ticket, data: IntakeData, code: str) -> list[dict]:
+def _outbox_rows(ticket: Any, data: IntakeData, code: str) -> list[dict]:
     """What the intake tells: the consoles (a socket event) and the caller, by SMS to a mobile (number + code)."""
     rows = [events.ticket_row(ticket, "created", "create", [], ("operators", "supervisors"))]
     receipt = citizen_notices.receipt_row(data.caller_phone, ticket.number, code, ticket.id)  # every channel

@@ -5,16 +5,14 @@ from __future__ import annotations
 import hmac
 
 from flask import jsonify, request
-from psycopg.rows import namedtuple_row
 
-from hotline import codeguard
+from hotline import codeguard, fastpath
 from hotline.actions import citizen_notices
 from hotline.actions.intake import hash_retrieval_code
 from hotline.api import bp
 from hotline.api.auth import json_body
 from hotline.api.serialize import iso
 from hotline.errors import NotFound, ValidationError
-from hotline.extensions import pg_autocommit_cursor
 from hotline.models import Ticket
 from hotline.models.base import as_utc
 from hotline.workflow import PUBLIC_STATUS, Status
@@ -31,15 +29,14 @@ _COLUMNS = (
     Ticket.closed_at,
 )
 # On the driver's cursor (the busiest public endpoint; one round trip, no SQLAlchemy).
-_BY_NUMBER_PG = f"SELECT {', '.join(c.key for c in _COLUMNS)} FROM tickets WHERE number = %s"
+_BY_NUMBER_SQL = f"SELECT {', '.join(c.key for c in _COLUMNS)} FROM tickets WHERE number = %s"
 
 
 def public_status(number: str, code: str) -> dict:
     """The public status, or NotFound (wrong number and wrong code alike), or TooManyCodeGuesses (429) once the
     number has had its wrong codes for the hour, whatever the channel."""
     codeguard.check(number)
-    with pg_autocommit_cursor(row_factory=namedtuple_row) as cur:
-        row = cur.execute(_BY_NUMBER_PG, (number,)).fetchone()
+    row = fastpath.autocommit_fetch_one(_BY_NUMBER_SQL, (number,))
     expected = hash_retrieval_code(number, code or "")
     if row is None or not hmac.compare_digest(row.retrieval_code_hash, expected):
         codeguard.record_wrong(number)
