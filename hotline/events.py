@@ -5,7 +5,7 @@ from __future__ import annotations
 from hotline import outbox
 from hotline.models import Department, Ticket
 
-NAMESPACE = "/agents"
+NAMESPACE = outbox.SOCKET_NAMESPACE
 
 
 def dept_room(code: str) -> str:
@@ -51,23 +51,3 @@ def ticket_row(
     """The outbox row of a ticket event (for a caller that writes its rows itself)."""
     rooms = [f"ticket:{ticket.id}", *centre_rooms, *(dept_room(c) for c in dept_codes)]
     return outbox.socket_row(ticket_event(ticket, op, action), rooms)
-
-
-def emit_now(event: dict, rooms: list[str]) -> None:
-    """Publish through the Socket.IO message queue (used by the outbox relay only)."""
-    from hotline.extensions import socketio
-
-    # One publish for all the rooms: a client in several of them still gets the event once.
-    socketio.emit("event", event, namespace=NAMESPACE, to=list(rooms))
-
-
-def emit_batch(items: list[tuple[dict, list[str]]]) -> None:
-    """Publish many (event, rooms) at once (the socket relay); raises if the message queue is unavailable."""
-    from hotline.extensions import socketio
-
-    manager = socketio.server.manager if socketio.server else None
-    if manager is not None and hasattr(manager, "publish_batch"):
-        manager.publish_batch([("event", event, NAMESPACE, list(rooms)) for event, rooms in items])
-        return
-    for event, rooms in items:  # no Redis queue configured: this process's own clients only
-        emit_now(event, rooms)

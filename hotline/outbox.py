@@ -20,6 +20,9 @@ from hotline.extensions import db, get_redis
 from hotline.models import OutboxMessage
 from hotline.models.base import utcnow
 
+# The Socket.IO namespace of the staff consoles (agents_ui), where socket rows are published.
+SOCKET_NAMESPACE = "/agents"
+
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 60
 
@@ -82,8 +85,6 @@ def _backoff(attempts: int) -> dt.timedelta:
 def _send_sockets(rows: list) -> int:
     """Claimed socket rows to the Socket.IO message queue in one pipelined publish; how many went out. If the
     publish fails they stay for a later pass: the first records the error, all back off."""
-    from hotline.events import emit_batch
-
     try:
         emit_batch([(row.payload["event"], row.payload["rooms"]) for row in rows])
     except Exception as exc:  # noqa: BLE001 - recorded on the row and retried
@@ -303,3 +304,26 @@ def purge_delivered(retention: dt.timedelta, now: dt.datetime | None = None) -> 
         total += deleted
         if deleted < PURGE_BATCH:
             return total
+
+
+# -- publishing socket rows (the relay); hotline.events builds them ------------------------------------------
+
+
+def emit_now(event: dict, rooms: list[str]) -> None:
+    """Publish through the Socket.IO message queue (the relay, for a process without the Redis queue)."""
+    from hotline.extensions import socketio
+
+    # One publish for all the rooms: a client in several of them still gets the event once.
+    socketio.emit("event", event, namespace=SOCKET_NAMESPACE, to=list(rooms))
+
+
+def emit_batch(items: list[tuple[dict, list[str]]]) -> None:
+    """Publish many (event, rooms) at once (the socket relay); raises if the message queue is unavailable."""
+    from hotline.extensions import socketio
+
+    manager = socketio.server.manager if socketio.server else None
+    if manager is not None and hasattr(manager, "publish_batch"):
+        manager.publish_batch([("event", event, SOCKET_NAMESPACE, list(rooms)) for event, rooms in items])
+        return
+    for event, rooms in items:  # no Redis queue configured: this process's own clients only
+        emit_now(event, rooms)

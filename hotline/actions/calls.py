@@ -527,7 +527,7 @@ MAX_STATUS_CHECK_FAILURES = 3
 def status_check(call_sid: str, number: str, code: str) -> tuple[dict | None, bool]:
     """查询: the public status of a ticket by number and retrieval code; (status or None, may try again)."""
     try:
-        from hotline.api.public_status import public_status
+        from hotline.actions.status_lookup import public_status
         from hotline.codeguard import TooManyCodeGuesses
 
         call = _lock_call(call_sid)
@@ -566,7 +566,7 @@ class SmsResult:
 def incoming_sms(message_sid: str, from_number: str, to_number: str, body: str) -> SmsResult:
     """短信: `CX <number> <code>` asks the status, `TD` opts out of texts and survey calls, anything else
     is a request and becomes a ticket (the receipt with number and code goes out through the outbox)."""
-    from hotline.api.public_status import public_status
+    from hotline.actions.status_lookup import public_status
     from hotline.validation import normalize_phone
 
     text = (body or "").strip()

@@ -19,12 +19,8 @@ from hotline.models import (
     TimelineEvent,
     User,
 )
-from hotline.models.base import utcnow
+from hotline.models.base import iso, utcnow
 from hotline.workflow import AWAITING_SIGNATURE, Status
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def is_overdue(t: Ticket, now: dt.datetime | None = None) -> bool:

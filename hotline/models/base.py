@@ -51,6 +51,11 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
+def iso(value: datetime | None) -> str | None:
+    """A time as ISO 8601 in UTC with a Z (how the API and the reports write times)."""
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
 def sortable_stamp(value: datetime | None) -> str | None:
     """A UTC time as fixed-width text that sorts as time does (for times kept in JSON event data)."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value else None

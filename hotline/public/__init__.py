@@ -107,7 +107,7 @@ def message_done():
 
 @bp.get("/track")
 def track():
-    from hotline.api.public_status import public_status
+    from hotline.actions.status_lookup import public_status
     from hotline.codeguard import TooManyCodeGuesses
 
     number = request.args.get("number", "").strip()[:24]

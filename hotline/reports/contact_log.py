@@ -48,7 +48,7 @@ def read_contact(user: User, ticket_id: int, ip: str | None = None) -> dict[str,
 def reads(
     period: Period | None = None, department: Department | None = None, ticket_id: int | None = None, limit: int = 200
 ) -> list[dict[str, Any]]:
-    from hotline.api.serialize import iso
+    from hotline.models.base import iso
 
     q = (
         select(ContactRead, User.username, User.display_name, Department.code, Department.name, Ticket.number)

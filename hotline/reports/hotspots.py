@@ -73,7 +73,7 @@ def scan(now: dt.datetime | None = None, cfg: dict[str, Any] | None = None) -> l
 
 
 def alert_dict(a: HotspotAlert, names: dict[str, str] | None = None) -> dict[str, Any]:
-    from hotline.api.serialize import iso
+    from hotline.models.base import iso
 
     names = names or {}
     return {
@@ -168,7 +168,7 @@ def repeat_complaints(
     end: dt.datetime | None = None, days: int | None = None, min_count: int | None = None, limit: int = 100
 ) -> dict[str, list[dict[str, Any]]]:
     """反复投诉: one caller, or one address and category, with `min_count` tickets in `days`."""
-    from hotline.api.serialize import iso
+    from hotline.models.base import iso
 
     end = end or utcnow()
     days = days or REPEAT_DEFAULTS["days"]
