@@ -32,7 +32,7 @@ import urllib.request
 from pathlib import Path
 
 from deploy.render import API_PROCESSES, WORKER_CONNECTIONS, render_nginx
-from hotline.config import INSTANCE_DIR
+from hotline.config import instance_dir
 from hotline.devserver import _die_with_parent, start_embedded_postgres, start_embedded_redis, stop_embedded_redis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,8 +163,8 @@ def wait_ready(url: str, children: dict[str, subprocess.Popen], timeout: float =
 def main() -> int:
     host = os.environ.get("HOST", "").strip() or "127.0.0.1"
     port = int(os.environ.get("PORT") or 8080)
-    run_dir = INSTANCE_DIR / f"deploy-local-{port}"
-    static_root = Path(os.environ.get("STATIC_ROOT") or INSTANCE_DIR / "static").resolve()
+    run_dir = instance_dir() / f"deploy-local-{port}"
+    static_root = Path(os.environ.get("STATIC_ROOT") or instance_dir() / "static").resolve()
     env = dict(os.environ)
     env.setdefault("HOTLINE_PUBLIC_URL", f"http://{host}:{port}")
     env["HOTLINE_PROXY_HOPS"] = "1"
@@ -199,7 +199,7 @@ def main() -> int:
         embedded_db = not env.get("DATABASE_URL", "").strip()
         if embedded_db:
             env["DATABASE_URL"] = start_embedded_postgres()
-            say(f"embedded PostgreSQL, as `make run` (data in {INSTANCE_DIR / 'postgres'}) on {env['DATABASE_URL']}")
+            say(f"embedded PostgreSQL, as `make run` (data in {instance_dir() / 'postgres'}) on {env['DATABASE_URL']}")
         run_step([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], env)
         if embedded_db or env.get("SEED_DEMO") == "1":
             run_step([str(BIN / "flask"), "--app", "wsgi", "seed-demo"], env)

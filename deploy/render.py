@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import sys
 from pathlib import Path
 
@@ -67,7 +68,8 @@ def render_nginx(
 
 # -- the env file template -------------------------------------------------------------------------
 
-# Where the settings are read: every os.environ.get("NAME", default) in these trees is one line of the template.
+# Where the settings are read: every field of hotline.config.Settings (the app's settings, with the comments above
+# them), then every os.environ.get("NAME", default) in these trees (process-level ones), is one line of the template.
 SETTINGS_SOURCES = ("hotline", "integrations", "agents_ui")
 # Set per process by the units (deploy/systemd) or by the make targets, not in the shared env file.
 PER_PROCESS = {"PROMETHEUS_MULTIPROC_DIR", "PORT"}  # PORT: `make run` and `make deploy-local` only
@@ -85,9 +87,46 @@ LAYOUT = {
 }
 
 
-def settings() -> dict[str, tuple[str, list[str]]]:
-    """NAME -> (default as written in the code, the comment lines above it), in the order first read."""
+def _typed_settings() -> dict[str, tuple[str, list[str]]]:
+    """The fields of hotline.config.Settings: variable -> (default, the comment lines above the field and after it)."""
+    from hotline.config import Settings, env_name
+
+    source = (ROOT / "hotline" / "config.py").read_text()
+    lines = source.splitlines()
+    tree = ast.parse(source)
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Settings")
     found: dict[str, tuple[str, list[str]]] = {}
+    for node in cls.body:
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
+            continue
+        name = node.target.id
+        field = Settings.model_fields[name]
+        if field.default_factory is not None:
+            shown = "<" + field.default_factory.__name__ + "()>"
+        elif field.is_required() or field.default is None:
+            shown = ""
+        elif isinstance(field.default, bool):
+            shown = "1" if field.default else "0"
+        elif isinstance(field.default, tuple):
+            shown = json.dumps(list(field.default))
+        else:
+            shown = str(field.default)
+        comments: list[str] = []
+        row = node.lineno - 2
+        while row >= 0 and lines[row].strip().startswith("#") and not lines[row].strip().startswith("# --"):
+            comments.insert(0, lines[row].strip().lstrip("#").strip())
+            row -= 1
+        inline = lines[node.end_lineno - 1].partition("  # ")[2].strip() if node.end_lineno else ""
+        if inline:
+            comments.append(inline)
+        found[env_name(name)] = (shown, comments)
+    return found
+
+
+def settings() -> dict[str, tuple[str, list[str]]]:
+    """NAME -> (default as written in the code, the comment lines above it): the typed settings first, then what
+    other code reads from the environment."""
+    found = {k: v for k, v in _typed_settings().items() if k not in PER_PROCESS}
     for tree in SETTINGS_SOURCES:
         for path in sorted((ROOT / tree).rglob("*.py")):
             source = path.read_text()

@@ -131,10 +131,12 @@ class Settings(BaseSettings):
     TWILIO_API_SECRET: str = Field("", alias="TWILIO_API_SECRET")
     TWILIO_TWIML_APP_SID: str = Field("", alias="TWILIO_TWIML_APP_SID")
 
-    # -- the call centre. 12345 answers 7x24 by national rule (国办发〔2020〕53号); a smaller centre sets its
-    # operator hours (local time, Asia/Shanghai) and takes voice messages outside them.
+    # -- the call centre
+    # 12345 answers 7x24 by national rule (国办发〔2020〕53号); a smaller centre sets its operator hours (local
+    # time, Asia/Shanghai) and takes voice messages outside them.
     OPERATOR_HOURS: str = "00:00-24:00"
-    MAX_QUEUE_WAIT_SECONDS: int = Field(120, ge=0)  # on hold this long (or this many callers ahead): voicemail
+    # A caller on hold this long (or finding this many callers ahead) is offered a voice message instead.
+    MAX_QUEUE_WAIT_SECONDS: int = Field(120, ge=0)
     MAX_QUEUE_LENGTH: int = Field(30, ge=0)
     OPERATOR_RING_SECONDS: int = Field(20, ge=1)
     # 话后处理: how long after-call work lasts before the operator is available again (the console may ask for
@@ -142,9 +144,10 @@ class Settings(BaseSettings):
     AFTER_CALL_SECONDS: int = Field(60, ge=1, le=1800)
     CONSOLE_GONE_SECONDS: int = Field(60, ge=1)
 
-    # -- callback surveys (回访): the window, or N minutes after approval instead of the next business day; the
-    # share of direct answers also surveyed; calls before the SMS survey, the gaps between calls (each moved into
-    # the window), how long an unanswered call or SMS survey waits before it counts as failed.
+    # -- callback surveys (回访)
+    # The window, or N minutes after approval instead of the next business day; the share of direct answers also
+    # surveyed; calls before the SMS survey, the gaps between calls (each moved into the window), how long an
+    # unanswered call or SMS survey waits before it counts as failed.
     CALLBACK_WINDOW: str = "08:30-20:00"
     CALLBACK_DELAY_MINUTES: int | None = Field(None, ge=0)
     CALLBACK_DIRECT_SAMPLE: float = Field(0.1, ge=0, le=1)
@@ -162,14 +165,16 @@ class Settings(BaseSettings):
     # Delivered outbox rows are kept this many days (to trace a delivery), then purged by an hourly job.
     OUTBOX_RETENTION_DAYS: float = Field(7, ge=0)
 
-    # -- the public side (hotline.public, hotline.api.open311): per-client limits in the `limits` notation
+    # -- the public side
+    # hotline.public, hotline.api.open311: per-client limits in the `limits` notation.
     PUBLIC_LOOKUP_RATE_LIMIT: str = "10 per minute;60 per hour"
     PUBLIC_SUBMIT_RATE_LIMIT: str = "10 per hour"
     RATELIMIT_ENABLED: bool = True
     OPEN311_JURISDICTION: str = "xuancheng.12345.gov.cn"
 
-    # -- operations (hotline.ops): who may read /metrics (addresses or networks, comma-separated), and what
-    # /readyz accepts: the newest worker heartbeat's age, the oldest undelivered outbox row's age.
+    # -- operations
+    # hotline.ops: who may read /metrics (addresses or networks, comma-separated), and what /readyz accepts: the
+    # newest worker heartbeat's age, the oldest undelivered outbox row's age.
     METRICS_ALLOW: str = "127.0.0.1"
     READY_WORKER_HEARTBEAT_MAX_SECONDS: int = Field(60, ge=1)
     READY_OUTBOX_MAX_AGE_SECONDS: int = Field(300, ge=1)
