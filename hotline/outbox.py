@@ -299,7 +299,7 @@ def purge_delivered(retention: dt.timedelta, now: dt.datetime | None = None) -> 
             .order_by(_OUTBOX.c.id)
             .limit(PURGE_BATCH)
         )
-        deleted = db.session.execute(delete(_OUTBOX).where(_OUTBOX.c.id.in_(batch.scalar_subquery()))).rowcount
+        deleted = db.session.execute(delete(_OUTBOX).where(_OUTBOX.c.id.in_(batch.scalar_subquery()))).rowcount  # type: ignore[attr-defined]  # a DML result (CursorResult)
         db.session.commit()
         total += deleted
         if deleted < PURGE_BATCH:
