@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_TIME_LIMITS: dict[str, Any] = {
@@ -219,14 +219,6 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"not a rate limit such as '10 per minute;60 per hour' ({exc})") from exc
         return value
-
-    @model_validator(mode="after")
-    def _twilio_complete(self) -> Settings:
-        if self.TELEPHONY == "twilio":
-            missing = [n for n in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN") if not getattr(self, n)]
-            if missing:
-                raise ValueError(f"HOTLINE_TELEPHONY=twilio needs {', '.join(missing)}")
-        return self
 
     def flask_config(self) -> dict[str, Any]:
         config = {**FIXED, **self.model_dump()}
