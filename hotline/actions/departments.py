@@ -107,7 +107,10 @@ def approve_sub_reply(ticket_id: int, actor: Actor, text: object = None, note: o
         ctx.set_status(Status.REPLY_REVIEW)
         ctx.event(
             note=note or t.reply_text,
-            data={"on_time": t.due_at is None or ctx.now <= t.due_at, "sub_department": t.sub_department.code},
+            data={
+                "on_time": t.due_at is None or ctx.now <= t.due_at,
+                "sub_department": t.sub_department.code if t.sub_department else None,
+            },
         )
     return ctx.ticket
 

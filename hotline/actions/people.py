@@ -234,12 +234,14 @@ def update_department(actor: Any, code: str, payload: object) -> Department:
     dept = db.session.scalar(select(Department).where(Department.code == code).with_for_update(of=Department))
     if dept is None:
         raise NotFound("no such department")
-    codes = dict(db.session.execute(select(Department.id, Department.code)).all())
+    codes: dict[int, str] = {i: c for i, c in db.session.execute(select(Department.id, Department.code))}
     old = department_view(dept, codes)
     if "parent" in wanted:
         parent = _department_by_code(wanted["parent"], "parent")
         if parent is not None:
-            parents = dict(db.session.execute(select(Department.id, Department.parent_id)).all())
+            parents: dict[int, int | None] = {
+                i: p for i, p in db.session.execute(select(Department.id, Department.parent_id))
+            }
             if dept.id in _ancestors(parent.id, parents):
                 raise ValidationError(
                     "a department cannot be its own ancestor", fields={"parent": "would make a cycle"}

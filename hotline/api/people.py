@@ -105,7 +105,7 @@ def departments_index():
 @login_required(ADMINS)
 def update_department(code: str):
     dept = people.update_department(g.user, code, json_body())
-    codes = dict(db.session.execute(select(Department.id, Department.code)).all())
+    codes: dict[int, str] = {i: c for i, c in db.session.execute(select(Department.id, Department.code))}
     return jsonify(department_to_dict(dept, codes))
 
 

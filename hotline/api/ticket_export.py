@@ -81,8 +81,8 @@ def write_workbook(query: Select, viewer: User, order: ColumnElement, limit: int
     """The workbook in a temporary file (in memory up to 8 MB), rewound, for the view to stream out."""
     from openpyxl import Workbook
 
-    categories = dict(db.session.execute(select(Category.code, Category.path)).all())
-    regions = dict(db.session.execute(select(Region.code, Region.name)).all())
+    categories: dict[str, str] = {code: path for code, path in db.session.execute(select(Category.code, Category.path))}
+    regions: dict[str, str] = {code: name for code, name in db.session.execute(select(Region.code, Region.name))}
     cols = columns()
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_("Tickets"))
@@ -93,11 +93,11 @@ def write_workbook(query: Select, viewer: User, order: ColumnElement, limit: int
             for key, _title in cols:
                 value = t.get(key)
                 if key in ("status", "channel", "type", "urgency"):
-                    value = str(LABELS[key].get(value, value))
+                    value = str(LABELS[key].get(str(value), value))
                 elif key == "category":
-                    value = categories.get(value, value)
+                    value = categories.get(str(value), value)
                 elif key == "region":
-                    value = regions.get(value, value)
+                    value = regions.get(str(value), value)
                 elif key in ("created_at", "due_at"):
                     value = _local(value)
                 elif key == "overdue":
