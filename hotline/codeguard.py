@@ -65,8 +65,10 @@ def record_wrong(number: str) -> None:
         redis = get_redis()
         pipe = redis.pipeline(transaction=False)
         pipe.incr(_key(number))
-        pipe.expire(_key(number), WINDOW_SECONDS, nx=True)
-        pipe.execute()
+        pipe.ttl(_key(number))
+        _count, ttl = pipe.execute()
+        if ttl < 0:  # the first wrong code starts the hour (EXPIRE ... NX needs Redis 7; the embedded one is 6.2)
+            redis.expire(_key(number), WINDOW_SECONDS)
     except Exception:  # noqa: BLE001 - Redis down: this process's own counters
         now = time.time()
         with _memory_lock:
