@@ -178,6 +178,10 @@ class Settings(BaseSettings):
     METRICS_ALLOW: str = "127.0.0.1"
     READY_WORKER_HEARTBEAT_MAX_SECONDS: int = Field(60, ge=1)
     READY_OUTBOX_MAX_AGE_SECONDS: int = Field(300, ge=1)
+    # Prometheus (hotline.metrics): the host's metrics directory, under which each process group keeps its
+    # multiprocess files in its own PROMETHEUS_MULTIPROC_DIR; /metrics merges them all. Unset: this process's own.
+    METRICS_DIR: Path | None = None
+    PROMETHEUS_MULTIPROC_DIR: Path | None = Field(None, alias="PROMETHEUS_MULTIPROC_DIR")  # per process group
     # Trusted reverse proxies in front of the app (nginx in deploy/: 1): the client address, scheme and host come
     # from their X-Forwarded-* headers (werkzeug's ProxyFix); 0 trusts none.
     PROXY_HOPS: int = Field(0, ge=0)
@@ -189,7 +193,9 @@ class Settings(BaseSettings):
             raise ValueError("empty")
         return normalise_database_url(value)
 
-    @field_validator("REDIS_URL", "UPLOAD_DIR", "CALLBACK_DELAY_MINUTES", mode="before")
+    @field_validator(
+        "REDIS_URL", "UPLOAD_DIR", "CALLBACK_DELAY_MINUTES", "METRICS_DIR", "PROMETHEUS_MULTIPROC_DIR", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

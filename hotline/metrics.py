@@ -1,17 +1,18 @@
 """Prometheus metrics (prometheus_client): what each process counts, and the exposition for GET /metrics.
 
-A low-level module (no models, no app): actions count through it, hotline.ops serves it.
+A low-level module (no models, no app, no settings of its own): actions count through it, hotline.ops serves it
+with the directories of the settings object (METRICS_DIR, PROMETHEUS_MULTIPROC_DIR).
 
 Under gunicorn several processes serve one host, so counters live in prometheus_client's multiprocess files:
 each process group (socket, API, each worker) has its own directory, PROMETHEUS_MULTIPROC_DIR =
-HOTLINE_METRICS_DIR/<group>, emptied when the group starts (deploy/gunicorn.conf.py, hotline.worker), and
-/metrics merges every group's directory under HOTLINE_METRICS_DIR. A group restarting alone empties only its own
-files. Without PROMETHEUS_MULTIPROC_DIR (tests, `make run`) the counters are this process's own.
+HOTLINE_METRICS_DIR/<group> (prometheus_client itself reads that variable), emptied when the group starts
+(deploy/gunicorn.conf.py, hotline.worker), and /metrics merges every group's directory under HOTLINE_METRICS_DIR.
+A group restarting alone empties only its own files. Without PROMETHEUS_MULTIPROC_DIR (tests, `make run`) the
+counters are this process's own.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -37,20 +38,18 @@ SOCKET_CONNECTIONS = Gauge(
 )
 
 
-def multiprocess_dirs() -> list[Path]:
-    """Every process group's metrics directory on this host (HOTLINE_METRICS_DIR/*), or this process's own."""
-    parent = os.environ.get("HOTLINE_METRICS_DIR", "").strip()
-    if parent and Path(parent).is_dir():
-        return sorted(p for p in Path(parent).iterdir() if p.is_dir())
-    own = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
-    return [Path(own)] if own else []
+def multiprocess_dirs(metrics_dir: Path | None, own_dir: Path | None) -> list[Path]:
+    """Every process group's metrics directory on this host (the METRICS_DIR setting's subdirectories), or this
+    process's own (PROMETHEUS_MULTIPROC_DIR), or none."""
+    if metrics_dir is not None and metrics_dir.is_dir():
+        return sorted(p for p in metrics_dir.iterdir() if p.is_dir())
+    return [own_dir] if own_dir is not None else []
 
 
-def reset_own_dir(keep_pid: int) -> None:
+def reset_own_dir(own_dir: Path | None, keep_pid: int) -> None:
     """A worker process at its start: files of the processes of an earlier run in its directory go."""
-    own = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
-    if own:
-        for file in Path(own).glob("*.db"):
+    if own_dir is not None:
+        for file in own_dir.glob("*.db"):
             if not file.stem.endswith(f"_{keep_pid}"):
                 file.unlink(missing_ok=True)
 
@@ -76,9 +75,9 @@ class _Live(Collector):
         return self.read()
 
 
-def exposition(live: Callable[[], Iterable[Metric]]) -> bytes:
-    """The Prometheus text of this host's counters plus the live figures."""
-    dirs = multiprocess_dirs()
+def exposition(live: Callable[[], Iterable[Metric]], dirs: list[Path]) -> bytes:
+    """The Prometheus text of this host's counters (merged from `dirs`, or this process's own) plus the live
+    figures."""
     if dirs:
         counted = CollectorRegistry()
         counted.register(_HostCollector(dirs))

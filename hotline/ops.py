@@ -9,6 +9,7 @@ import time
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
 from hotline import health, metrics
+from hotline.config import settings
 
 bp = Blueprint("ops", __name__)
 
@@ -28,7 +29,9 @@ def readyz():
 def prometheus_metrics():
     if not allowed(request.remote_addr, current_app.config["METRICS_ALLOW_NETWORKS"]):
         return jsonify(error={"code": "forbidden", "message": "metrics are not served to this address"}), 403
-    return Response(metrics.exposition(health.live_metrics), mimetype="text/plain; version=0.0.4; charset=utf-8")
+    s = settings()
+    dirs = metrics.multiprocess_dirs(s.METRICS_DIR, s.PROMETHEUS_MULTIPROC_DIR)
+    return Response(metrics.exposition(health.live_metrics, dirs), mimetype="text/plain; version=0.0.4; charset=utf-8")
 
 
 def allowed(address: str | None, networks: tuple) -> bool:

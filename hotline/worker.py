@@ -104,7 +104,8 @@ def work_until_stopped(connection: Redis, stopping: threading.Event, burst: bool
 
 def run_worker(app: Flask, burst: bool = False) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    metrics.reset_own_dir(keep_pid=os.getpid())  # counters of this worker's earlier runs
+    # counters of this worker's earlier runs
+    metrics.reset_own_dir(app.extensions["hotline.settings"].PROMETHEUS_MULTIPROC_DIR, keep_pid=os.getpid())
     with app.app_context():
         # The worker only emits; make sure this process's Socket.IO publishes through Redis.
         from hotline import socket_queue

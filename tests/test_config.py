@@ -85,3 +85,34 @@ def test_importing_the_app_reads_no_setting():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "refused:" in out.stdout and "DATABASE_URL" in out.stdout and "HOTLINE_MAX_QUEUE_LENGTH" in out.stdout
+
+
+def test_only_the_settings_object_reads_the_environment():
+    """Settings come from hotline.config's object; no other module of the app reads os.environ (the dev server,
+    which starts processes with an environment, is the exception)."""
+    readers = sorted(
+        str(path.relative_to(ROOT))
+        for pkg in ("hotline", "agents_ui", "integrations")
+        for path in (ROOT / pkg).rglob("*.py")
+        if "os.environ" in path.read_text(encoding="utf-8") or "getenv(" in path.read_text(encoding="utf-8")
+    )
+    assert readers == ["hotline/config.py", "hotline/devserver.py"]
+
+
+def test_metrics_directories_are_settings(env, tmp_path):
+    from hotline import metrics
+
+    (tmp_path / "api").mkdir()
+    (tmp_path / "socket").mkdir()
+    env.setenv("HOTLINE_METRICS_DIR", str(tmp_path))
+    env.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "api"))
+    s = load_settings()
+    assert metrics.multiprocess_dirs(s.METRICS_DIR, s.PROMETHEUS_MULTIPROC_DIR) == [
+        tmp_path / "api",
+        tmp_path / "socket",
+    ]
+    env.setenv("HOTLINE_METRICS_DIR", "")
+    s = load_settings()
+    assert s.METRICS_DIR is None and metrics.multiprocess_dirs(s.METRICS_DIR, s.PROMETHEUS_MULTIPROC_DIR) == [
+        tmp_path / "api"
+    ]
