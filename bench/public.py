@@ -62,10 +62,10 @@ def build(url: str, redis_url: str, n: int) -> list[tuple[str, str]]:
     from flask_migrate import upgrade
 
     from hotline import create_app
-    from hotline.actions.intake import hash_retrieval_code
     from hotline.cli import seed_demo
     from hotline.extensions import db
     from hotline.models import Category, Department, Region, Ticket
+    from hotline.retrieval_codes import hash_retrieval_code
 
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis_url, "OUTBOX_RELAY_THREAD": False, "SECRET_KEY": SECRET}

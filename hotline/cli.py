@@ -168,7 +168,7 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("code-key")
     def code_key_cmd() -> None:
         """Print the retrieval codes' HMAC key in use: set it as HOTLINE_CODE_KEY before rotating SECRET_KEY."""
-        from hotline.actions.intake import code_key
+        from hotline.retrieval_codes import code_key
 
         click.echo(code_key(current_app.config).decode())
 

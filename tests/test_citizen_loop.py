@@ -78,7 +78,7 @@ def test_phone_channel_intake_sends_the_receipt_sms(app, api, redis_url):
 
 
 def test_no_receipt_to_a_landline_and_none_to_a_caller_who_opted_out(app, api, redis_url):
-    from hotline.actions.callbacks import handle_survey_sms
+    from hotline.actions.surveys import handle_survey_sms
 
     landline = api.as_("operator").post("/tickets", new_ticket_body(caller_phone="0563-2345678")).get_json()
     assert sms_jobs(app, landline["id"]) == []

@@ -64,7 +64,7 @@ def test_rotating_secret_key_keeps_retrieval_codes_valid(app, api, client):
     url = f"/api/v1/public/tickets/{t['number']}?code={t['retrieval_code']}"
     old = {k: app.config.get(k) for k in ("SECRET_KEY", "CODE_KEY")}
     try:
-        from hotline.actions.intake import code_key
+        from hotline.retrieval_codes import code_key
 
         assert code_key(app.config) != app.config["SECRET_KEY"].encode()  # never the session key itself
         app.config["CODE_KEY"] = code_key(app.config).decode()  # pinned (flask code-key), then the key rotated

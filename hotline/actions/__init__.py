@@ -2,12 +2,7 @@
 
 from hotline.actions._core import SYSTEM, SystemActor, ticket_action
 from hotline.actions.attachments import attach_photo
-from hotline.actions.callbacks import (
-    close_excluded,
-    close_unreachable,
-    handle_survey_sms,
-    record_manual_attempt,
-)
+from hotline.actions.callbacks import close_excluded, close_unreachable
 from hotline.actions.corrections import reclassify_ticket
 from hotline.actions.departments import approve_sub_reply, assign_officer, reject_sub_reply, sub_dispatch
 from hotline.actions.intake import IntakeData, create_ticket, parse_intake
@@ -35,6 +30,7 @@ from hotline.actions.lifecycle import (
     urge_ticket,
 )
 from hotline.actions.public_intake import ChannelDetails, submit_public_request
+from hotline.actions.surveys import handle_survey_sms, record_manual_attempt
 
 __all__ = [
     "approve_sub_reply",

@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from hotline import access, events, metrics, outbox, workflow
+from hotline import access, events, metrics, outbox, timeline, workflow
 from hotline.actions import citizen_notices
 from hotline.errors import Conflict, DomainError, Forbidden, NotFound
 from hotline.extensions import db
-from hotline.models import Assignment, Department, Ticket, TicketClaim, TimelineEvent, User
+from hotline.models import Assignment, Department, Ticket, TicketClaim, User
 from hotline.models.base import utcnow
 
 # An inbox claim (认领, hotline.actions.claims) lapses after this long without a move by its holder.
@@ -60,22 +60,20 @@ class ActionContext:
         data: dict[str, Any] | None = None,
         action: str | None = None,
         department: Department | None = None,
-    ) -> TimelineEvent:
+    ) -> None:
+        """This action's entry on the ticket's timeline (hotline.timeline: the one way events are written)."""
         dept = department or self.ticket.department
-        ev = TimelineEvent(
-            ticket_id=self.ticket.id,
-            at=self.now,
-            action=action or self.action,
-            actor_id=self.actor.id,
-            actor_label=self.actor.label,
-            from_status=self.from_status,
-            to_status=self.ticket.status,
+        timeline.add(
+            self.ticket.id,
+            action or self.action,
+            self.actor,
+            self.now,
+            self.from_status,
+            self.ticket.status,
             department_id=dept.id if dept else None,
             note=note,
             data=data,
         )
-        db.session.add(ev)
-        return ev
 
     def set_status(self, status: workflow.Status) -> None:
         if self.transition is not None and status not in self.transition.allowed_targets():

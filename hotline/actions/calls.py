@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, text, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import func, select, update
 
 from hotline import access, outbox
+from hotline.actions import citizen_notices
 from hotline.actions.intake import IntakeData, create_ticket
 from hotline.actions.presence import available_now, effective_status
 from hotline.deadlines.calendar import TZ
@@ -35,8 +35,9 @@ from hotline.models import (
     Ticket,
     User,
 )
-from hotline.models.base import UTCDateTime, utcnow
+from hotline.models.base import utcnow
 from hotline.models.calls import CALL_STATUS_RANK
+from hotline.upsert import upsert
 
 TERMINAL = frozenset(s for s, rank in CALL_STATUS_RANK.items() if rank == 3)
 
@@ -54,10 +55,6 @@ class Route:
 
 
 # ---- helpers --------------------------------------------------------------------------------
-
-
-def _insert(model):
-    return postgresql.insert(model)
 
 
 def _earliest(a: dt.datetime | None, b: dt.datetime | None) -> dt.datetime | None:
@@ -146,14 +143,26 @@ def _commit() -> None:
 # ---- incoming calls and the menu ------------------------------------------------------------
 
 
-# One statement: the no-op update on conflict makes RETURNING answer for a
-# retried webhook as well. Plain text, so that it is compiled once and prepared by the driver.
-_UPSERT_CALL = text(
-    "INSERT INTO calls (call_sid, direction, from_number, to_number, line, status, started_at, updated_at, queued,"
-    " callback_needed, status_check_failures)"
-    " VALUES (:call_sid, :direction, :from_number, :to_number, :line, 'ringing', :now, :now, false, false, 0)"
-    " ON CONFLICT (call_sid) DO UPDATE SET call_sid = excluded.call_sid RETURNING line"
-).bindparams(bindparam("now", type_=UTCDateTime()))
+# One statement (hotline.upsert): the no-op update on conflict makes RETURNING answer for a retried webhook as well.
+_UPSERT_CALL = upsert(
+    Call,
+    (
+        "call_sid",
+        "direction",
+        "from_number",
+        "to_number",
+        "line",
+        "status",
+        "started_at",
+        "updated_at",
+        "queued",
+        "callback_needed",
+        "status_check_failures",
+    ),
+    on=("call_sid",),
+    set_={"call_sid": "excluded.call_sid"},
+    returning=("line",),
+)
 
 
 def incoming_call(call_sid: str, from_number: str, to_number: str, direction: str = "inbound") -> str | None:
@@ -161,13 +170,19 @@ def incoming_call(call_sid: str, from_number: str, to_number: str, direction: st
 
     A single statement is its own transaction: it runs in autocommit, one round trip (no BEGIN, no COMMIT), and
     writes no outbox rows (no relay pass to wake)."""
+    now = utcnow()
     params = {
         "call_sid": call_sid,
         "direction": direction,
         "from_number": from_number,
         "to_number": to_number,
         "line": line_for(to_number) or None,
-        "now": utcnow(),
+        "status": "ringing",
+        "started_at": now,
+        "updated_at": now,
+        "queued": False,
+        "callback_needed": False,
+        "status_check_failures": 0,
     }
     with autocommit_engine().connect() as conn:
         return conn.execute(_UPSERT_CALL, params).scalar_one()
@@ -563,6 +578,15 @@ class SmsResult:
     ticket_id: int | None = None
 
 
+# A retried webhook (the same MessageSid) inserts nothing and gets no id back (hotline.upsert).
+_INSERT_SMS = upsert(
+    SmsMessage,
+    ("message_sid", "from_number", "to_number", "body", "kind", "received_at"),
+    on=("message_sid",),
+    returning=("id",),
+)
+
+
 def incoming_sms(message_sid: str, from_number: str, to_number: str, body: str) -> SmsResult:
     """短信: `CX <number> <code>` asks the status, `TD` opts out of texts and survey calls, anything else
     is a request and becomes a ticket (the receipt with number and code goes out through the outbox)."""
@@ -575,18 +599,16 @@ def incoming_sms(message_sid: str, from_number: str, to_number: str, body: str) 
     try:
         now = utcnow()
         inserted = db.session.execute(
-            _insert(SmsMessage)
-            .values(
-                message_sid=message_sid,
-                from_number=from_number,
-                to_number=to_number,
+            _INSERT_SMS,
+            {
+                "message_sid": message_sid,
+                "from_number": from_number,
+                "to_number": to_number,
                 # A status query's retrieval code is never stored in clear.
-                body=(f"CX {m.group(1)} {'*' * len(m.group(2))}" if m else text)[:4000],
-                kind=kind,
-                received_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["message_sid"])
-            .returning(SmsMessage.id)
+                "body": (f"CX {m.group(1)} {'*' * len(m.group(2))}" if m else text)[:4000],
+                "kind": kind,
+                "received_at": now,
+            },
         ).scalar()
         duplicate = inserted is None
         phone = normalize_phone(from_number)
@@ -609,11 +631,7 @@ def incoming_sms(message_sid: str, from_number: str, to_number: str, body: str) 
             return SmsResult(kind, duplicate, ticket_id=existing)
         if kind == "opt_out":
             if phone:
-                db.session.execute(
-                    _insert(Caller)
-                    .values(phone=phone, do_not_call=True, created_at=now)
-                    .on_conflict_do_update(index_elements=["phone"], set_={"do_not_call": True})
-                )
+                citizen_notices.mark_do_not_call(phone, now)
             _commit()
             return SmsResult(kind, False)
         if phone is None:

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import secrets
 
 from sqlalchemy import func, select
 
-from hotline import outbox
+from hotline import outbox, timeline
 from hotline.deadlines.calendar import TZ
 from hotline.errors import ValidationError
 from hotline.extensions import db
 from hotline.models import Caller, Ticket, TimelineEvent
 from hotline.models.base import utcnow
+from hotline.retrieval_codes import hash_retrieval_code, new_code
+from hotline.upsert import upsert
 from hotline.validation import normalize_phone
 
 # Mainland China mobile numbers as normalize_phone stores them (E.164): only these can receive an SMS.
@@ -47,6 +48,15 @@ def receipt_row(phone: str | None, number: str, code: str, ticket_id: int) -> di
     return outbox.job_row("hotline.tasks.notify.send_sms", [mobile, receipt_text(number, code), ticket_id, True])
 
 
+_DO_NOT_CALL = upsert(Caller, ("phone", "do_not_call", "created_at"), on=("phone",), set_={"do_not_call": "true"})
+
+
+def mark_do_not_call(phone: str, now: dt.datetime) -> None:
+    """退订 (an SMS `TD`): the number goes on the do-not-call list, known caller or not, in the caller's
+    transaction (one statement, no race with a concurrent first message)."""
+    db.session.execute(_DO_NOT_CALL, {"phone": phone, "do_not_call": True, "created_at": now})
+
+
 def add_close_notice(ticket: Ticket) -> None:
     """办结: the caller learns the ticket closed; a merged ticket names the one it was merged into."""
     if ticket.caller_id is None:
@@ -69,8 +79,6 @@ def resend_code(number: str, phone: object, now: dt.datetime | None = None) -> b
     """忘记提取码: when `phone` is the ticket's caller's mobile, a new code replaces the old one and is sent to
     it; at most RESENDS_PER_DAY a ticket a day. The answer to the public is the same whatever happens (no
     enumeration); the return value (sent or not) is for tests and logs only."""
-    from hotline.actions.intake import hash_retrieval_code
-
     normalized = normalize_phone(phone)
     if normalized is None:
         raise ValidationError("phone is not a phone number", fields={"phone": "a mobile number"})
@@ -94,22 +102,9 @@ def resend_code(number: str, phone: object, now: dt.datetime | None = None) -> b
         )
         if sent_today >= RESENDS_PER_DAY:
             return False
-        code = f"{secrets.randbelow(1_000_000):06d}"
+        code = new_code()
         ticket.retrieval_code_hash = hash_retrieval_code(ticket.number, code)
-        db.session.add(
-            TimelineEvent(
-                ticket_id=ticket.id,
-                at=now,
-                action="code-resent",
-                actor_id=None,
-                actor_label="citizen",
-                from_status=ticket.status,
-                to_status=ticket.status,
-                department_id=None,
-                note=None,
-                data=None,
-            )
-        )
+        timeline.add(ticket.id, "code-resent", None, now, ticket.status, ticket.status, actor_label="citizen")
         body = f"【12345】您的工单{ticket.number}新的提取码为{code}，原提取码已失效。如非本人操作请忽略。"
         outbox.add_sms(caller_phone, body, ticket.id)
         db.session.commit()

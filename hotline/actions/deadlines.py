@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, insert, select
+from sqlalchemy import ColumnElement, and_, select
 
-from hotline import events, notices, outbox
+from hotline import events, notices, outbox, timeline
 from hotline.actions._core import SYSTEM
 from hotline.extensions import db
-from hotline.models import Department, SupervisionNotice, Ticket, TimelineEvent
+from hotline.models import Department, SupervisionNotice, Ticket
 from hotline.models.base import utcnow
 from hotline.workflow import AWAITING_SIGNATURE, SUB_OPEN, Status
 
@@ -79,24 +79,14 @@ class _Batch:
 
     def event(self, ticket: Ticket, now: dt.datetime, action: str, dept_id: int | None, data: dict) -> None:
         self.events.append(
-            {
-                "ticket_id": ticket.id,
-                "at": now,
-                "action": action,
-                "actor_id": None,
-                "actor_label": SYSTEM.label,
-                "from_status": ticket.status,
-                "to_status": ticket.status,
-                "department_id": dept_id,
-                "note": None,
-                "data": data,
-            }
+            timeline.event_row(
+                ticket.id, action, SYSTEM, now, ticket.status, ticket.status, department_id=dept_id, data=data
+            )
         )
 
     def write(self) -> None:
         db.session.flush()  # the marks on the tickets first
-        if self.events:
-            db.session.execute(insert(TimelineEvent), self.events)
+        timeline.write(self.events)
         notices.write(self.outbox, self.notices)
         self.events, self.outbox, self.notices = [], [], []
 

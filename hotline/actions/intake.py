@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
-import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, make_dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, text
+from sqlalchemy import text
 
-from hotline import events, fastpath, metrics, outbox, validation
+from hotline import events, fastpath, metrics, outbox, timeline, validation
 from hotline.actions import citizen_notices
 from hotline.actions._core import Actor
 from hotline.deadlines.calendar import TZ
 from hotline.extensions import db
-from hotline.models import Category, HotlineLine, Ticket, TimelineEvent
+from hotline.models import Ticket, TicketNumberCounter
 from hotline.models.base import utcnow
-from hotline.routing import duplicates
+from hotline.retrieval_codes import hash_retrieval_code, new_code
+from hotline.routing import catalogue, duplicates
+from hotline.upsert import upsert
 from hotline.workflow import Status
 
 
@@ -73,28 +72,13 @@ def parse_intake(payload: object, phone_required: bool = True) -> IntakeData:
     return data
 
 
-def code_key(config) -> bytes:
-    """The retrieval codes' HMAC key: HOTLINE_CODE_KEY, or one derived from SECRET_KEY (never the session key
-    itself)."""
-    if config.get("CODE_KEY"):
-        return config["CODE_KEY"].encode()
-    return hmac.new(config["SECRET_KEY"].encode(), b"hotline retrieval codes", hashlib.sha256).hexdigest().encode()
-
-
-def hash_retrieval_code(number: str, code: str) -> str:
-    """HMAC of the code with its own key: a stolen table does not reveal codes."""
-    return hmac.new(code_key(current_app.config), f"{number}:{code}".encode(), hashlib.sha256).hexdigest()
-
-
-def check_retrieval_code(ticket: Ticket, code: str) -> bool:
-    return hmac.compare_digest(ticket.retrieval_code_hash, hash_retrieval_code(ticket.number, code))
-
-
-# A plain SQL upsert: the same text every time, so the driver and SQLAlchemy cache it (the dialect's
-# on_conflict constructs are compiled anew on each call).
-_BUMP_COUNTER = text(
-    "INSERT INTO ticket_number_counters (day, last) VALUES (:day, :n) "
-    "ON CONFLICT (day) DO UPDATE SET last = ticket_number_counters.last + :n RETURNING last"
+# The day's counter bumped by a block (hotline.upsert: one statement, compiled once).
+_BUMP_COUNTER = upsert(
+    TicketNumberCounter,
+    ("day", "last"),
+    on=("day",),
+    set_={"last": "ticket_number_counters.last + excluded.last"},
+    returning=("last",),
 )
 
 
@@ -140,7 +124,7 @@ def _reserve(day: str, size: int) -> tuple[int, list[int]]:
     """
     with db.engine.connect() as conn:
         conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        last = conn.execute(_BUMP_COUNTER, {"day": day, "n": size}).scalar_one()
+        last = conn.execute(_BUMP_COUNTER, {"day": day, "last": size}).scalar_one()
         ids = list(conn.execute(_TAKE_IDS, {"n": size}).scalars())
         conn.commit()
     return last, ids
@@ -158,21 +142,11 @@ def next_ticket_number(now: dt.datetime) -> tuple[str, int]:
     return f"{current_app.config['TICKET_PREFIX']}{day}{seq:05d}", ticket_id
 
 
-def line_category(line: str | None) -> str | None:
-    """The category a merged hotline number (12315 ...) pre-selects, as a category code."""
-    if not line:
-        return None
-    path = db.session.scalar(select(HotlineLine.default_category_path).where(HotlineLine.number == line))
-    if not path:
-        return None
-    return db.session.scalar(select(Category.code).where(Category.path == path))
-
-
 # Every column of the two tables, from the models: a column added to Ticket or TimelineEvent is written by the intake
 # (NULL unless ticket_values / event_values set it; tests/test_intake_columns.py checks that every NOT NULL or
 # defaulted column gets a value).
 TICKET_COLUMNS: tuple[str, ...] = tuple(c.name for c in Ticket.__table__.columns)
-EVENT_COLUMNS: tuple[str, ...] = tuple(c.name for c in TimelineEvent.__table__.columns if c.name != "id")
+EVENT_COLUMNS = timeline.EVENT_COLUMNS
 
 NewTicket = make_dataclass(
     "NewTicket",
@@ -195,7 +169,7 @@ def ticket_values(data: IntakeData, actor: Actor | None, number: str, ticket_id:
         type=data.type,
         urgency=data.urgency,
         status=Status.ACCEPTED.value,
-        category_code=data.category_code or line_category(data.line),
+        category_code=data.category_code or catalogue.line_category(data.line),
         region_code=data.region_code,
         line=data.line,
         title=data.title,
@@ -216,18 +190,19 @@ def ticket_values(data: IntakeData, actor: Actor | None, number: str, ticket_id:
 
 
 def event_values(data: IntakeData, actor: Actor | None, ticket_id: int, now) -> dict:
-    """The ticket's first timeline event: every column of `timeline_events` but its id."""
-    values: dict[str, Any] = dict.fromkeys(EVENT_COLUMNS)
-    values.update(
-        ticket_id=ticket_id,
-        at=now,
-        action="create",
-        actor_id=actor.id if actor else None,
-        actor_label=actor.label if actor else f"citizen:{data.channel}",
-        to_status=Status.ACCEPTED.value,
-        data=json.dumps({"channel": data.channel, "line": data.line}, ensure_ascii=False) if data.line else None,
+    """The ticket's first timeline event (hotline.timeline's row), its `data` as JSON text for the one statement."""
+    row = timeline.event_row(
+        ticket_id,
+        "create",
+        actor,
+        now,
+        None,
+        Status.ACCEPTED.value,
+        actor_label=None if actor else f"citizen:{data.channel}",
+        data={"channel": data.channel, "line": data.line} if data.line else None,
     )
-    return values
+    row["data"] = json.dumps(row["data"], ensure_ascii=False) if row["data"] is not None else None
+    return row
 
 
 def _param(col: str, prefix: str = "") -> str:
@@ -291,7 +266,7 @@ def create_ticket(
     now = utcnow()
     try:
         number, ticket_id = next_ticket_number(now)
-        code = f"{secrets.randbelow(1_000_000):06d}"
+        code = new_code()
         values = ticket_values(data, actor, number, ticket_id, code, now)
         event = event_values(data, actor, ticket_id, now)
         keys = duplicates.signature_keys(data.content, data.address, values["category_code"])

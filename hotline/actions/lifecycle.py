@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import select, update
 
-from hotline import notices, outbox
+from hotline import notices, outbox, timeline
 from hotline.actions import callbacks as callback_rules
 from hotline.actions import departments
 from hotline.actions._core import ActionContext, Actor, require, ticket_action
@@ -22,7 +22,6 @@ from hotline.models import (
     ReturnRequest,
     SupervisionNotice,
     Ticket,
-    TimelineEvent,
 )
 from hotline.models.base import sortable_stamp
 from hotline.validation import HANDOFF_TARGETS, RETURN_REASONS
@@ -239,19 +238,16 @@ def merge_ticket(ticket_id: int, actor: Actor, into: object) -> Ticket:
         ctx.ticket.merged_into_id = other.id
         _close(ctx, Status.MERGED, "merged")
         ctx.event(note=f"merged into {other.number}", data={"into": other.number})
-        db.session.add(
-            TimelineEvent(
-                ticket_id=other.id,
-                at=ctx.now,
-                action="merged-from",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                from_status=other.status,
-                to_status=other.status,
-                department_id=other.department_id,
-                note=f"{ctx.ticket.number} merged into this ticket",
-                data={"from": ctx.ticket.number},
-            )
+        timeline.add(
+            other.id,
+            "merged-from",
+            actor,
+            ctx.now,
+            other.status,
+            other.status,
+            department_id=other.department_id,
+            note=f"{ctx.ticket.number} merged into this ticket",
+            data={"from": ctx.ticket.number},
         )
     return ctx.ticket
 

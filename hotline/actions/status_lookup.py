@@ -6,10 +6,10 @@ from __future__ import annotations
 import hmac
 
 from hotline import codeguard, fastpath
-from hotline.actions.intake import hash_retrieval_code
 from hotline.errors import NotFound
 from hotline.models import Ticket
 from hotline.models.base import as_utc, iso
+from hotline.retrieval_codes import hash_retrieval_code
 from hotline.workflow import PUBLIC_STATUS, Status
 
 _COLUMNS = (

@@ -16,7 +16,7 @@ import io
 
 from sqlalchemy import delete, or_, select
 
-from hotline import events, outbox
+from hotline import events, outbox, timeline
 from hotline.actions._core import Actor
 from hotline.deadlines import limits
 from hotline.deadlines.calendar import TZ, WorkingCalendar
@@ -29,7 +29,6 @@ from hotline.models import (
     OfficialCalendarDay,
     OfficialCalendarYear,
     Ticket,
-    TimelineEvent,
 )
 from hotline.models.base import utcnow
 from hotline.workflow import OPEN
@@ -221,19 +220,16 @@ def _move_deadlines(
         t.updated_at = now
         for _, after in changes.values():
             outbox.add_job("hotline.tasks.deadlines.check_ticket", [t.id], at=after)
-        db.session.add(
-            TimelineEvent(
-                ticket_id=t.id,
-                at=now,
-                action="due-moved",
-                actor_id=actor.id,
-                actor_label=actor.label,
-                from_status=t.status,
-                to_status=t.status,
-                department_id=t.department_id,
-                note=reason,
-                data={a: {"from": b.isoformat(), "to": n.isoformat()} for a, (b, n) in changes.items()},
-            )
+        timeline.add(
+            t.id,
+            "due-moved",
+            actor,
+            now,
+            t.status,
+            t.status,
+            department_id=t.department_id,
+            note=reason,
+            data={a: {"from": b.isoformat(), "to": n.isoformat()} for a, (b, n) in changes.items()},
         )
         codes = list(
             db.session.scalars(

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from hotline import actions
 from hotline.actions import callbacks as callback_actions
 from hotline.actions import calls as call_actions
+from hotline.actions import surveys
 from hotline.actions.deadlines import check_deadlines
 from hotline.demo import city
 from hotline.demo.plans import CallPlan, TicketPlan, make_plans
@@ -546,7 +547,7 @@ class Replay:
             if order.attempt_id and cb.call_attempts + 1 == answered_on:
                 self.clock.set(when + dt.timedelta(seconds=rng.randint(40, 120)))
                 actor = callback_actions.IVR
-                callback_actions.record_answers(cb.id, resolved, satisfaction, "call", actor, call_sid=sid)
+                surveys.record_answers(cb.id, resolved, satisfaction, "call", actor, call_sid=sid)
                 return satisfaction
             self.clock.set(when + dt.timedelta(seconds=rng.randint(25, 45)))
             callback_actions.call_outcome(cb.id, sid, rng.choice(("no-answer", "no-answer", "busy")))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from hotline.extensions import db
-from hotline.models import Category, Department, DispatchRule, DispatchRuleChange, Region
+from hotline.models import Category, Department, DispatchRule, DispatchRuleChange, HotlineLine, Region
 
 CHECK_SECONDS = 2.0
 
@@ -186,3 +186,13 @@ def explain(snap: Snapshot, rule: RuleView, path: str, region: str | None, tried
 def department_name(code: str) -> str | None:
     entry = snapshot().departments.get(code)
     return entry[0] if entry else None
+
+
+def line_category(line: str | None) -> str | None:
+    """The category a merged hotline number (12315 ...) pre-selects, as a category code."""
+    if not line:
+        return None
+    path = db.session.scalar(select(HotlineLine.default_category_path).where(HotlineLine.number == line))
+    if not path:
+        return None
+    return db.session.scalar(select(Category.code).where(Category.path == path))

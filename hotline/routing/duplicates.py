@@ -21,8 +21,9 @@ import zlib
 import numpy as np
 from sqlalchemy import select, union_all
 
+from hotline import timeline
 from hotline.extensions import db
-from hotline.models import Caller, Department, RepeatComplaint, Ticket, TicketSignature, TimelineEvent
+from hotline.models import Caller, Department, RepeatComplaint, Ticket, TicketSignature
 from hotline.models.base import utcnow
 from hotline.validation import normalize_phone
 from hotline.workflow import OPEN
@@ -290,18 +291,15 @@ def flag_repeat(ticket: Ticket, now: dt.datetime) -> RepeatComplaint | None:
         flag.last_ticket_id = ticket.id
         flag.updated_at = now
     db.session.flush()
-    db.session.add(
-        TimelineEvent(
-            ticket_id=ticket.id,
-            at=now,
-            action="repeat-flag",
-            actor_id=None,
-            actor_label="system",
-            from_status=ticket.status,
-            to_status=ticket.status,
-            note=f"同一来电人30日内第{flag.count}次反映同一事项，列入督办关注",
-            data={"repeat_complaint": flag.id, "tickets": flag.ticket_ids, "matter": flag.matter},
-        )
+    timeline.add(
+        ticket.id,
+        "repeat-flag",
+        None,
+        now,
+        ticket.status,
+        ticket.status,
+        note=f"同一来电人30日内第{flag.count}次反映同一事项，列入督办关注",
+        data={"repeat_complaint": flag.id, "tickets": flag.ticket_ids, "matter": flag.matter},
     )
     return flag
 

@@ -188,10 +188,8 @@ def suggest(
 ) -> dict:
     """The operator console's proposal: top-k departments and categories with confidence, the rule
     when the category is known, urgency and a proposed emergency hand-off."""
-    from hotline.actions.intake import line_category
-
     if not category and line:
-        category = line_category(line)
+        category = catalogue.line_category(line)
     rule = catalogue.match(category, region) if category else None
     signals = urgency.detect(content)
     loaded = current_model()

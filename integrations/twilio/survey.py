@@ -10,8 +10,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from twilio.twiml.voice_response import VoiceResponse
 
-from hotline.actions import callbacks
-from hotline.actions.callbacks import handle_survey_sms
+from hotline.actions import callbacks, surveys
+from hotline.actions.surveys import handle_survey_sms
 from integrations.twilio.blueprint import bp
 from integrations.twilio.signature import public_url, twilio_webhook
 
@@ -64,7 +64,7 @@ def survey(callback_id: int):
         if not callbacks.survey_open(callback_id):
             _thanks(response)
         elif question == "satisfaction" and resolved in DIGITS and digits in DIGITS:
-            callbacks.record_answers(
+            surveys.record_answers(
                 callback_id, int(resolved), int(digits), "call", callbacks.IVR, call_sid=request.form.get("CallSid")
             )
             _thanks(response)

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hotline.actions import calls as call_actions
-from hotline.actions.callbacks import handle_survey_sms
+from hotline.actions.surveys import handle_survey_sms
 from hotline.errors import DomainError
 from hotline.extensions import db
 from hotline.models import HotlineLine
