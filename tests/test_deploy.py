@@ -150,6 +150,7 @@ def _login(url: str, username: str) -> requests.Session:
 
 
 @pytest.mark.skipif(NGINX is None, reason="nginx is not installed (.ci/run installs Debian's package)")
+@pytest.mark.slow  # starts processes
 def test_deploy_local_layouts_behind_nginx(app, database_uri, redis_url, tmp_path):
     if not database_uri.startswith("postgresql"):
         pytest.skip("the production layout runs on PostgreSQL (DATABASE_URL)")

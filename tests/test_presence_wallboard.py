@@ -7,6 +7,7 @@ import datetime as dt
 import time
 from email.utils import format_datetime
 
+import pytest
 from sqlalchemy import select, update
 
 from hotline.extensions import db
@@ -168,6 +169,7 @@ def _wait_for(pred, timeout: float = 5.0):
     return pred()
 
 
+@pytest.mark.slow  # starts processes
 def test_a_console_gone_for_a_minute_sets_its_operator_away(app, api, database_uri, redis_url, tmp_path):
     """Through a real server (gunicorn) and a real Socket.IO client: the last socket closing schedules the away
     check a minute later; the check (run here, as the worker would) sets away only if none came back."""

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from hotline.extensions import db
@@ -24,6 +25,7 @@ def _without_secret_env(tmp_path, database_uri: str = "") -> dict:
     return env
 
 
+@pytest.mark.slow  # starts processes
 def test_web_app_and_worker_refuse_to_start_without_secret_key(app, tmp_path):
     flask = str(Path(sys.executable).with_name("flask"))
     for args in (["--app", "wsgi", "worker", "--burst"], ["--app", "wsgi", "routes"]):

@@ -19,6 +19,8 @@ from rq import Queue
 
 from tests.live_server import ROOT, free_port
 
+pytestmark = pytest.mark.slow  # starts workers as processes
+
 
 @contextlib.contextmanager
 def worker_process(database_uri: str, redis_url: str, instance: Path) -> Iterator[subprocess.Popen]:
