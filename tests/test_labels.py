@@ -16,7 +16,11 @@ from hotline.validation import HANDOFF_TARGETS, RETURN_REASONS, TYPES, URGENCIES
 
 ROOT = Path(__file__).resolve().parent.parent
 # The actions written by code outside the workflow's transitions: `action="..."` / `"action": "..."` literals.
-WRITTEN = re.compile(r"""(?:\baction=|["']action["']:\s*)["']([a-z][a-z-]*)["']""")
+# An action named where an event is written: `action="..."`, `"action": "..."`, or hotline.timeline's positional
+# `timeline.add(ticket_id, "...", ...)` / `timeline.event_row(ticket_id, "...", ...)`.
+WRITTEN = re.compile(
+    r"""(?:\baction=|["']action["']:\s*|timeline\.(?:add|event_row)\(\s*[\w.]+,\s*)["']([a-z][a-z-]*)["']"""
+)
 
 
 NAMES_AS_SAID = {("channel", "open311"), ("channel", "app")}  # Open311 and APP are said so in Chinese too
