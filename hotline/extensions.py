@@ -79,4 +79,7 @@ def blocking_redis(url: str | None = None) -> Redis:
     (RQ sets one longer than its dequeue wait before the first connection is made), TCP keep-alive, and a
     health check before reusing a connection that sat idle. Never the shared client of get_redis(), whose
     3-second sockets would cut a blocking read short."""
-    return Redis.from_url(url or redis_url(), socket_connect_timeout=5, socket_keepalive=True, health_check_interval=30)
+    url = url or redis_url()
+    # TCP keep-alive is a TCP option: a unix socket (the embedded Redis) takes no such argument.
+    keepalive = {} if url.startswith("unix:") else {"socket_keepalive": True}
+    return Redis.from_url(url, socket_connect_timeout=5, health_check_interval=30, **keepalive)

@@ -32,13 +32,28 @@ def socket_row(event: dict, rooms: list[str]) -> dict:
 
 
 def job_row(func: str, args: list[Any], at: dt.datetime | None = None, job_id: str | None = None) -> dict:
-    """A job for the RQ workers. `func` is a dotted name registered with hotline.tasks.job."""
-    payload: dict[str, Any] = {"func": func, "args": args}
+    """A job for the RQ workers. `func` is a dotted name registered with hotline.tasks.job; a private job's
+    arguments (phones, retrieval codes) are kept sealed (hotline.tasks explains)."""
+    from hotline import tasks
+    from hotline.sealing import seal
+
+    payload: dict[str, Any] = {"func": func}
+    if tasks.is_private(func):
+        payload["sealed"] = seal(args)
+    else:
+        payload["args"] = args
     if at is not None:
         payload["at"] = at.astimezone(dt.UTC).isoformat()
     if job_id:
         payload["job_id"] = job_id
     return {"kind": "job", "payload": payload}
+
+
+def job_args(payload: dict) -> list[Any]:
+    """A job row's arguments, unsealed if need be (for tests and for staff tools that look into the outbox)."""
+    from hotline.sealing import unseal
+
+    return unseal(payload["sealed"]) if "sealed" in payload else payload["args"]
 
 
 def sms_row(to: str, body: str, ticket_id: int | None = None) -> dict:
@@ -103,7 +118,7 @@ def _send_jobs(rows: list) -> int:
     for row in rows:
         try:
             # The row id names the job: a row delivered twice (crash before commit) is one job.
-            batch.add({"job_id": f"outbox-{row.id}", **row.payload})
+            batch.add({"job_id": f"outbox-{row.id}", "outbox_id": row.id, **row.payload})
         except Exception as exc:  # noqa: BLE001 - recorded on the row and retried
             _release([row], exc)
         else:

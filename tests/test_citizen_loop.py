@@ -15,7 +15,7 @@ from sqlalchemy import select
 from hotline.deadlines.calendar import TZ
 from hotline.extensions import db, get_redis
 from hotline.models import OutboxMessage, Ticket
-from hotline.outbox import relay_all
+from hotline.outbox import job_args, relay_all
 from hotline.tasks import QUEUES
 from tests.conftest import new_ticket_body
 
@@ -23,11 +23,8 @@ from tests.conftest import new_ticket_body
 def sms_jobs(app, ticket_id: int) -> list[list]:
     with app.app_context():
         rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "job").order_by(OutboxMessage.id))
-        return [
-            m.payload["args"]
-            for m in rows
-            if m.payload["func"] == "hotline.tasks.notify.send_sms" and m.payload["args"][2] == ticket_id
-        ]
+        payloads = [m.payload for m in rows if m.payload["func"] == "hotline.tasks.notify.send_sms"]
+        return [args for args in map(job_args, payloads) if args[2] == ticket_id]
 
 
 def deliver(app, redis_url) -> None:
@@ -55,7 +52,7 @@ _MARK = 0
 
 
 def sent_to(app, ticket_id: int) -> list[dict]:
-    sent = _console(app).sent()[_MARK:]
+    sent = _console(app).sent(reveal=True)[_MARK:]
     return [r for r in sent if r["kind"] == "sms" and r.get("ticket_id") == ticket_id]
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from hotline.extensions import db
 from hotline.models import OutboxMessage
+from hotline.outbox import job_args
 from hotline.receipts import mainland_mobile
 from tests.conftest import new_ticket_body
 
@@ -13,7 +14,7 @@ from tests.conftest import new_ticket_body
 def _receipts(app) -> list[list]:
     with app.app_context():
         rows = db.session.scalars(select(OutboxMessage.payload).order_by(OutboxMessage.id))
-        return [p["args"] for p in rows if p.get("func") == "hotline.tasks.notify.send_sms"]
+        return [job_args(p) for p in rows if p.get("func") == "hotline.tasks.notify.send_sms"]
 
 
 def test_mainland_mobile():

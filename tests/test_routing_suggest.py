@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from hotline.extensions import db
 from hotline.models import RepeatComplaint, Ticket, TicketSignature
+from hotline.outbox import job_args
 from hotline.routing import duplicates, urgency
 
 # ---- urgency and emergencies ---------------------------------------------------------------
@@ -261,7 +262,7 @@ def test_merge_links_and_notifies_the_caller(api, app):
 
     with app.app_context():
         sms = [
-            m.payload["args"]
+            job_args(m.payload)
             for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "job"))
             if m.payload["func"].endswith("send_sms")
         ]

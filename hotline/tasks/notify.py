@@ -8,11 +8,16 @@ from __future__ import annotations
 from rq import Retry, get_current_job
 
 from hotline.extensions import get_redis
+from hotline.sealing import mask_text
 from hotline.tasks import job
 
 SENT_TTL = 7 * 24 * 3600
 # Three more attempts: after 10 s, a minute and five minutes (a Twilio blip, a network hiccup).
 SEND_RETRY = Retry(max=3, interval=[10, 60, 300])
+
+
+class SendFailed(Exception):
+    """A send the provider refused or could not take, its message masked."""
 
 
 def _opted_out(phone: str) -> bool:
@@ -42,18 +47,21 @@ def _send_once(kind: str, to: str, ticket_id: int | None, send) -> str | None:
         return None
     try:
         sid = send()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - re-raised, masked (RQ retries it)
+        # The provider's message may quote the number or the text (Twilio's does): RQ keeps and logs what is
+        # raised here, and the timeline shows it, so only a masked copy goes on (without the original's chain).
+        error = mask_text(f"{type(exc).__name__}: {exc}") or ""
         if _last_attempt():
             from hotline.actions.delivery import record_send_failure
 
-            record_send_failure(ticket_id, kind, to, f"{type(exc).__name__}: {exc}")
-        raise
+            record_send_failure(ticket_id, kind, to, error)
+        raise SendFailed(error) from None
     if redis is not None:
         redis.set(key, sid, ex=SENT_TTL)
     return sid
 
 
-@job(queue="default", timeout=30, retry=SEND_RETRY)
+@job(queue="default", timeout=30, retry=SEND_RETRY, private=True)
 def send_sms(to: str, body: str, ticket_id: int | None = None, unless_opted_out: bool = False) -> str | None:
     """Send once per job id: a job run twice (a retry, a duplicate delivery) sends one SMS.
 
@@ -66,7 +74,7 @@ def send_sms(to: str, body: str, ticket_id: int | None = None, unless_opted_out:
     return _send_once("sms", to, ticket_id, lambda: telephony.provider().send_sms(to, body, ticket_id=ticket_id))
 
 
-@job(queue="default", timeout=30, retry=SEND_RETRY)
+@job(queue="default", timeout=30, retry=SEND_RETRY, private=True)
 def place_call(
     to: str, url: str, status_callback: str | None = None, ticket_id: int | None = None, purpose: str = "callback"
 ) -> str | None:
