@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -43,6 +44,8 @@ def main() -> None:
 
     url = fresh_database(args.admin_url, "hotline_bench_deadlines")
     os.environ.update(DATABASE_URL=url, REDIS_URL=args.redis_url, HOTLINE_OUTBOX_RELAY_THREAD="0")
+    # The app refuses to start without SECRET_KEY: a throwaway one for this run and the processes it starts.
+    os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
     from flask_migrate import upgrade
 
     from hotline import create_app

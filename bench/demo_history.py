@@ -15,6 +15,7 @@ import argparse
 import collections
 import os
 import resource
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -84,6 +85,8 @@ def main() -> None:
     name = f"hotline_bench_demo_{os.getpid()}"
     url = fresh_database(args.admin_url, name)
     os.environ.update(DATABASE_URL=url, REDIS_URL=args.redis_url, HOTLINE_OUTBOX_RELAY_THREAD="0")
+    # The app refuses to start without SECRET_KEY: a throwaway one for this run and the processes it starts.
+    os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
     from flask_migrate import upgrade
 
     from hotline import create_app

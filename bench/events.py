@@ -33,6 +33,7 @@ import contextlib
 import datetime as dt
 import multiprocessing
 import os
+import secrets
 import statistics
 import sys
 import tempfile
@@ -176,6 +177,8 @@ def main() -> None:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     os.environ.update(DATABASE_URL=url, REDIS_URL=args.redis_url)
+    # The app refuses to start without SECRET_KEY: a throwaway one for this run and the processes it starts.
+    os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
     from flask_migrate import upgrade
 
     from hotline import create_app

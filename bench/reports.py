@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -220,6 +221,8 @@ def main() -> None:
 
     url = fresh_database(args.admin_url, DB_NAME)
     os.environ.update(DATABASE_URL=url, REDIS_URL=args.redis_url, HOTLINE_OUTBOX_RELAY_THREAD="0")
+    # The app refuses to start without SECRET_KEY: a throwaway one for this run and the processes it starts.
+    os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
     from flask_migrate import upgrade
 
     from hotline import create_app

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -155,6 +156,8 @@ def main() -> None:
     name = f"hotline_bench_search_{os.getpid()}"
     url = fresh_database(args.admin_url, name)
     os.environ.update(DATABASE_URL=url, REDIS_URL=args.redis_url, HOTLINE_OUTBOX_RELAY_THREAD="0")
+    # The app refuses to start without SECRET_KEY: a throwaway one for this run and the processes it starts.
+    os.environ.setdefault("SECRET_KEY", secrets.token_hex(32))
     try:
         run(args, url)
     finally:
