@@ -253,6 +253,11 @@ def _call_centre_paths() -> dict:
                 "requestBody": body(["status"], presence),
                 "responses": {"200": _resp("presence"), **_errors(400, 401, 403, 422)},
             },
+            "post": {
+                "summary": "The same as PUT (for clients that can only POST)",
+                "requestBody": body(["status"], presence),
+                "responses": {"200": _resp("presence"), **_errors(400, 401, 403, 422)},
+            },
         },
         "/calls": {
             "get": {
@@ -351,6 +356,204 @@ def _call_centre_paths() -> dict:
     }
 
 
+def _int_path(name: str = "id") -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _query(name: str, kind: str = "string", desc: str | None = None, **schema) -> dict:
+    out: dict = {"name": name, "in": "query", "schema": {"type": kind, **schema}}
+    if desc:
+        out["description"] = desc
+    return out
+
+
+def _json_body(props: dict, required: list[str] | None = None) -> dict:
+    schema: dict = {"type": "object", "properties": props}
+    if required:
+        schema["required"] = required
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+# GET /api/v1/tickets and GET /api/v1/tickets/export.xlsx take the same filters (hotline.search).
+SEARCH_FILTERS = [
+    _query("q", desc="words in the content, title, address or reply (Chinese included)"),
+    _query("phone", desc="the caller's phone"),
+    _query("number", desc="the ticket number"),
+    _query("category", desc="a category code at any level (everything under it)"),
+    _query("region", desc="a division code at any level (everything under it)"),
+    _query("type", desc="comma-separated: " + ",".join(TYPES)),
+    _query("channel", desc="comma-separated: " + ",".join(CHANNELS)),
+    _query("urgency", desc="comma-separated: " + ",".join(URGENCIES)),
+    _query("status", desc="comma-separated statuses"),
+    _query("department", desc="the lead department's code"),
+    _query("handler", desc="me: the tickets the caller is the handling officer of", enum=["me"]),
+    _query("overdue", enum=["true", "false"]),
+    _query("created_from", format="date", desc="first day (Asia/Shanghai), included"),
+    _query("created_to", format="date", desc="last day (Asia/Shanghai), included"),
+]
+
+
+def _intake_and_supervision_paths() -> dict:
+    """The intake inbox, the supervisors' queues, reply templates, exports (issue 17) and what issue 14 and the
+    call centre added besides."""
+    template = {
+        "title": {"type": "string", "maxLength": 40},
+        "text": {"type": "string", "maxLength": 1000},
+        "category": {"type": "string", "nullable": True},
+    }
+    queue_names = ["returns", "extensions", "replies", "dissatisfied", "callbacks", "escalated"]
+    page = [_query("page", "integer", minimum=1), _query("per_page", "integer", minimum=1)]
+    return {
+        "/inbox": {
+            "get": {
+                "summary": "待派单: tickets in accepted, oldest first, with claims, suggestions, duplicates (centre)",
+                "parameters": page,
+                "responses": {"200": _resp("{items, page, per_page, total}"), **_errors(401, 403, 422)},
+            }
+        },
+        "/inbox/{id}/claim": {
+            "post": {
+                "summary": "Claim a waiting ticket (lapses after 10 minutes idle); 409 when another holds it",
+                "parameters": [_int_path()],
+                "responses": {"200": _resp("{ticket_id, claimed_by, claimed_until}"), **_errors(401, 403, 404, 409)},
+            },
+            "delete": {
+                "summary": "Release one's claim",
+                "parameters": [_int_path()],
+                "responses": {"204": _resp("released"), **_errors(401, 403, 404)},
+            },
+        },
+        "/queues": {
+            "get": {
+                "summary": "How many tickets wait in each supervision queue, counted in full (the wallboard's cards)",
+                "responses": {
+                    "200": _resp(
+                        "{queue name: count}",
+                        {"type": "object", "additionalProperties": {"type": "integer"}},
+                    ),
+                    **_errors(401, 403),
+                },
+            }
+        },
+        "/queues/supervisor": {
+            "get": {
+                "summary": "The first 200 tickets of each queue in one answer (kept for old clients; page with "
+                "/queues/{name})",
+                "responses": {"200": _resp("{returns, extensions, replies, ...}"), **_errors(401, 403)},
+            }
+        },
+        "/queues/{name}": {
+            "get": {
+                "summary": "One supervision queue, paged, oldest first",
+                "parameters": [
+                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "enum": queue_names}},
+                    *page,
+                ],
+                "responses": {"200": _resp("{queue, items, page, per_page, total}"), **_errors(401, 403, 404, 422)},
+            }
+        },
+        "/reply-templates": {
+            "get": {
+                "summary": "常用语: standard phrases, optionally of one category",
+                "parameters": [_query("category")],
+                "responses": {"200": _resp("a list of templates"), **_errors(401, 422)},
+            },
+            "post": {
+                "summary": "Add a standard phrase (supervisor)",
+                "requestBody": _json_body(template, ["title", "text"]),
+                "responses": {"201": _resp("the template"), **_errors(400, 401, 403, 422)},
+            },
+        },
+        "/reply-templates/{id}": {
+            "put": {
+                "summary": "Change a standard phrase (supervisor)",
+                "parameters": [_int_path()],
+                "requestBody": _json_body(template),
+                "responses": {"200": _resp("the template"), **_errors(400, 401, 403, 404, 422)},
+            },
+            "delete": {
+                "summary": "Remove a standard phrase (supervisor)",
+                "parameters": [_int_path()],
+                "responses": {"204": _resp("removed"), **_errors(401, 403, 404)},
+            },
+        },
+        "/tickets/export.xlsx": {
+            "get": {
+                "summary": "The search's tickets as an XLSX workbook (up to 50,000 rows, streamed, masked as the "
+                "caller sees them, formula-safe)",
+                "parameters": SEARCH_FILTERS,
+                "responses": {
+                    "200": {
+                        "description": "the workbook",
+                        "content": {
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                                "schema": {"type": "string", "format": "binary"}
+                            }
+                        },
+                    },
+                    **_errors(401, 422),
+                },
+            }
+        },
+        "/calendar/status": {
+            "get": {
+                "summary": "Today and the years still provisional (the calendar banner)",
+                "responses": {"200": _resp("{today, provisional_years}"), **_errors(401)},
+            }
+        },
+        "/calendar/overrides": {
+            "get": {
+                "summary": "Local changes to the official calendar (supervisor, admin)",
+                "responses": {"200": _resp("a list of {date, workday, note}"), **_errors(401, 403)},
+            }
+        },
+        "/calendar/overrides/{date}": {
+            "put": {
+                "summary": "Make a day a working day or not, locally (admin)",
+                "parameters": [{"name": "date", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": _json_body(
+                    {"workday": {"type": "boolean"}, "note": {"type": "string", "maxLength": 200}}, ["workday"]
+                ),
+                "responses": {"200": _resp("{date, workday, note}"), **_errors(400, 401, 403, 422)},
+            },
+            "delete": {
+                "summary": "Drop a local change (admin)",
+                "parameters": [{"name": "date", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"204": _resp("dropped"), **_errors(401, 403, 404, 422)},
+            },
+        },
+        "/calls/{id}/recording": {
+            "get": {
+                "summary": "A voice message's audio (WAV), once the worker has fetched it (centre)",
+                "parameters": [_int_path()],
+                "responses": {"200": {"description": "the audio", "content": {"audio/wav": {}}}, **_errors(401, 404)},
+            }
+        },
+        "/calls/{id}/tickets": {
+            "post": {
+                "summary": "The intake form of a call: 201 and the ticket, linked to the call, with its retrieval code",
+                "parameters": [_int_path()],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewTicket"}}},
+                },
+                "responses": {"201": _resp("the ticket"), **_errors(400, 401, 403, 404, 409, 422)},
+            }
+        },
+        "/calls/{id}/transfer": {
+            "post": {
+                "summary": "转接 a call in progress to a department's hotline number or to a supervisor; 202",
+                "parameters": [_int_path()],
+                "requestBody": _json_body({"department": {"type": "string"}, "supervisor": {"type": "boolean"}}),
+                "responses": {"202": _resp("the call"), **_errors(400, 401, 403, 404, 409, 422)},
+            }
+        },
+        "/openapi.json": {
+            "get": {"summary": "This document", "security": [], "responses": {"200": _resp("OpenAPI 3")}}
+        },
+    }
+
+
 def document() -> dict:
     ticket_ref = {"$ref": "#/components/schemas/Ticket"}
     paths: dict = {
@@ -375,9 +578,13 @@ def document() -> dict:
                 },
                 "responses": {
                     "200": _resp("a token", {"type": "object", "properties": {"token": {"type": "string"}}}),
-                    **_errors(400, 401, 422),
+                    **_errors(400, 401, 422, 429),
                 },
-            }
+            },
+            "delete": {
+                "summary": "Revoke the bearer token this request presents",
+                "responses": {"204": _resp("revoked"), **_errors(401)},
+            },
         },
         "/tickets": {
             "post": {
@@ -394,17 +601,12 @@ def document() -> dict:
             "get": {
                 "summary": "List tickets visible to the caller",
                 "parameters": [
-                    {"name": n, "in": "query", "schema": {"type": t}}
-                    for n, t in (
-                        ("status", "string"),
-                        ("department", "string"),
-                        ("page", "integer"),
-                        ("per_page", "integer"),
-                        ("number", "string"),
-                        ("overdue", "string"),
-                    )
+                    *SEARCH_FILTERS,
+                    _query("page", "integer", minimum=1),
+                    _query("per_page", "integer", minimum=1),
+                    _query("updated_since", format="date-time", desc="only tickets changed since (a sync)"),
                 ],
-                "responses": {"200": _resp("a page of tickets"), **_errors(401, 422)},
+                "responses": {"200": _resp("a page of tickets, with a total counted up to 1,000"), **_errors(401, 422)},
             },
         },
         "/tickets/{id}": {
@@ -490,6 +692,7 @@ def document() -> dict:
     paths.update(_callback_paths())
     paths.update(_console_paths(paths))
     paths.update(_call_centre_paths())
+    paths.update(_intake_and_supervision_paths())
     for action, props in ACTION_BODIES.items():
         paths[f"/tickets/{{id}}/actions/{action}"] = {
             "post": {
