@@ -30,3 +30,22 @@ def test_dissatisfied_and_callback_queues_are_apart(api, make_ticket):
     assert r.status_code == 422 and "reason" in r.get_json()["error"]["fields"]
     assert sup.act(unhappy["id"], "close-excluded", {"reason": "依法强制执行，诉求不合理"}).status_code == 200
     assert sup.get("/queues/dissatisfied").get_json()["total"] == 0
+
+
+def test_queue_counts_come_from_the_database_not_a_capped_list(api, make_ticket, monkeypatch):
+    """GET /queues (the wallboard's cards): each queue's full count and its first few tickets, whatever the cap of
+    the old all-in-one answer (/queues/supervisor)."""
+    from hotline.api import supervision
+
+    monkeypatch.setattr(supervision, "QUEUE_LIMIT", 2)  # the old answer's cap, made small
+    returns = [make_ticket("return_pending")["id"] for _ in range(4)]
+    sup = api.as_("supervisor")
+    assert len(sup.get("/queues/supervisor").get_json()["returns"]) == 2  # capped
+    q = sup.get("/queues?per_page=3").get_json()
+    assert set(q) == {"returns", "extensions", "replies", "dissatisfied", "callbacks", "escalated"}
+    assert q["returns"]["total"] == 4 and [t["id"] for t in q["returns"]["items"]] == returns[:3]
+    assert q["replies"] == {"total": 0, "items": []}
+    assert sup.get("/queues?per_page=0").get_json()["returns"] == {"total": 4, "items": []}
+    assert sup.get("/queues?per_page=51").status_code == 422
+    assert api.as_("leader").get("/queues").status_code == 200
+    assert api.as_("operator").get("/queues").status_code == 403

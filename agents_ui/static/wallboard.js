@@ -18,6 +18,21 @@ function queueHtml(items, box, extra) {
       <div class="muted">${esc((t.reply || t.content || "").slice(0, 60))}</div></li>`).join("")}</ul>`;
 }
 
+const QUEUE_PREVIEW = 10;
+/* The card's heading shows the queue's full count, a link to the queue's pages. */
+function queueCount(box, key, total) {
+  const h = box.closest(".card").querySelector("h2");
+  let a = h.querySelector("a.count");
+  if (!a) {
+    a = document.createElement("a");
+    a.className = "count";
+    a.href = `/agents/queues?q=${key}`;
+    h.append(" ", a);
+  }
+  a.textContent = String(total);
+  a.dataset.total = String(total);
+}
+
 function chart(existing, canvas, labels, created, closed, type) {
   const data = {labels, datasets: [
     {label: L.ui.new_ticket, data: created, backgroundColor: "#b71c1c", borderColor: "#b71c1c"},
@@ -58,7 +73,8 @@ async function loadOperators() {
 }
 
 async function load() {
-  const [w, q] = await Promise.all([api("GET", "/wallboard"), api("GET", "/queues/supervisor"), loadOperators()]);
+  // Each queue's full count from the database, and its first few tickets (the whole queue is on /agents/queues).
+  const [w, q] = await Promise.all([api("GET", "/wallboard"), api("GET", `/queues?per_page=${QUEUE_PREVIEW}`), loadOperators()]);
   setText("#c-calls", w.calls_waiting);
   setText("#c-free", w.operators_free);
   setText("#c-busy", w.operators.busy);
@@ -75,12 +91,12 @@ async function load() {
   $("#by-status").innerHTML = Object.entries(w.today.by_status).map(([s, n]) =>
     `<span class="pill s-${esc(s)}" data-status="${esc(s)}">${esc(statusLabel(s))} <b>${n}</b></span>`).join("")
     || `<span class="muted">${esc(L.ui.none)}</span>`;
-  for (const [key, id] of [["returns", "#q-returns"], ["extensions", "#q-extensions"], ["replies", "#q-replies"],
-    ["escalated", "#q-escalated"]]) {
-    $(id).innerHTML = queueHtml(q[key] || [], $(id));
+  for (const key of ["returns", "extensions", "replies", "escalated", "callbacks"]) {
+    const box = $(`#q-${key}`);
+    box.innerHTML = queueHtml(q[key].items, box,
+      key === "callbacks" ? (t) => `<span class="muted">${esc(fmtTime(t.updated_at))}</span>` : undefined);
+    queueCount(box, key, q[key].total);
   }
-  $("#q-callbacks").innerHTML = queueHtml(w.callback_queue, $("#q-callbacks"),
-    (t) => `<span class="muted">${esc(fmtTime(t.updated_at))}</span>`);
   const c = w.charts;
   dayChart = chart(dayChart, $("#chart-day"), c.hours, c.created_by_hour, c.closed_by_hour, "bar");
   monthChart = chart(monthChart, $("#chart-month"), c.days, c.created_by_day, c.closed_by_day, "line");

@@ -98,3 +98,25 @@ def queue_page(name: str):
             r = reasons.get(item["id"])
             item["return"] = {"reason": r.reason, "note": r.note} if r else None
     return jsonify({"queue": name, "items": items, "page": page, "per_page": per_page, "total": total})
+
+
+@bp.get("/queues")
+@login_required(("supervisor", "admin", "leader"))
+def queue_counts():
+    """Every queue's full count (one statement, counted by the database, never a capped list) and its first
+    `per_page` tickets (default 10, at most 50), oldest first: the wallboard's cards."""
+    from sqlalchemy import func
+
+    from hotline.api.tickets import _int_arg
+
+    per_page = _int_arg("per_page", 10, 0, 50)
+    queries = _queue_queries()
+    counts = db.session.execute(
+        select(*(select(func.count()).select_from(q.subquery()).scalar_subquery().label(n) for n, q in queries.items()))
+    ).one()
+    out = {}
+    for name, query in queries.items():
+        total = getattr(counts, name)
+        rows = list(db.session.scalars(query.order_by(Ticket.id).limit(per_page))) if per_page and total else []
+        out[name] = {"total": total, "items": tickets_to_dicts(rows, g.user)}
+    return jsonify(out)
