@@ -43,6 +43,7 @@ HOME = {
 SUPERVISOR_NAV = [
     "agents.wallboard",
     "agents.queues",
+    "agents.repeats_page",
     "agents.templates_page",
     "agents.operator",
     "agents.inbox",
@@ -95,6 +96,7 @@ def nav_items() -> list[tuple[str, str]]:
         "agents.operator": _("Operator console"),
         "agents.inbox": _("Intake inbox"),
         "agents.queues": _("Queues"),
+        "agents.repeats_page": _("Repeat complaints"),
         "agents.templates_page": _("Standard phrases"),
         "agents.search": _("Search tickets"),
         "agents.department": _("Department console"),
@@ -242,6 +244,13 @@ def queues():
         "escalated": _("Escalated (overdue)"),
     }
     return page("agents/queues.html", queues=list(titles.items()))
+
+
+@bp.get("/agents/repeats")
+@roles("supervisor", "admin", "leader")
+def repeats_page():
+    """反复投诉: the repeat-complaint flags raised at intake, for supervision."""
+    return page("agents/repeats.html")
 
 
 @bp.get("/agents/templates")

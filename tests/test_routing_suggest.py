@@ -316,3 +316,21 @@ def test_retraining_is_queued_as_a_job_and_documented(api, app):
     assert models[0]["active"] and models[0]["metrics"]["labels"] >= 500
     doc = api.client.get("/api/v1/openapi.json").get_json()
     assert {"/routing/suggest", "/routing/duplicates", "/routing/rules/import"} <= set(doc["paths"])
+
+
+def test_repeat_flags_are_paged_with_their_caller_and_latest_ticket(api):
+    op = api.as_("operator")
+    for phone in ("13900000011", "13900000012", "13900000013"):
+        for i in range(3):
+            op.post(
+                "/tickets",
+                {"type": "complaint", "caller_phone": phone, "category": "011003", "content": f"物业垃圾没人清运{i}"},
+            )
+    sup = api.as_("supervisor")
+    pages = [sup.get(f"/routing/repeats?per_page=2&page={p}").get_json() for p in (1, 2)]
+    assert [p["total"] for p in pages] == [3, 3] and [len(p["items"]) for p in pages] == [2, 1]
+    phones = [i["caller"]["phone"] for p in pages for i in p["items"]]
+    assert phones == ["+8613900000013", "+8613900000012", "+8613900000011"]  # the latest first
+    last = pages[0]["items"][0]["last_ticket"]
+    assert last["content"] == "物业垃圾没人清运2" and last["status"] == "accepted" and last["category"] == "011003"
+    assert sup.get("/routing/repeats?per_page=201").status_code == 422

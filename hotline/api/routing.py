@@ -80,18 +80,60 @@ def routing_match():
 @bp.get("/routing/repeats")
 @login_required(SUPERVISION)
 def routing_repeats():
+    """反复投诉 flags, the latest first, paged with their total (no silent cap): each with its caller (the phone
+    as the viewer may see it) and its latest ticket."""
+    from sqlalchemy import func
+
+    from hotline import access
+    from hotline.api.tickets import _int_arg
+    from hotline.models import Caller
+
     show = request.args.get("status", "open")
     if show not in ("open", "resolved", "all"):
         raise ValidationError("unknown status", fields={"status": "open, resolved or all"})
-    q = select(RepeatComplaint).order_by(RepeatComplaint.updated_at.desc()).limit(200)
+    page = _int_arg("page", 1, 1, 100_000)
+    per_page = _int_arg("per_page", 50, 1, 200)
+    q = select(RepeatComplaint)
     if show == "open":
         q = q.where(RepeatComplaint.resolved_at.is_(None))
     elif show == "resolved":
         q = q.where(RepeatComplaint.resolved_at.is_not(None))
-    flags = list(db.session.scalars(q))
+    total = db.session.scalar(select(func.count()).select_from(q.subquery()))
+    flags = list(
+        db.session.scalars(
+            q.order_by(RepeatComplaint.updated_at.desc(), RepeatComplaint.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
     ids = {i for f in flags for i in f.ticket_ids}
-    numbers = dict(db.session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids))).all()) if ids else {}
-    return jsonify({"items": [duplicates.repeat_to_dict(f, numbers) for f in flags]})
+    tickets = {t.id: t for t in db.session.scalars(select(Ticket).where(Ticket.id.in_(ids)))} if ids else {}
+    numbers = {i: t.number for i, t in tickets.items()}
+    callers = {c.id: c for c in db.session.scalars(select(Caller).where(Caller.id.in_({f.caller_id for f in flags})))}
+    full = access.sees_full_phone(g.user)
+    items = []
+    for f in flags:
+        item = duplicates.repeat_to_dict(f, numbers)
+        caller, last = callers.get(f.caller_id), tickets.get(f.last_ticket_id)
+        phone = caller.phone if caller else None
+        item["caller"] = {
+            "phone": phone if full else access.mask_phone(phone),
+            "name": caller.name if caller else None,
+        }
+        item["last_ticket"] = (
+            {
+                "id": last.id,
+                "number": last.number,
+                "status": last.status,
+                "category": last.category_code,
+                "address": last.address,
+                "content": (last.content or "")[:80],
+            }
+            if last
+            else None
+        )
+        items.append(item)
+    return jsonify({"items": items, "page": page, "per_page": per_page, "total": total})
 
 
 @bp.post("/routing/repeats/<int:flag_id>/resolve")
