@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from sqlalchemy import ColumnElement, Select, and_, cast, func, select
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Text
 
@@ -58,8 +58,8 @@ def words_clause(q: str, use_index: bool = True) -> ColumnElement[bool]:
     if long_words and use_index:
         all_grams = sorted({g for w in long_words for g in grams(w)})
         clauses.append(search_grams().op("@>")(cast(all_grams, ARRAY(Text))))
-    text = search_text()
-    clauses += [text.ilike(_like(w), escape="\\") for w in words]
+    haystack = search_text()
+    clauses += [haystack.ilike(_like(w), escape="\\") for w in words]
     return and_(*clauses)
 
 
@@ -164,16 +164,17 @@ def capped_count(query: Select) -> int:
 def search(user: User, args: Mapping[str, str]) -> tuple[Select, int, ColumnElement]:
     """The query for the newest-first listing, the capped count of its matches, and the order to list them in.
 
-    With words, the plan is chosen here rather than left to the planner, which misjudges how many tickets share
-    several words: a broad search walks the tickets newest first checking the words by ILIKE (a page is found
-    within a few thousand rows), a narrow one fetches its matches through the index and sorts them (`id + 0`
-    keeps the planner from walking the primary key instead, which would read every ticket when few match)."""
+    The matches are fetched once, as ids, up to COUNT_CAP + 1: when there are at most COUNT_CAP of them, they are
+    the count and the listing is those ids (the primary key), so a narrow search reads the bigram index once, not
+    once to count and again for the page. With words and more than COUNT_CAP matches, the plan is chosen here
+    rather than left to the planner, which misjudges how many tickets share several words: a broad search walks
+    the tickets newest first checking the words by ILIKE (a page is found within a few thousand rows)."""
     query = filtered(user, args)
-    total = capped_count(query)
-    newest_first: ColumnElement = Ticket.id.desc()
+    ids = db.session.scalars(query.order_by(None).with_only_columns(Ticket.id).limit(COUNT_CAP + 1)).all()
+    if len(ids) <= COUNT_CAP:
+        # Access again on the rows themselves (cheap on a few ids): what is listed is what the viewer may see.
+        listed = access.visible_tickets(user, select(Ticket).where(Ticket.id == func.any(cast(ids, ARRAY(BigInteger)))))
+        return listed, len(ids), Ticket.id.desc()
     if (args.get("q") or "").strip():
-        if total > COUNT_CAP:
-            query = filtered(user, args, use_index=False)
-        else:
-            newest_first = (Ticket.id + 0).desc()
-    return query, total, newest_first
+        query = filtered(user, args, use_index=False)
+    return query, len(ids), Ticket.id.desc()

@@ -162,3 +162,27 @@ def test_a_broad_search_counts_to_the_cap_and_pages_newest_first(api, monkeypatc
     assert [i for p in pages for i in p] == sorted(made, reverse=True)
     body = op.get("/tickets?q=噪音").get_json()
     assert body["total"] == 1 and body["total_exact"] is True
+
+
+def test_a_narrow_search_reads_the_words_once(api, app):
+    """At most COUNT_CAP matches: the ids fetched to count them are the listing, so the words (the bigram index
+    and the ILIKE) are searched by one statement, not once to count and again for the page."""
+    from sqlalchemy import event
+
+    op = api.as_("operator")
+    made = [op.post("/tickets", new_ticket_body(content=f"路灯第{i}盏不亮")).get_json()["id"] for i in range(3)]
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        body = op.get("/tickets?q=路灯&per_page=2").get_json()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert body["total"] == 3 and body["total_exact"] is True and [t["id"] for t in body["items"]] == made[::-1][:2]
+    assert len([s for s in statements if "ticket_search_grams" in s]) == 1
+    assert _ids(op.get("/tickets?q=路灯&per_page=2&page=2")) == made[:1]
