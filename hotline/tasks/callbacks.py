@@ -27,7 +27,10 @@ def run_callback(callback_id: int, seq: int) -> str | None:
         )
     except Exception as exc:  # noqa: BLE001 - any refusal by the provider is a failed attempt, retried later
         callbacks.call_outcome(order.callback_id, None, "error", callbacks.WORKER)
-        return f"error: {type(exc).__name__}: {exc}"[:500]
+        # The result stays in Redis: the provider's message may quote the number, so it is kept masked.
+        from hotline.sealing import mask_text
+
+        return (mask_text(f"error: {type(exc).__name__}: {exc}") or "")[:500]
     callbacks.call_started(order.attempt_id, sid)
     return sid
 
