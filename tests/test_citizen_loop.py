@@ -91,7 +91,7 @@ def test_no_receipt_to_a_landline_and_none_to_a_caller_who_opted_out(app, api, r
 def test_voice_message_gets_one_receipt(app, api):
     """The voicemail path used to send its own receipt: now the intake's receipt is the only one."""
     with app.app_context():
-        from hotline.actions.calls import voice_message
+        from hotline.actions.voice_messages import voice_message
         from hotline.models import Call
 
         call = Call(

@@ -1,6 +1,8 @@
-"""The call centre's actions (来电): the IVR's decisions, the operator queue, call records, voice messages
-and SMS intake. Twilio's webhooks (and the console simulator) call these and render the answer as TwiML;
-nothing here knows about Twilio.
+"""The call centre's actions (来电): the call record, the IVR's decisions, the operator queue, the status
+callbacks, the console softphone's legs and transfers. Twilio's webhooks (and the console simulator) call these
+and render the answer as TwiML; nothing here knows about Twilio. Voice messages and the IVR's status check are in
+hotline.actions.voice_messages, SMS in hotline.actions.sms_intake, the call-back list and leader slots in
+hotline.actions.call_records.
 
 Every status callback may come late, twice or out of order: call records only move forward (times keep
 the earliest answer and end, the status keeps the furthest rank), and the outcome, wait and talk seconds
@@ -16,12 +18,10 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from hotline import access, outbox
-from hotline.actions import citizen_notices
-from hotline.actions.intake import IntakeData, create_ticket
+from hotline import outbox
 from hotline.actions.presence import available_now, effective_status
 from hotline.deadlines.calendar import TZ
-from hotline.errors import Conflict, Forbidden, NotFound, ValidationError
+from hotline.errors import Conflict, NotFound, ValidationError
 from hotline.extensions import db
 from hotline.fastpath import autocommit_engine
 from hotline.models import (
@@ -31,7 +31,6 @@ from hotline.models import (
     HotlineLine,
     LeaderSlot,
     OperatorPresence,
-    SmsMessage,
     Ticket,
     User,
 )
@@ -489,274 +488,7 @@ def _operator_leg(call: Call, status: str, at: dt.datetime, now: dt.datetime) ->
     return call
 
 
-# ---- voice messages and the status check ----------------------------------------------------
-
-
-def voice_message(call_sid: str, recording_url: str | None, transcript: str | None) -> tuple[Call, Ticket, str | None]:
-    """留言: the message becomes a ticket in `accepted` with its recording, and the caller goes on the
-    call-back list. Once per call: a retried webhook returns the same ticket (and no code)."""
-    try:
-        call = _lock_call(call_sid)
-        if call.ticket_id is not None and call.recording_url:
-            ticket = db.session.get(Ticket, call.ticket_id)
-            assert ticket is not None
-            db.session.rollback()
-            return call, ticket, None
-        from hotline.validation import normalize_phone
-
-        phone = normalize_phone(call.from_number)
-        parts = ["电话留言（来电人录音）。"]
-        if transcript:
-            parts.append(transcript.strip())
-        if recording_url:
-            # Not the URL: it is Twilio's, for the server only; staff play it on /agents/calls.
-            parts.append("录音已保存，可在来电记录（/agents/calls）中收听。")
-        data = IntakeData(
-            channel="phone",
-            type="help",
-            urgency="normal",
-            content="\n".join(parts)[:4000],
-            caller_phone=phone,
-            line=call.line,
-        )
-
-        def link(ticket: Ticket, code: str) -> None:
-            call.ticket_id = ticket.id
-            call.recording_url = recording_url or call.recording_url or "console:text"
-            _fetch_recording_later(call)
-            call.callback_needed = True
-            call.queued = False
-            call.updated_at = utcnow()
-            _recompute(call)  # the receipt SMS (number + code) is the intake's, as for every channel
-
-        ticket, code = create_ticket(data, None, before_commit=link)
-        return call, ticket, code
-    except BaseException:
-        db.session.rollback()
-        raise
-
-
-MAX_STATUS_CHECK_FAILURES = 3
-
-
-def status_check(call_sid: str, number: str, code: str) -> tuple[dict | None, bool]:
-    """查询: the public status of a ticket by number and retrieval code; (status or None, may try again)."""
-    try:
-        from hotline.actions.status_lookup import public_status
-        from hotline.codeguard import TooManyCodeGuesses
-
-        call = _lock_call(call_sid)
-        try:
-            result = public_status(number, code)
-        except NotFound:
-            result = None
-            call.status_check_failures += 1
-        except TooManyCodeGuesses:  # the number's wrong codes for the hour are used up: as if wrong, no retry
-            result = None
-            call.status_check_failures = MAX_STATUS_CHECK_FAILURES
-        if call.menu_choice is None:
-            call.menu_choice = "2"
-        call.updated_at = utcnow()
-        again = call.status_check_failures < MAX_STATUS_CHECK_FAILURES
-        _commit()
-        return result, again
-    except BaseException:
-        db.session.rollback()
-        raise
-
-
-# ---- SMS ------------------------------------------------------------------------------------
-
-_CX = re.compile(r"^\s*CX\s+([A-Za-z]{0,4}\d{6,20})\s+(\d{4,8})\s*$", re.IGNORECASE)
-
-
-@dataclass
-class SmsResult:
-    kind: str  # intake | status | opt_out | empty
-    duplicate: bool
-    reply: dict | None = None  # for status: the public status, or {} when not found
-    ticket_id: int | None = None
-
-
-# A retried webhook (the same MessageSid) inserts nothing and gets no id back (hotline.upsert).
-_INSERT_SMS = upsert(
-    SmsMessage,
-    ("message_sid", "from_number", "to_number", "body", "kind", "received_at"),
-    on=("message_sid",),
-    returning=("id",),
-)
-
-
-def incoming_sms(message_sid: str, from_number: str, to_number: str, body: str) -> SmsResult:
-    """短信: `CX <number> <code>` asks the status, `TD` opts out of texts and survey calls, anything else
-    is a request and becomes a ticket (the receipt with number and code goes out through the outbox)."""
-    from hotline.actions.status_lookup import public_status
-    from hotline.validation import normalize_phone
-
-    text = (body or "").strip()
-    m = _CX.match(text)
-    kind = "status" if m else "opt_out" if text.upper() in ("TD", "T", "退订") else "intake" if text else "empty"
-    try:
-        now = utcnow()
-        inserted = db.session.execute(
-            _INSERT_SMS,
-            {
-                "message_sid": message_sid,
-                "from_number": from_number,
-                "to_number": to_number,
-                # A status query's retrieval code is never stored in clear.
-                "body": (f"CX {m.group(1)} {'*' * len(m.group(2))}" if m else text)[:4000],
-                "kind": kind,
-                "received_at": now,
-            },
-        ).scalar()
-        duplicate = inserted is None
-        phone = normalize_phone(from_number)
-        if kind == "status":
-            assert m is not None
-            number = m.group(1).upper()
-            if number.isdigit():
-                number = current_app.config["TICKET_PREFIX"] + number
-            from hotline.codeguard import TooManyCodeGuesses
-
-            try:
-                reply = public_status(number, m.group(2))
-            except (NotFound, TooManyCodeGuesses):
-                reply = {}
-            _commit()
-            return SmsResult(kind, duplicate, reply)
-        if duplicate or kind == "empty":
-            existing = db.session.scalar(select(SmsMessage.ticket_id).where(SmsMessage.message_sid == message_sid))
-            _commit()
-            return SmsResult(kind, duplicate, ticket_id=existing)
-        if kind == "opt_out":
-            if phone:
-                citizen_notices.mark_do_not_call(phone, now)
-            _commit()
-            return SmsResult(kind, False)
-        if phone is None:
-            _commit()
-            raise ValidationError("not a phone number we can answer", fields={"From": "not a valid phone number"})
-        data = IntakeData(
-            channel="sms",
-            type="help",
-            urgency="normal",
-            content=text[:4000],
-            caller_phone=phone,
-            line=line_for(to_number),
-        )
-
-        def link(ticket: Ticket, _code: str) -> None:
-            db.session.execute(update(SmsMessage).where(SmsMessage.id == inserted).values(ticket_id=ticket.id))
-
-        ticket, _ = create_ticket(data, None, before_commit=link)
-        return SmsResult(kind, False, ticket_id=ticket.id)
-    except BaseException:
-        db.session.rollback()
-        raise
-
-
-# ---- operators, the call-back list, leader slots --------------------------------------------
-
-
-def link_call_ticket(call_id: int, ticket_id: int, actor: User) -> Call:
-    """A ticket made from a call (the operator's intake during the call) is linked to it."""
-    try:
-        call = db.session.get(Call, call_id, with_for_update=True)
-        if call is None:
-            raise NotFound("no such call")
-        access.get_ticket(actor, ticket_id)
-        if call.ticket_id not in (None, ticket_id):
-            raise Conflict("the call is already linked to another ticket")
-        call.ticket_id = ticket_id
-        call.updated_at = utcnow()
-        _commit()
-        return call
-    except BaseException:
-        db.session.rollback()
-        raise
-
-
-def _lock_call_back(call_id: int) -> Call:
-    """The inbound call on the call-back list, locked; 404 / 409 otherwise."""
-    call = db.session.get(Call, call_id, with_for_update=True)
-    if call is None or call.direction != "inbound":
-        raise NotFound("no such call")
-    if not call.callback_needed:
-        raise Conflict("this call is not on the call-back list")
-    return call
-
-
-def request_call_back(call_id: int, actor: User) -> Call:
-    """回拨: place the call-back through the outbox; the call's answer marks the missed call called back."""
-    from hotline.validation import normalize_phone
-
-    try:
-        call = _lock_call_back(call_id)
-        if call.called_back_at is not None:
-            raise Conflict("already called back")
-        phone = normalize_phone(call.from_number)
-        if phone is None:
-            raise Conflict("the caller's number is withheld or invalid")
-        base = current_app.config["PUBLIC_URL"]
-        outbox.add_job(
-            "hotline.tasks.notify.place_call",
-            [
-                phone,
-                f"{base}/integrations/twilio/voice/call-back?operator={actor.id}",
-                f"{base}/integrations/twilio/voice/status?callback_of={call.id}",
-                call.ticket_id,
-                "callback",
-            ],
-        )
-        _commit()
-        return call
-    except BaseException:
-        db.session.rollback()
-        raise
-
-
-def mark_called_back(call_id: int, actor: User) -> Call:
-    """The operator called the citizen back from a desk phone: record it (first time wins)."""
-    try:
-        call = _lock_call_back(call_id)
-        call.called_back_at = call.called_back_at or utcnow()
-        _commit()
-        return call
-    except BaseException:
-        db.session.rollback()
-        raise
-
-
-def add_leader_slot(
-    user_id: int, starts_at: dt.datetime, ends_at: dt.datetime, note: str | None, actor: User
-) -> LeaderSlot:
-    leader = db.session.get(User, user_id)
-    if leader is None or leader.role not in ("leader", "supervisor", "admin") or not leader.active:
-        raise ValidationError("not a leader", fields={"user": "must be an active leader"})
-    if ends_at <= starts_at:
-        raise ValidationError("the slot ends before it starts", fields={"ends_at": "must be after starts_at"})
-    clash = db.session.scalar(
-        select(LeaderSlot.id).where(LeaderSlot.starts_at < ends_at, LeaderSlot.ends_at > starts_at)
-    )
-    if clash:
-        raise Conflict("another leader slot overlaps this one")
-    slot = LeaderSlot(user_id=user_id, starts_at=starts_at, ends_at=ends_at, note=note, created_by_id=actor.id)
-    db.session.add(slot)
-    _commit()
-    return slot
-
-
-def remove_leader_slot(slot_id: int) -> None:
-    try:
-        slot = db.session.get(LeaderSlot, slot_id)
-        if slot is None:
-            raise NotFound("no such leader slot")
-        db.session.delete(slot)
-        _commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+# ---- the console softphone and transfers ---------------------------------------------------
 
 
 def console_leg(call_id: int, actor: User, status: str) -> Call:
@@ -778,30 +510,6 @@ def _fetch_recording_later(call: Call) -> None:
     """The worker fetches the message's audio from Twilio (hotline.tasks.calls), so staff play it through us."""
     if (call.recording_url or "").startswith("https://"):
         outbox.add_job("hotline.tasks.calls.fetch_recording", [call.id])
-
-
-def ticket_from_call(call_id: int, data: IntakeData, actor: User) -> tuple[Ticket, str]:
-    """The intake form during (or after) a call: the ticket is created and linked to the call in one transaction.
-    A leader on duty (领导接听) records tickets only for the calls routed to them; a call gets one ticket."""
-    call = db.session.get(Call, call_id)
-    if call is None:
-        raise NotFound("no such call")
-    if actor.role == "leader" and call.operator_id != actor.id:
-        raise Forbidden("this call was not routed to you")
-    if call.ticket_id is not None:
-        raise Conflict("this call already has a ticket")
-    db.session.rollback()
-
-    def link(ticket: Ticket, _code: str) -> None:
-        linked = db.session.execute(
-            update(Call)
-            .where(Call.id == call_id, Call.ticket_id.is_(None))
-            .values(ticket_id=ticket.id, updated_at=utcnow())
-        )
-        if linked.rowcount != 1:  # another ticket was linked meanwhile: this one is not created
-            raise Conflict("this call already has a ticket")
-
-    return create_ticket(data, actor, before_commit=link)
 
 
 def transfer_call(call_id: int, actor: User, department_code: str | None = None, to_supervisor: bool = False) -> Call:

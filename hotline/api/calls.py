@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from hotline.access import mask_phone
-from hotline.actions import calls as call_actions
+from hotline.actions import call_records
 from hotline.actions import presence as presence_actions
 from hotline.api import bp
 from hotline.api.auth import json_body, login_required
@@ -172,20 +172,20 @@ def link_call(call_id: int):
     f = Fields(json_body())
     ticket_id = f.integer("ticket", required=True, lo=1)
     f.done()
-    return jsonify(call_to_dict(call_actions.link_call_ticket(call_id, ticket_id or 0, g.user)))
+    return jsonify(call_to_dict(call_records.link_call_ticket(call_id, ticket_id or 0, g.user)))
 
 
 @bp.post("/calls/<int:call_id>/call-back")
 @login_required(("operator", "supervisor", "admin"))
 def call_back(call_id: int):
     """Place the call-back (through the outbox; a worker asks Twilio): 202, the call record."""
-    return jsonify(call_to_dict(call_actions.request_call_back(call_id, g.user))), 202
+    return jsonify(call_to_dict(call_records.request_call_back(call_id, g.user))), 202
 
 
 @bp.post("/calls/<int:call_id>/called-back")
 @login_required(("operator", "supervisor", "admin"))
 def called_back(call_id: int):
-    return jsonify(call_to_dict(call_actions.mark_called_back(call_id, g.user)))
+    return jsonify(call_to_dict(call_records.mark_called_back(call_id, g.user)))
 
 
 def _instant(f: Fields, name: str) -> dt.datetime | None:
@@ -233,14 +233,14 @@ def add_leader_slot():
         f.errors["leader"] = "unknown user"
     f.done()
     assert leader is not None and starts_at is not None and ends_at is not None
-    slot = call_actions.add_leader_slot(leader.id, starts_at, ends_at, note, g.user)
+    slot = call_records.add_leader_slot(leader.id, starts_at, ends_at, note, g.user)
     return jsonify(slot_to_dict(slot)), 201
 
 
 @bp.delete("/leader-slots/<int:slot_id>")
 @login_required(SUPERVISORS)
 def delete_leader_slot(slot_id: int):
-    call_actions.remove_leader_slot(slot_id)
+    call_records.remove_leader_slot(slot_id)
     return "", 204
 
 

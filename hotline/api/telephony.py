@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import current_app, g, jsonify
 
+from hotline.actions import call_records
 from hotline.actions import calls as call_actions
 from hotline.api import bp
 from hotline.api.auth import login_required
@@ -66,7 +67,7 @@ def ticket_from_call(call_id: int):
     from hotline.api.serialize import tickets_to_dicts
 
     data = parse_intake(json_body())
-    ticket, code = call_actions.ticket_from_call(call_id, data, g.user)
+    ticket, code = call_records.ticket_from_call(call_id, data, g.user)
     known = {ticket.caller_id: (data.caller_phone, data.caller_name)} if ticket.caller_id else {}
     body = tickets_to_dicts([ticket], g.user, known_callers=known, fresh=True)[0]
     body["retrieval_code"] = code  # shown once, to be read out to the caller

@@ -37,9 +37,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from hotline import actions
+from hotline.actions import call_records, surveys, voice_messages
 from hotline.actions import callbacks as callback_actions
 from hotline.actions import calls as call_actions
-from hotline.actions import surveys
 from hotline.actions.deadlines import check_deadlines
 from hotline.demo import city
 from hotline.demo.plans import CallPlan, TicketPlan, make_plans
@@ -286,7 +286,7 @@ class Replay:
         call_actions.call_status(sid, "completed", at=gone)
         self.summary.calls += 1
         if plan.called_back_after is not None and self.at(gone + plan.called_back_after):
-            call_actions.mark_called_back(route.call.id, self.operator)
+            call_records.mark_called_back(route.call.id, self.operator)
 
     # ---- one ticket's life --------------------------------------------------------------------------------
 
@@ -313,13 +313,13 @@ class Replay:
             self.clock.set(t - MIN)
             call_actions.incoming_call(sid, plan.caller_phone, "12345")
             self.clock.set(t)
-            call, ticket, _code = call_actions.voice_message(sid, None, plan.content)
+            call, ticket, _code = voice_messages.voice_message(sid, None, plan.content)
             self.end_call(sid, t + dt.timedelta(seconds=40))
             self.summary.calls += 1
             ticket_id = ticket.id
             # The operator calls back, takes the details, and goes on as with any ticket.
             t += dt.timedelta(minutes=rng.randint(15, 180))
-            if not self.step(ticket_id, t, "called-back", call_actions.mark_called_back, call.id, op):
+            if not self.step(ticket_id, t, "called-back", call_records.mark_called_back, call.id, op):
                 return self._done(ticket_id)
         else:
             answered = self.answered_call(plan, rng) if plan.channel == "phone" else None
@@ -332,7 +332,7 @@ class Replay:
             ticket_id = ticket.id
             if answered is not None:
                 call_id, sid = answered
-                call_actions.link_call_ticket(call_id, ticket_id, op)
+                call_records.link_call_ticket(call_id, ticket_id, op)
                 talk = dt.timedelta(seconds=rng.randint(60, 300))
                 if plan.outcome in ("answer", "not_accept", "hand_off"):
                     self._intake_outcome(plan, ticket_id, t + talk - 10 * dt.timedelta(seconds=1), rng)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from hotline import actions
+from hotline.actions import call_records, sms_intake, voice_messages
 from hotline.actions import calls as call_actions
 from hotline.demo import city, texts
 from hotline.errors import DomainError
@@ -113,7 +114,7 @@ def step_hangup(args: dict) -> list[Step]:
     ticket, _code = actions.create_ticket(_intake(args, "phone"), op)
     call = db.session.scalar(select(Call).where(Call.call_sid == args["sid"]))
     if call is not None:
-        call_actions.link_call_ticket(call.id, ticket.id, op)
+        call_records.link_call_ticket(call.id, ticket.id, op)
     try:
         if topic.answerable:
             actions.answer_ticket(ticket.id, op, topic.answer or "已解答来电人。")
@@ -128,13 +129,13 @@ def step_hangup(args: dict) -> list[Step]:
 
 
 def step_voicemail(args: dict) -> list[Step]:
-    call_actions.voice_message(args["sid"], None, args["content"])
+    voice_messages.voice_message(args["sid"], None, args["content"])
     call_actions.call_status(args["sid"], "completed")
     return []
 
 
 def step_sms(args: dict) -> list[Step]:
-    call_actions.incoming_sms(_sid("SM"), args["phone"], "12345", args["content"])
+    sms_intake.incoming_sms(_sid("SM"), args["phone"], "12345", args["content"])
     return []
 
 

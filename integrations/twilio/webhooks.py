@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hotline.actions import calls as call_actions
+from hotline.actions import sms_intake, voice_messages
 from hotline.actions.surveys import handle_survey_sms
 from hotline.errors import DomainError
 from hotline.extensions import db
@@ -154,7 +155,7 @@ def voice_status_check():
         if not re.fullmatch(r"\d{6,20}", digits):
             return zh(twiml.ask_ticket_number, True)
         return zh(twiml.ask_retrieval_code, current_app.config["TICKET_PREFIX"] + digits)
-    result, again = call_actions.status_check(sid, number.upper(), digits)
+    result, again = voice_messages.status_check(sid, number.upper(), digits)
     return zh(twiml.status_result, number.upper(), result, again)
 
 
@@ -188,7 +189,7 @@ def voice_voicemail():
     transcript = param("TranscriptionText", max_len=4000)
     if recording is None and not transcript:
         return zh(twiml.no_message)
-    _call, ticket, code = call_actions.voice_message(sid, recording, transcript)
+    _call, ticket, code = voice_messages.voice_message(sid, recording, transcript)
     return zh(twiml.voicemail_done, ticket.number, code)
 
 
@@ -252,7 +253,7 @@ def sms():
         survey_reply = handle_survey_sms(from_number, body, message_sid=sid)
     if survey_reply is not None:
         return xml(twiml.sms_reply(survey_reply))
-    result = call_actions.incoming_sms(sid, from_number, to_number, body)
+    result = sms_intake.incoming_sms(sid, from_number, to_number, body)
     with force_locale("zh_Hans_CN"):
         text = None
         if result.kind == "status":
