@@ -117,8 +117,11 @@ def _send_jobs(rows: list) -> int:
     ready = []
     for row in rows:
         try:
+            payload = row.payload
+            if "args" in payload and tasks.is_private(payload["func"]):
+                payload = _seal_row(row.id, payload)
             # The row id names the job: a row delivered twice (crash before commit) is one job.
-            batch.add({"job_id": f"outbox-{row.id}", "outbox_id": row.id, **row.payload})
+            batch.add({"job_id": f"outbox-{row.id}", "outbox_id": row.id, **payload})
         except Exception as exc:  # noqa: BLE001 - recorded on the row and retried
             _release([row], exc)
         else:
@@ -133,6 +136,16 @@ def _send_jobs(rows: list) -> int:
 
 
 _OUTBOX = OutboxMessage.__table__
+
+
+def _seal_row(row_id: int, payload: dict) -> dict:
+    """A private job's row written with its arguments in clear (before sealing existed, or by hand): sealed in
+    place, in the claiming transaction, before RQ sees it."""
+    from hotline.sealing import seal
+
+    sealed = {k: v for k, v in payload.items() if k != "args"} | {"sealed": seal(payload["args"])}
+    db.session.execute(update(_OUTBOX).where(_OUTBOX.c.id == row_id).values(payload=sealed))
+    return sealed
 
 
 def _claim(limit: int, kinds: tuple[str, ...] | None = None, exclude: tuple[str, ...] | None = None) -> list:

@@ -105,18 +105,27 @@ def test_a_resent_code_reaches_twilio_in_full_and_rq_holds_only_the_row_id(app, 
     assert client.get(f"/api/v1/public/tickets/{t['number']}?code={code}").status_code == 200
 
 
-def test_a_private_job_in_clear_is_refused_by_the_relay(app, redis_url):
-    """A row written by hand with an SMS's arguments in clear is not sent to RQ (it waits with its error)."""
+def test_a_private_job_written_in_clear_is_sealed_by_the_relay(app, redis_url):
+    """A row with an SMS's arguments in clear (written before sealing, or by hand) is sealed in place before RQ
+    sees it, and still sent."""
+    from integrations.console.provider import ConsoleProvider
+
     with app.app_context():
         relay_all()
         row = OutboxMessage(
-            kind="job", payload={"func": "hotline.tasks.notify.send_sms", "args": ["+86" + PHONE, "x", None]}
+            kind="job", payload={"func": "hotline.tasks.notify.send_sms", "args": ["+86" + PHONE, "提取码654321", None]}
         )
         db.session.add(row)
         db.session.commit()
-        relay_all()
+        assert relay_all() == 1
         db.session.refresh(row)
-        assert row.delivered_at is None and "sealed" in row.last_error
+        assert row.delivered_at is not None and "args" not in row.payload
+        _secrets_absent(json.dumps(row.payload), "654321")
+        redis = get_redis(redis_url)
+        assert all(PHONE not in repr(j.args) for j in _queued_jobs(redis))
+        _run_worker(redis)
+        sent = ConsoleProvider.from_config(app.config).sent(reveal=True)
+    assert sent[-1]["to"] == "+86" + PHONE and sent[-1]["body"] == "提取码654321"
 
 
 def test_a_failed_send_keeps_only_a_masked_error(app, api, redis_url):
