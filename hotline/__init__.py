@@ -39,6 +39,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from hotline.i18n import select_locale
 
     db.init_app(app)
+    from hotline import token_cache
+
+    token_cache.install()  # changes to users and tokens reach every process's principal cache
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     babel.init_app(app, locale_selector=select_locale)
     from hotline import labels

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from flask import current_app, g, jsonify, request, session
 from flask_login import current_user
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
+from hotline import token_cache
 from hotline.api import bp
 from hotline.errors import DomainError
 from hotline.extensions import db
@@ -72,31 +73,42 @@ class Principal:
         return self.username
 
 
+_PRINCIPAL = (
+    select(
+        ApiToken.expires_at,
+        User.id,
+        User.username,
+        User.role,
+        User.department_id,
+        Department.code,
+        User.must_change_password,
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .outerjoin(Department, Department.id == User.department_id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.kind == "user",
+        ApiToken.revoked_at.is_(None),
+        User.active.is_(True),
+    )
+)
+
+
 def principal_for_token(token: str) -> Principal | None:
-    """The token's user, read on every request: a revoked token or a deactivated user is refused at once, in
-    every process (one indexed read; no cache that could outlive a deactivation)."""
-    row = db.session.execute(
-        select(
-            ApiToken.expires_at,
-            User.id,
-            User.username,
-            User.role,
-            User.department_id,
-            Department.code,
-            User.must_change_password,
-        )
-        .join(User, User.id == ApiToken.user_id)
-        .outerjoin(Department, Department.id == User.department_id)
-        .where(
-            ApiToken.token_hash == hash_token(token),
-            ApiToken.kind == "user",
-            ApiToken.revoked_at.is_(None),
-            User.active.is_(True),
-        )
-    ).first()
-    if row is None or (row.expires_at and row.expires_at < utcnow()):
-        return None
-    return Principal(row.id, row.username, row.role, row.department_id, row.code, row.must_change_password)
+    """The token's user. Kept in this process between requests, and read again from the database as soon as a
+    token, a user or a department changes anywhere (hotline.token_cache): a revoked token or a deactivated user is
+    refused at the next request, in every process."""
+    key = hash_token(token)
+    now = utcnow()
+
+    def load() -> tuple[Principal, dt.datetime | None] | None:
+        row = db.session.execute(_PRINCIPAL, {"token_hash": key}).first()
+        if row is None or (row.expires_at and row.expires_at < now):
+            return None
+        principal = Principal(row.id, row.username, row.role, row.department_id, row.code, row.must_change_password)
+        return principal, row.expires_at
+
+    return token_cache.for_app().principal(key, now, load)
 
 
 # What a user whose password an admin reset may still do before choosing a new one.
