@@ -12,7 +12,8 @@ starting gunicorn on a scratch database: no database or server of its own, the d
 the tickets stay. Start it with the status lookups' limit out of reach, as the bench does for its own server
 (HOTLINE_PUBLIC_LOOKUP_RATE_LIMIT="1000000000 per minute;1000000000 per hour"): every client is one address.
 --database-url (the deployment's database) adds the ticket-number check in the database; the baseline runs on
---admin-url's database either way. Server CPU is then not measured (it is in "other").
+--admin-url's database either way. CPU is counted per part of a deploy-local on the same machine (nginx, api,
+socket, worker: found by the port), else it is in "other"; --py-spy samples its API group.
 
 --ref REF serves a `git archive` snapshot of REF instead of the working tree (useful while the
 tree is mid-edit); --py-spy FILE samples the gunicorn worker (GIL holder) during intake and prints
@@ -177,7 +178,8 @@ def load_catalogue() -> Catalogue:
     return Catalogue(leaves, regions)
 
 
-def make_payload(rng: random.Random, cat: Catalogue) -> dict:
+def make_payload(rng: random.Random, cat: Catalogue, phones: random.Random | None = None) -> dict:
+    """One intake body; the caller's number from `phones` (default `rng`)."""
     code, level1, level2, level3 = rng.choice(cat.categories)
     region_code, region_name, _level = rng.choice(cat.regions)
     kind = rng.choices(("complaint", "help", "consult"), weights=(45, 30, 25))[0]
@@ -214,7 +216,7 @@ def make_payload(rng: random.Random, cat: Catalogue) -> dict:
         "region": region_code,
         "address": address,
         "content": content,
-        "caller_phone": "13" + "".join(rng.choice("0123456789") for _ in range(9)),
+        "caller_phone": "13" + "".join((phones or rng).choice("0123456789") for _ in range(9)),
         "publishable": rng.random() < 0.3,
     }
     if rng.random() < 0.7:
@@ -287,11 +289,44 @@ def _machine_jiffies() -> tuple[int, int, int]:
     return user + nice + system + irq + softirq, idle + iowait, steal
 
 
-class CpuMeter:
-    """CPU seconds used by the server, PostgreSQL, Redis and this client over a phase."""
+def deployment_groups(port: int) -> dict[str, list[int]]:
+    """The processes of the `make deploy-local` on `port`, by part: nginx, api, socket, worker. Each of its
+    Python processes names its part in PROMETHEUS_MULTIPROC_DIR (instance/deploy-local-PORT/metrics/<part>);
+    nginx is found by its config's path. Only this user's processes are readable; none found: {}."""
+    marker = f"deploy-local-{port}"
+    groups: dict[str, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                cmdline = fh.read().decode(errors="replace")
+            if cmdline.startswith("nginx:"):  # its workers' title; the master's names the config
+                with open(f"/proc/{entry}/stat") as fh:
+                    parent = int(fh.read().rsplit(")", 1)[1].split()[1])
+                with open(f"/proc/{parent}/cmdline", "rb") as fh:
+                    parent_cmd = fh.read().decode(errors="replace")
+                if marker in cmdline or marker in parent_cmd:
+                    groups.setdefault("nginx", []).append(int(entry))
+                continue
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                environ = fh.read().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        for var in environ:
+            if var.startswith(b"PROMETHEUS_MULTIPROC_DIR=") and marker.encode() in var:
+                part = var.rsplit(b"/", 1)[-1].decode(errors="replace").split("-")[0]  # worker-1 -> worker
+                groups.setdefault(part, []).append(int(entry))
+    return groups
 
-    def __init__(self, server_pid: int | None):
+
+class CpuMeter:
+    """CPU seconds used by the server, PostgreSQL, Redis and this client over a phase; with `deployment` (a
+    deploy-local's port), by that deployment's part instead of "server"."""
+
+    def __init__(self, server_pid: int | None, deployment: int | None = None):
         self.server_pid = server_pid
+        self.deployment = deployment
 
     def _groups(self) -> dict[str, list[int]]:
         groups = {
@@ -301,6 +336,8 @@ class CpuMeter:
         }
         if self.server_pid:
             groups["server"] = [self.server_pid, *_children(self.server_pid)]
+        if self.deployment:
+            groups.update(deployment_groups(self.deployment))
         return groups
 
     def snapshot(self) -> dict:
@@ -882,7 +919,7 @@ def fmt_phase(label: str, s: dict, unit: str = "req") -> str:
 def fmt_cpu(s: dict, n: int) -> str:
     c = s["cpu_s"]
     parts = []
-    for name in ("server", "postgres", "redis", "client", "other"):
+    for name in ("server", "nginx", "api", "socket", "worker", "postgres", "redis", "client", "other"):
         if name in c:
             parts.append(f"{name} {c[name]:.2f}s ({1000.0 * c[name] / n:.2f} ms/req)")
     return (
@@ -952,6 +989,7 @@ def main() -> int:
         help="sample every non-idle thread (wall-clock view) instead of the GIL holder",
     )
     ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--intake-only", action="store_true", help="skip the read and status phases")
     ap.add_argument("--ref", help="serve a git snapshot of REF (e.g. HEAD) instead of the working tree")
     ap.add_argument("--url", help="measure the deployment running at URL (e.g. make deploy-local's nginx)")
     ap.add_argument("--database-url", help="with --url: the deployment's database, for the ticket-number check")
@@ -1030,7 +1068,11 @@ def run(args: argparse.Namespace, source: str) -> int:
 
     rng = random.Random(args.seed)
     cat = load_catalogue()
-    payloads = [make_payload(rng, cat) for _ in range(args.n + args.warmup)]
+    # A deployment keeps its tickets: callers drawn again in a later run would have written before (each ticket
+    # then runs the repeat-complainer check, and after 3 a day gets no receipt SMS), so every run against one
+    # has callers of its own. A scratch database starts empty: the seed's callers, as before.
+    phones = random.Random() if remote else None
+    payloads = [make_payload(rng, cat, phones) for _ in range(args.n + args.warmup)]
     warm_payloads, payloads = payloads[: args.warmup], payloads[args.warmup :]
     lengths = sorted(len(p["content"]) for p in payloads)
     results["config"]["payload"] = {
@@ -1068,7 +1110,9 @@ def run(args: argparse.Namespace, source: str) -> int:
             )
             say(f"postgres: {results['config']['postgres']}")
 
-        meter = CpuMeter(None)
+        meter = CpuMeter(None, deployment=port if remote and deployment_groups(port) else None)
+        if remote and meter.deployment:
+            say(f"cpu: the deployment's parts {sorted(deployment_groups(port))} (deploy-local on port {port})")
 
         # 2. baseline
         if not args.skip_baseline:
@@ -1127,7 +1171,7 @@ def run(args: argparse.Namespace, source: str) -> int:
         if args.py_spy:
             spy = PySpy(
                 args.py_spy.resolve(),
-                server.worker_pids(),
+                server.worker_pids() if server else deployment_groups(port).get("api", []),
                 args.py_spy_rate,
                 gil_only=not args.py_spy_all_threads,
             )
@@ -1184,7 +1228,7 @@ def run(args: argparse.Namespace, source: str) -> int:
             f"{'unique' if u['ok'] else 'DUPLICATES ' + str(dupes[:10])}"
         )
 
-        good = [t_ for t_ in tickets if t_]
+        good = [t_ for t_ in tickets if t_] if not args.intake_only else []
 
         # 6. read back
         if good:
