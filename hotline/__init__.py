@@ -39,7 +39,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from hotline.i18n import select_locale
 
     db.init_app(app)
-    from hotline import token_cache
+    from hotline import dbpool, token_cache
+
+    dbpool.install()  # a pooled connection is checked for life without a round trip when it can be
 
     token_cache.install()  # changes to users and tokens reach every process's principal cache
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))

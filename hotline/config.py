@@ -252,14 +252,14 @@ FIXED: dict[str, Any] = {
     "OPEN311_MAX_DAYS": 90,
     # A hotspot (热点) on the monthly page: at least this many tickets of one category in one area.
     "HOTSPOT_MIN_TICKETS": 3,
-    # Pre-ping: a connection is tested (one cheap round trip) when it leaves the pool, so a PostgreSQL restart or a
-    # dropped connection costs no failed request; connections are recycled as well.
+    # No pre-ping round trip: hotline.dbpool checks a connection leaving the pool by its socket (a PostgreSQL
+    # restart or a dropped connection still costs no failed request); connections are recycled as well.
     "SQLALCHEMY_ENGINE_OPTIONS": {
         "pool_size": 20,
         "max_overflow": 40,
         "pool_recycle": 1800,
         "pool_timeout": 30,
-        "pool_pre_ping": True,
+        "pool_pre_ping": False,
     },
 }
 

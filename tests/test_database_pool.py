@@ -1,4 +1,5 @@
-"""A PostgreSQL restart (every server connection cut) costs no failed request: the pool pre-pings."""
+"""A PostgreSQL restart (every server connection cut) costs no failed request: a connection leaving the pool is
+checked (hotline.dbpool)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ from sqlalchemy import create_engine, make_url, text
 
 def _cut_every_connection(database_uri: str, keep: int) -> int:
     """What a server restart does to the app's pooled connections (the test harness's own connection, `keep`,
-    is spared: it restores the database between tests)."""
+    is spared: it restores the database between tests). As in a restart, each server process has ended (its
+    goodbye sent, its socket closed) when this returns: pg_terminate_backend waits up to 5 s for that."""
     admin = create_engine(make_url(database_uri), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             return len(
                 conn.execute(
                     text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
                         "WHERE datname = :n AND pid <> pg_backend_pid() AND pid <> :keep"
                     ),
                     {"n": make_url(database_uri).database, "keep": keep},
