@@ -1,9 +1,9 @@
 """`make deploy-local`: the production layout (deploy/) on this machine, in the foreground.
 
 nginx with a config rendered from deploy/nginx/hotline.conf.in into instance/deploy-local-<PORT>/, serving the
-static files built by `make static`; the socket group (gunicorn -w 1 --threads 300) and the API group (gunicorn
--w 2 --threads 2 --worker-connections 4), each on a free port of 127.0.0.1 with deploy/gunicorn.conf.py; one
-worker. nginx listens on HOST:PORT (127.0.0.1:8080 by default).
+static files built by `make static`; the socket group (gunicorn -w 1 --threads 300) and the API group (two
+single-process gunicorns, -w 1 --threads 2 each, nginx balancing them over kept-alive connections), each on a free
+port of 127.0.0.1 with deploy/gunicorn.conf.py; one worker. nginx listens on HOST:PORT (127.0.0.1:8080 by default).
 
 DATABASE_URL / REDIS_URL are used when set; unset, the embedded PostgreSQL and Redis of `make run`
 (hotline.devserver).
@@ -31,7 +31,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from deploy.render import API_PROCESSES, WORKER_CONNECTIONS, render_nginx
+from deploy.render import API_PROCESSES, api_command, render_nginx
 from hotline.config import instance_dir
 from hotline.devserver import _die_with_parent, start_embedded_postgres, start_embedded_redis, stop_embedded_redis
 
@@ -67,7 +67,7 @@ def nginx_binary() -> str:
     return found
 
 
-def nginx_conf(run_dir: Path, host: str, port: int, socket_port: int, api_port: int, static_root: Path) -> str:
+def nginx_conf(run_dir: Path, host: str, port: int, socket_port: int, api_ports: list[int], static_root: Path) -> str:
     """A whole nginx.conf of its own (pid, logs, temp files under run_dir) around the deploy/ site."""
     user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""
     site = render_nginx(
@@ -75,7 +75,7 @@ def nginx_conf(run_dir: Path, host: str, port: int, socket_port: int, api_port: 
         server_name="_",
         static_root=str(static_root),
         socket_servers=[f"127.0.0.1:{socket_port}"],
-        api_servers=[f"127.0.0.1:{api_port}"],
+        api_servers=[f"127.0.0.1:{api_port}" for api_port in api_ports],
         extra_server="    access_log off;\n",
     )
     temp = "\n".join(
@@ -120,7 +120,8 @@ def run_step(argv: list[str], env: dict[str, str]) -> None:
 
 # nginx: SIGQUIT is its graceful stop (SIGTERM drops open connections at once, fine too); gunicorn: SIGINT the
 # quick stop (SIGTERM would wait for the consoles' WebSockets); RQ: SIGTERM finishes the job in hand.
-STOP_SIGNALS = {"nginx": signal.SIGTERM, "socket group": signal.SIGINT, "API group": signal.SIGINT}
+STOP_SIGNALS = {"nginx": signal.SIGTERM, "socket group": signal.SIGINT}
+STOP_SIGNALS.update((f"API {k + 1}", signal.SIGINT) for k in range(API_PROCESSES))
 
 
 def stop_children(children: dict[str, subprocess.Popen]) -> None:
@@ -204,9 +205,10 @@ def main() -> int:
         if embedded_db or env.get("SEED_DEMO") == "1":
             run_step([str(BIN / "flask"), "--app", "wsgi", "seed-demo"], env)
 
-        socket_port, api_port = free_port(), free_port()
+        socket_port = free_port()
+        api_ports = [free_port() for _ in range(API_PROCESSES)]
         conf = run_dir / "nginx.conf"
-        conf.write_text(nginx_conf(run_dir, host, port, socket_port, api_port, static_root))
+        conf.write_text(nginx_conf(run_dir, host, port, socket_port, api_ports, static_root))
         run_step([nginx, "-q", "-t", "-c", str(conf), "-p", str(run_dir)], env)
 
         def group_env(group: str, exist_ok: bool = False) -> dict[str, str]:
@@ -219,10 +221,10 @@ def main() -> int:
             [*gunicorn, "-w", "1", "--threads", "300", "-b", f"127.0.0.1:{socket_port}", "wsgi:app"],
             group_env("socket"),
         )
-        api_shape = ["-w", str(API_PROCESSES), "--threads", "2", "--worker-connections", str(WORKER_CONNECTIONS)]
-        children["API group"] = spawn(
-            "API group", [*gunicorn, *api_shape, "-b", f"127.0.0.1:{api_port}", "wsgi:app"], group_env("api")
-        )
+        for k, api_port in enumerate(api_ports, 1):
+            children[f"API {k}"] = spawn(
+                f"API {k}", [*gunicorn, *api_command(api_port), "wsgi:app"], group_env(f"api-{k}")
+            )
         worker_cmd = [str(BIN / "flask"), "--app", "wsgi", "worker"]
         children["worker"] = spawn("worker", worker_cmd, group_env("worker-1"))
         children["nginx"] = spawn("nginx", [nginx, "-c", str(conf), "-p", str(run_dir)], env)
@@ -231,7 +233,7 @@ def main() -> int:
         if wait_ready(url, children):
             print(
                 f"\n  12345 hotline, production layout: {url}/  (nginx; socket group :{socket_port}, "
-                f"API group :{api_port}, one worker)\n"
+                f"API group :{', :'.join(map(str, api_ports))}, one worker)\n"
                 f"    ready        {url}/readyz\n    metrics      {url}/metrics  (from HOTLINE_METRICS_ALLOW)\n"
                 f"    nginx config {conf}\n  Ctrl-C stops everything.\n",
                 flush=True,

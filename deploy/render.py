@@ -1,7 +1,7 @@
 """Render the deploy/ files that depend on the host: the nginx site and the env file template.
 
     python -m deploy.render nginx [--listen 80] [--server-name NAME] [--static-root DIR] [--socket HOST:PORT ...]
-                                  [--api HOST:PORT ...] [--api-processes P] [--worker-connections C]
+                                  [--api HOST:PORT ...]
     python -m deploy.render env      # the env file template, every setting the code reads
 
 `make deploy-local` renders the same nginx template into instance/ (deploy/local.py)."""
@@ -19,10 +19,30 @@ from deploy.static import STATIC_DIRS
 ROOT = Path(__file__).resolve().parent.parent
 NGINX_TEMPLATE = Path(__file__).resolve().parent / "nginx" / "hotline.conf.in"
 
-# The API group's shape, as the benchmarks measure it (README): P processes x 2 threads, each process taking at
-# most C of the proxy's connections.
+# The API group's shape, as the benchmarks measure it (README): on each host P single-process gunicorns (one per
+# core) of 2 threads each, on ports 8001, 8002, ...; nginx keeps connections to them open and sends each request
+# to the one with the fewest in hand.
 API_PROCESSES = 2
-WORKER_CONNECTIONS = 4
+API_THREADS = 2
+API_FIRST_PORT = 8001
+# nginx closes an idle upstream connection before gunicorn would (its keep-alive is longer), so that nginx never
+# sends a request on a connection gunicorn is closing (a POST would fail with 502; nginx retries only GETs).
+UPSTREAM_KEEPALIVE_SECONDS = 60
+GUNICORN_KEEPALIVE_SECONDS = 75
+
+
+def api_command(port: int, host: str = "127.0.0.1") -> list[str]:
+    """One API process's gunicorn options (after `gunicorn -c deploy/gunicorn.conf.py --no-control-socket`)."""
+    return [
+        "-w",
+        "1",
+        "--threads",
+        str(API_THREADS),
+        "--keep-alive",
+        str(GUNICORN_KEEPALIVE_SECONDS),
+        "-b",
+        f"{host}:{port}",
+    ]
 
 
 def render_nginx(
@@ -32,20 +52,17 @@ def render_nginx(
     static_root: str = "/srv/hotline/static",
     socket_servers: list[str] | None = None,
     api_servers: list[str] | None = None,
-    api_processes: int = API_PROCESSES,
-    worker_connections: int = WORKER_CONNECTIONS,
     extra_server: str = "",
 ) -> str:
-    """The site: each API host capped at processes x worker connections (its `backup` twin takes the overflow)."""
-    cap = api_processes * worker_connections
-    api = api_servers or ["127.0.0.1:8001"]
+    """The site: `api_servers` are the API processes (HOST:PORT each, every host's P ports), balanced by fewest
+    requests in hand over kept-alive connections."""
+    api = api_servers or [f"127.0.0.1:{API_FIRST_PORT + k}" for k in range(API_PROCESSES)]
     values = {
         "listen": listen,
         "server_name": server_name,
         "socket_servers": "\n".join(f"    server {s};" for s in socket_servers or ["127.0.0.1:8000"]),
-        "api_servers": "\n".join(
-            [f"    server {s} max_conns={cap};" for s in api] + [f"    server {s} backup;" for s in api]
-        ),
+        "api_servers": "\n".join(f"    server {s};" for s in api),
+        "upstream_keepalive": str(UPSTREAM_KEEPALIVE_SECONDS),
         "static_locations": "\n".join(
             f"    location ^~ {prefix} {{\n"
             f"        root {static_root};\n"
@@ -195,9 +212,9 @@ def main(argv: list[str]) -> int:
     nginx.add_argument("--server-name", default="_")
     nginx.add_argument("--static-root", default="/srv/hotline/static")
     nginx.add_argument("--socket", action="append", help="a socket group (HOST:PORT), repeatable")
-    nginx.add_argument("--api", action="append", help="an API group (HOST:PORT), repeatable")
-    nginx.add_argument("--api-processes", type=int, default=API_PROCESSES)
-    nginx.add_argument("--worker-connections", type=int, default=WORKER_CONNECTIONS)
+    nginx.add_argument(
+        "--api", action="append", help="an API process (HOST:PORT), repeatable: every host's 8001, 8002, ..."
+    )
     sub.add_parser("env", help="the env file template, on standard output")
     args = parser.parse_args(argv)
     if args.what == "nginx":
@@ -208,8 +225,6 @@ def main(argv: list[str]) -> int:
                 static_root=args.static_root,
                 socket_servers=args.socket,
                 api_servers=args.api,
-                api_processes=args.api_processes,
-                worker_connections=args.worker_connections,
             )
         )
     else:

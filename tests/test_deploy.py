@@ -48,15 +48,25 @@ def test_the_env_template_lists_every_setting_the_code_reads():
     assert "\nHOTLINE_PROXY_HOPS=1\n" in committed
 
 
-def test_the_nginx_site_caps_the_api_group_as_the_units_size_it():
-    site = render.render_nginx(api_servers=["10.0.0.5:8001", "10.0.0.6:8001"], socket_servers=["10.0.0.5:8000"])
-    assert "server 10.0.0.5:8001 max_conns=8;" in site and "server 10.0.0.6:8001 max_conns=8;" in site
-    assert "server 10.0.0.5:8001 backup;" in site and "keepalive" not in site
+def test_the_nginx_site_balances_kept_alive_connections_over_the_units_api_processes():
+    api = ["10.0.0.5:8001", "10.0.0.5:8002", "10.0.0.6:8001", "10.0.0.6:8002"]
+    site = render.render_nginx(api_servers=api, socket_servers=["10.0.0.5:8000"])
+    upstream = re.search(r"upstream hotline_api \{([^}]+)\}", site).group(1)
+    assert "least_conn;" in upstream and all(f"server {s};" in upstream for s in api)
+    assert re.search(r"keepalive \d+;", upstream)
+    keepalive = int(re.search(r"keepalive_timeout (\d+)s;", upstream).group(1))
+    api_location = re.search(r"location / \{([^}]+)\}", site).group(1)
+    assert "proxy_http_version 1.1;" in api_location and 'proxy_set_header Connection "";' in api_location
     assert re.search(r"upstream hotline_socket \{\s+ip_hash;\s+server 10.0.0.5:8000;", site)
-    api_unit = (ROOT / "deploy" / "systemd" / "hotline-api.service").read_text()
-    shape = f"-w {render.API_PROCESSES} --threads 2 --worker-connections {render.WORKER_CONNECTIONS}"
-    assert shape in api_unit
-    for unit in ("hotline-socket.service", "hotline-api.service", "hotline-worker@.service"):
+    # gunicorn keeps an idle connection longer than nginx: nginx never reuses one that gunicorn is closing.
+    api_unit = (ROOT / "deploy" / "systemd" / "hotline-api@.service").read_text()
+    shape = " ".join(render.api_command(0)[:-2])  # without -b
+    assert shape in api_unit and "-b 127.0.0.1:%i" in api_unit
+    assert int(re.search(r"--keep-alive (\d+)", api_unit).group(1)) > keepalive
+    target = (ROOT / "deploy" / "systemd" / "hotline.target").read_text()
+    ports = [render.API_FIRST_PORT + k for k in range(render.API_PROCESSES)]
+    assert all(f"hotline-api@{port}.service" in target for port in ports)
+    for unit in ("hotline-socket.service", "hotline-api@.service", "hotline-worker@.service"):
         text = (ROOT / "deploy" / "systemd" / unit).read_text()
         assert (
             "EnvironmentFile=/etc/hotline/hotline.env" in text
@@ -230,4 +240,4 @@ def test_deploy_local_layouts_behind_nginx(app, database_uri, redis_url, tmp_pat
         assert "killing it" not in layout.tail()
     left = [pid for tree in trees.values() for pid in tree if _alive(pid)]
     assert not left, f"processes left behind: {left}"
-    assert all(len(tree) >= 8 for tree in trees.values()), trees  # nginx x3, gunicorn 2+3, worker+scheduler
+    assert all(len(tree) >= 8 for tree in trees.values()), trees  # nginx x3, gunicorn 2+2+2, worker+scheduler
