@@ -3,6 +3,13 @@
 100,000 tickets stored in PostgreSQL. Prints figures, not pass/fail.
 
     .venv/bin/python bench/public.py [--tickets 100000] [--seconds 10] [--concurrency 8] [--keep]
+    .venv/bin/python bench/public.py --url http://127.0.0.1:8080 [--database-url URL] [--tickets 2000] ...
+
+--url URL measures a deployment that is already running (`make deploy-local`: through its nginx), started with
+the lookup limit out of reach (HOTLINE_PUBLIC_LOOKUP_RATE_LIMIT="1000000000 per minute;1000000000 per hour": every
+client here is one address): no database or server of its own; --tickets tickets (default 2,000 there) are created
+through its API as the demo operator (their codes are known only then), then looked up for --seconds and the
+Open311 listing timed. --database-url (the deployment's database) adds the raw-SQL baselines.
 
 What it does, in one run:
   1. recreates a scratch database (`hotline_bench_public`), migrates it, seeds the demo catalogue and inserts
@@ -297,15 +304,103 @@ ORDER BY t.created_at DESC, t.id DESC LIMIT 1000
 """
 
 
+def create_through_api(n: int, concurrency: int) -> list[tuple[str, str]]:
+    """n tickets through POST /api/v1/tickets at HOST:PORT as the demo operator; (number, code) of each."""
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    conn = http.client.HTTPConnection(HOST, PORT, timeout=30)
+    body = json.dumps({"username": "operator", "password": "demo-operator"})
+    conn.request("POST", "/api/v1/auth/token", body=body, headers={"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    token = json.loads(resp.read())["token"]
+    conn.close()
+    headers = {"Content-Type": "application/json; charset=utf-8", "Authorization": f"Bearer {token}"}
+
+    def make(k: int) -> list[tuple[str, str]]:
+        rng = random.Random()
+        out = []
+        c = http.client.HTTPConnection(HOST, PORT, timeout=30)
+        for i in range(k, n, concurrency):
+            ticket = {
+                "channel": "phone",
+                "type": "complaint",
+                "content": f"梅园路{i % 200}号门口路灯不亮，晚上很不安全，请尽快维修。",
+                "address": f"梅园路{i % 200}号",
+                "caller_phone": "13" + "".join(rng.choice("0123456789") for _ in range(9)),
+            }
+            c.request("POST", "/api/v1/tickets", body=json.dumps(ticket, ensure_ascii=False).encode(), headers=headers)
+            r = c.getresponse()
+            data = json.loads(r.read())
+            if r.status != 201:
+                raise SystemExit(f"intake failed: HTTP {r.status}: {data}")
+            out.append((data["number"], data["retrieval_code"]))
+        c.close()
+        return out
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        keys = [key for part in pool.map(make, range(concurrency)) for key in part]
+    print(f"created {n:,} tickets through the API in {time.perf_counter() - t0:.1f} s")
+    return keys
+
+
+def main_url(args) -> None:
+    """The deployment at --url: status lookups and the Open311 listing through it."""
+    global HOST, PORT
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(args.url)
+    HOST, PORT = parts.hostname or "127.0.0.1", parts.port or 80
+    keys = create_through_api(args.tickets or 2000, args.concurrency)
+    dsn = (
+        make_url(args.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        if args.database_url
+        else None
+    )
+    print(
+        f"\npublic status lookups through {args.url}, {len(keys):,} tickets, concurrency {args.concurrency},"
+        f" {args.seconds} s (machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start)"
+    )
+    results = []
+    if dsn:
+        results.append(
+            run_phase(
+                "baseline: raw SELECT by number (psycopg)", _sql_client, keys, args.seconds, args.concurrency, (dsn,)
+            )
+        )
+    status = run_phase(f"the deployment at {args.url}", _http_client, keys, args.seconds, args.concurrency)
+    print("\nOpen311 GET requests.json (sequential; median / p99 of 20; rows returned)")
+    for label, path in (
+        ("default: 90 days, up to 1,000", "/open311/v2/requests.json"),
+        ("XML, default", "/open311/v2/requests.xml"),
+    ):
+        med, p99, rows = time_get(path, 20)
+        print(f"  {label:<34} {med:8.1f} ms  p99 {p99:8.1f} ms  ({rows if rows else '-'} rows)")
+    if dsn:
+        print(f"  baseline: the same rows as raw SQL        {time_sql(dsn, LISTING_SQL, {}, 20):6.1f} ms (median)")
+    ok = status["rps"] >= 1000 and status["p99"] < 50 and not status["errors"]
+    print(
+        f"\ntarget 1,000 lookups/s at p99 < 50 ms: {status['rps']:,.0f}/s at p99 {status['p99']:.1f} ms"
+        f" ({status['errors']} errors, {status['limited']} refused) -> {'OK' if ok else 'MISS'}"
+    )
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/8")
-    p.add_argument("--tickets", type=int, default=100_000)
+    p.add_argument("--tickets", type=int, help="tickets to look up (default 100,000; with --url 2,000)")
     p.add_argument("--seconds", type=int, default=10)
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--keep", action="store_true")
+    p.add_argument("--url", help="measure the deployment running at URL (e.g. make deploy-local's nginx)")
+    p.add_argument("--database-url", help="with --url: the deployment's database, for the raw-SQL baselines")
     args = p.parse_args()
+    if args.url:
+        main_url(args)
+        return
+    args.tickets = args.tickets or 100_000
 
     url = fresh_database(args.admin_url)
     keys = build(url, args.redis_url, args.tickets)
