@@ -98,6 +98,37 @@ def nginx_conf(run_dir: Path, host: str, port: int, socket_port: int, api_ports:
     )
 
 
+def newest_revision() -> str:
+    """The head of migrations/ (one head: tests/test_migrations.py)."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    return ScriptDirectory.from_config(config).get_current_head() or ""
+
+
+def schema_revision(database_url: str) -> str | None:
+    """The database's alembic revision, or None (no schema yet, or not readable): then `flask db upgrade` runs.
+    Asked directly, so that a database already migrated costs no process creating the whole app."""
+    import psycopg
+
+    from hotline.config import normalise_database_url
+
+    dsn = normalise_database_url(database_url).replace("postgresql+psycopg://", "postgresql://", 1)
+    try:
+        with psycopg.connect(dsn, connect_timeout=10) as conn:
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except psycopg.Error:
+        return None
+    return row[0] if row else None
+
+
+# The processes that serve no dispatch suggestions skip loading jieba's dictionary (hotline.routing): the socket
+# group, the worker, the one-off commands.
+NO_WARM_START = {"HOTLINE_ROUTING_WARM_START": "0"}
+
+
 def spawn(name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen:
     say(f"starting {name}: {' '.join(argv)}")
     # Own process group each: a terminal's Ctrl-C reaches this supervisor alone, which stops them in order.
@@ -201,9 +232,13 @@ def main() -> int:
         if embedded_db:
             env["DATABASE_URL"] = start_embedded_postgres()
             say(f"embedded PostgreSQL, as `make run` (data in {instance_dir() / 'postgres'}) on {env['DATABASE_URL']}")
-        run_step([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], env)
+        current = schema_revision(env["DATABASE_URL"])
+        if current is not None and current == newest_revision():
+            say(f"database at the newest schema ({current}): no migration to run")
+        else:
+            run_step([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], {**env, **NO_WARM_START})
         if embedded_db or env.get("SEED_DEMO") == "1":
-            run_step([str(BIN / "flask"), "--app", "wsgi", "seed-demo"], env)
+            run_step([str(BIN / "flask"), "--app", "wsgi", "seed-demo"], {**env, **NO_WARM_START})
 
         socket_port = free_port()
         api_ports = [free_port() for _ in range(API_PROCESSES)]
@@ -219,14 +254,14 @@ def main() -> int:
         children["socket group"] = spawn(
             "socket group",
             [*gunicorn, "-w", "1", "--threads", "300", "-b", f"127.0.0.1:{socket_port}", "wsgi:app"],
-            group_env("socket"),
+            {**group_env("socket"), **NO_WARM_START},
         )
         for k, api_port in enumerate(api_ports, 1):
             children[f"API {k}"] = spawn(
                 f"API {k}", [*gunicorn, *api_command(api_port), "wsgi:app"], group_env(f"api-{k}")
             )
         worker_cmd = [str(BIN / "flask"), "--app", "wsgi", "worker"]
-        children["worker"] = spawn("worker", worker_cmd, group_env("worker-1"))
+        children["worker"] = spawn("worker", worker_cmd, {**group_env("worker-1"), **NO_WARM_START})
         children["nginx"] = spawn("nginx", [nginx, "-c", str(conf), "-p", str(run_dir)], env)
 
         url = f"http://{host}:{port}"
@@ -249,7 +284,9 @@ def main() -> int:
                 # RQ quits (status 0) when Redis times out; systemd restarts it (Restart=always), and so do we.
                 say(f"worker exited with status {proc.returncode}; starting another")
                 time.sleep(1)
-                children["worker"] = spawn("worker", worker_cmd, group_env("worker-1", exist_ok=True))
+                children["worker"] = spawn(
+                    "worker", worker_cmd, {**group_env("worker-1", exist_ok=True), **NO_WARM_START}
+                )
                 break
             time.sleep(0.5)
     except Stop as stop:

@@ -162,6 +162,10 @@ class Settings(BaseSettings):
     # The web process delivers the outbox from a background thread right after each commit; the worker sweeps
     # it as well, so a message is delivered even if the web process dies.
     OUTBOX_RELAY_THREAD: bool = True
+    # Load jieba's dictionary for the dispatch suggestions (≈0.5-1 s of CPU) when the app starts, in a background
+    # thread; off in processes that serve no suggestions (the socket group, the workers, one-off commands): they
+    # load it on first use, if ever.
+    ROUTING_WARM_START: bool = True
     # Delivered outbox rows are kept this many days (to trace a delivery), then purged by an hourly job.
     OUTBOX_RETENTION_DAYS: float = Field(7, ge=0)
 
