@@ -209,6 +209,8 @@ function whyText(e) {
 }
 
 let eventsShown = null;
+// Events whose department is where the ticket went, not who acted: "派单 → 市城市管理局".
+const TO_DEPARTMENT = new Set(["dispatch", "sub-dispatch"]);
 
 function renderTimeline(t) {
   const events = t.timeline.slice().reverse();
@@ -222,8 +224,9 @@ function renderTimeline(t) {
     return `<li class="timeline-event${i < fresh ? " timeline-event--new" : ""}" data-action="${esc(e.action)}">
       <time datetime="${esc(e.at)}">${esc(fmtTime(e.at))}</time>
       <p class="timeline-what"><b class="timeline-who" title="${esc(e.actor || "")}">${esc(actorName(e.actor, e.actor_name))}</b>
-        ${e.department ? "· " + deptHtml(e.department, e.department_name) : ""}
-        <span class="timeline-action">${esc(label("action", e.action))}</span> ${change}</p>
+        ${e.department && !TO_DEPARTMENT.has(e.action) ? "· " + deptHtml(e.department, e.department_name) : ""}
+        <span class="timeline-action">${esc(label("action", e.action))}</span>
+        ${e.department && TO_DEPARTMENT.has(e.action) ? "→ " + deptHtml(e.department, e.department_name) : ""} ${change}</p>
       ${why ? `<p class="timeline-why">${esc(why)}</p>` : ""}</li>`;
   }).join("") || `<li class="muted">${esc(L.ui.no_events)}</li>`;
 }
