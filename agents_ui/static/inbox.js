@@ -55,12 +55,16 @@ const reload = debounce(() => load().catch((e) => flash(errorText(e), "error")),
 
 /* ---- the ticket being worked on ---- */
 function showWork(t) {
+  // A live refresh of the same, unchanged ticket (a claim event, the inbox reloading) keeps what the operator is
+  // typing into the correction form; a different ticket or a changed one fills it afresh.
+  const unchanged = working && working.id === t.id && working.updated_at === t.updated_at;
   working = t;
   $("#work").classList.remove("hidden");
   $("#work-number").textContent = t.number;
   $("#work-status").textContent = statusLabel(t.status);
   $("#work-content").textContent = t.content;
   $("#work-elements").innerHTML = elementsHtml(t.missing_elements);
+  if (unchanged) return;
   const f = $("#reclassify");
   f.type.value = t.type;
   f.urgency.value = t.urgency;
