@@ -130,6 +130,11 @@ class Settings(BaseSettings):
     TWILIO_API_KEY: str = Field("", alias="TWILIO_API_KEY")
     TWILIO_API_SECRET: str = Field("", alias="TWILIO_API_SECRET")
     TWILIO_TWIML_APP_SID: str = Field("", alias="TWILIO_TWIML_APP_SID")
+    # 保持 (hold) and warm transfer: what the caller hears, an audio file Twilio fetches (WAV or MP3); unset: ours,
+    # PUBLIC_URL/agents/static/sounds/hold.wav.
+    HOLD_MUSIC_URL: str = ""
+    # The region of numbers typed without a country code (the softphone's outbound calls, read by phonenumbers).
+    PHONE_REGION: str = "CN"
 
     # -- the call centre
     # 12345 answers 7x24 by national rule (国办发〔2020〕53号); a smaller centre sets its operator hours (local
@@ -203,6 +208,15 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("PHONE_REGION")
+    @classmethod
+    def _phone_region(cls, value: str) -> str:
+        import phonenumbers
+
+        if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError("not a region phonenumbers knows (a two-letter code such as CN)")
+        return value.upper()
 
     @field_validator("PUBLIC_URL")
     @classmethod

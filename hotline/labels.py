@@ -106,6 +106,7 @@ ACTION = {
     "supervision-overdue": _l("Supervision answer overdue"),
     "due-moved": _l("Due time moved (calendar)"),
     "send-failed": _l("Sending failed"),
+    "call-transfer": _l("Call transferred"),
     "assign": _l("Assign officer"),
     "sub-dispatch": _l("Sub-dispatch"),
     "sub-sign": _l("Sub-dispatch signed"),

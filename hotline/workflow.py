@@ -131,8 +131,9 @@ TRANSITIONS: dict[str, Transition] = {
     )
 }
 # Actions raised by the system (the deadline workers), not by a person.
-# "callback" records a callback-survey step on the timeline (also of a closed, directly answered ticket).
-SYSTEM_ACTIONS = frozenset({"deadline", "callback", "send-failed"})
+# "callback" records a callback-survey step on the timeline (also of a closed, directly answered ticket);
+# "call-transfer" records that the ticket's call was handed on (转接), whatever state the ticket is in.
+SYSTEM_ACTIONS = frozenset({"deadline", "callback", "send-failed", "call-transfer"})
 
 
 class SubStatus(StrEnum):

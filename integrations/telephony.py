@@ -28,7 +28,20 @@ class Telephony(Protocol):
         ...
 
     def redirect_call(self, call_sid: str, url: str) -> None:
-        """Move a live call to the TwiML at `url` (a transfer)."""
+        """Move a live call to the TwiML at `url` (a transfer, hold and resume, into a conference)."""
+        ...
+
+    def add_participant(self, conference: str, to: str, label: str) -> str:
+        """Call `to` (a number or `client:<identity>`) into the conference named `conference`, under `label`
+        (咨询转接: the supervisor or department brought into a call); returns the new call's sid."""
+        ...
+
+    def update_participant(self, conference: str, label: str, end_conference_on_exit: bool) -> None:
+        """The participant's leaving ends the conference (or no longer does)."""
+        ...
+
+    def remove_participant(self, conference: str, label: str) -> None:
+        """Hang up the participant's leg; the others stay in the conference."""
         ...
 
 

@@ -42,6 +42,7 @@ class FakeTwilioApi:
     def __init__(self, fail_status: int | None = None) -> None:
         self.requests: list[dict] = []
         self.recording = tone_wav()
+        self.conference_sid = "CF" + uuid.uuid4().hex
         self.fail_status = fail_status  # answer every request with this error status (Twilio down)
         outer = self
 
@@ -55,6 +56,18 @@ class FakeTwilioApi:
                 outer.requests.append({"method": "GET", "path": self.path, "form": {}, "user": user})
                 if "/Recordings/" in self.path and self.path.endswith(".wav") and user == ACCOUNT_SID:
                     status, ctype, data = 200, "audio/x-wav", outer.recording
+                elif self.path.split("?")[0].endswith("/Conferences.json"):
+                    # the conference in progress by its name: one page, as Twilio lists them
+                    query = parse_qs(self.path.partition("?")[2])
+                    name = query.get("FriendlyName", [""])[0]
+                    page = {
+                        "conferences": [{"sid": outer.conference_sid, "friendly_name": name, "status": "in-progress"}],
+                        "uri": self.path,
+                        "page": 0,
+                        "page_size": 1,
+                        "next_page_uri": None,
+                    }
+                    status, ctype, data = 200, "application/json", json.dumps(page).encode()
                 else:
                     status, ctype, data = 404, "application/json", b'{"status": 404, "message": "not found"}'
                 self.send_response(status)
@@ -81,6 +94,8 @@ class FakeTwilioApi:
                 prefix = "SM" if self.path.endswith("/Messages.json") else "CA"
                 body = {
                     "sid": prefix + uuid.uuid4().hex,
+                    "call_sid": "CA" + uuid.uuid4().hex,
+                    "label": form.get("Label"),
                     "account_sid": ACCOUNT_SID,
                     "to": form.get("To"),
                     "from": form.get("From"),
@@ -93,6 +108,14 @@ class FakeTwilioApi:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def do_DELETE(self) -> None:  # noqa: N802 - http.server's naming
+                auth = self.headers.get("Authorization", "")
+                user = base64.b64decode(auth[6:]).decode().split(":")[0] if auth.startswith("Basic ") else None
+                outer.requests.append({"method": "DELETE", "path": self.path, "form": {}, "user": user})
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"

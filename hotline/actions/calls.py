@@ -21,13 +21,12 @@ from sqlalchemy import func, select, update
 from hotline import outbox
 from hotline.actions.presence import available_now, effective_status
 from hotline.deadlines.calendar import TZ
-from hotline.errors import Conflict, NotFound, ValidationError
+from hotline.errors import Conflict, NotFound
 from hotline.extensions import db
 from hotline.fastpath import autocommit_engine
 from hotline.models import (
     Call,
     Caller,
-    Department,
     HotlineLine,
     LeaderSlot,
     OperatorPresence,
@@ -123,6 +122,8 @@ def call_event(call: Call, op: str, leader: bool = False) -> dict:
         "operator_id": call.operator_id,
         "leader": leader,
         "ticket_id": call.ticket_id,
+        "held": call.held_at is not None,
+        "consult_target": call.consult_target,
         "caller": {"name": caller_name, "recent_tickets": _recent_tickets(call.from_number) if op == "ringing" else []},
     }
 
@@ -465,6 +466,11 @@ def call_status(
 
 
 def _operator_leg(call: Call, status: str, at: dt.datetime, now: dt.datetime) -> Call:
+    if status in TERMINAL and (call.held_at is not None or call.consult_target is not None):
+        # Hold and warm transfer move the caller's leg away from the Dial, which ends the operator's leg: the
+        # call goes on (hotline.actions.call_control).
+        db.session.rollback()
+        return call
     was_answered = call.answered_at is not None
     if status in ("in-progress", "answered"):
         call.answered_at = _earliest(call.answered_at, at)
@@ -495,14 +501,24 @@ def console_leg(call_id: int, actor: User, status: str) -> Call:
     """The console provider's softphone: the operator's leg of a call answered (`in-progress`) or hung up
     (`completed`), recorded exactly as Twilio's status callback for that leg would be. Only the person the
     call rings at may answer it."""
-    call = db.session.get(Call, call_id)
+    call = db.session.get(Call, call_id, with_for_update=True)
     if call is None or call.direction != "inbound":
         raise NotFound("no such call")
+    if call.consult_target == f"user:{actor.id}" and call.ended_at is None:
+        # The supervisor brought into a warm transfer answers: the call record is the operator's until the
+        # transfer is completed; the consoles hear that the supervisor is on the line.
+        if status == "in-progress":
+            _publish_call(call, "consult-answered")
+        _commit()
+        return call
     if call.operator_id != actor.id:
         raise Conflict("this call is not ringing at you")
     if status == "in-progress" and call.ended_at is not None:
         raise Conflict("the caller has hung up")
-    db.session.rollback()
+    if status == "completed" and (call.held_at is not None or call.consult_target is not None):
+        # Hanging up on a held call (or during a consultation) ends it: nothing of it is left to come back to.
+        call.held_at = call.consult_target = None
+    db.session.commit()
     return call_status("CL" + call.call_sid[2:], status, parent_call_sid=call.call_sid)
 
 
@@ -510,56 +526,3 @@ def _fetch_recording_later(call: Call) -> None:
     """The worker fetches the message's audio from Twilio (hotline.tasks.calls), so staff play it through us."""
     if (call.recording_url or "").startswith("https://"):
         outbox.add_job("hotline.tasks.calls.fetch_recording", [call.id])
-
-
-def transfer_call(call_id: int, actor: User, department_code: str | None = None, to_supervisor: bool = False) -> Call:
-    """转接: the operator hands a call in progress to a department's hotline number (its liaison phone) or to the
-    longest-idle available supervisor (whose console then rings). A worker redirects the caller's leg to the
-    transfer TwiML through the telephony provider; the operator is free at once."""
-    try:
-        now = utcnow()
-        call = db.session.get(Call, call_id, with_for_update=True)
-        if call is None or call.direction != "inbound":
-            raise NotFound("no such call")
-        if call.operator_id != actor.id:
-            raise Conflict("this call is not yours to transfer")
-        if call.answered_at is None or call.ended_at is not None:
-            raise Conflict("only a call in progress can be transferred")
-        target = current_app.config["PUBLIC_URL"] + "/integrations/twilio/voice/transfer"
-        if department_code is not None:
-            dept = db.session.scalar(
-                select(Department).where(Department.code == department_code, Department.active.is_(True))
-            )
-            if dept is None:
-                raise ValidationError("unknown department", fields={"department": "unknown department"})
-            if not dept.liaison_phone:
-                raise Conflict("the department has no hotline number to transfer to")
-            target += f"?department={dept.code}"
-            _release_operator(call, now)
-            _publish_call(call, "transferred")  # the operator is free: the wallboards recount
-        elif to_supervisor:
-            claimed = db.session.scalar(
-                select(OperatorPresence)
-                .join(User, User.id == OperatorPresence.user_id)
-                .where(available_now(now), User.role == "supervisor", User.active.is_(True), User.id != actor.id)
-                .order_by(OperatorPresence.changed_at)
-                .limit(1)
-                .with_for_update(skip_locked=True, of=OperatorPresence)
-            )
-            if claimed is None:
-                raise Conflict("no supervisor is available")
-            _release_operator(call, now)
-            claimed.status, claimed.changed_at, claimed.current_call_id = "busy", now, call.id
-            claimed.after_call_until = None
-            call.operator_id = claimed.user_id
-            target += f"?user={claimed.user_id}"
-            _publish_call(call, "ringing")
-        else:
-            raise ValidationError("say where to", fields={"department": "a department code, or supervisor: true"})
-        call.updated_at = now
-        outbox.add_job("hotline.tasks.calls.redirect_call", [call.call_sid, target])
-        _commit()
-        return call
-    except BaseException:
-        db.session.rollback()
-        raise

@@ -73,6 +73,11 @@ def call_to_dict(c: Call, user=None, ticket_number: str | None = None) -> dict:
         "recording": f"/api/v1/calls/{c.id}/recording" if has_audio else None,
         "callback_needed": c.callback_needed,
         "called_back_at": iso(c.called_back_at),
+        "held": c.held_at is not None,
+        "consult_target": c.consult_target,
+        "transfer_kind": c.transfer_kind,
+        "transferred_to": c.transferred_to,
+        "transferred_at": iso(c.transferred_at),
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import current_app, g, jsonify
 
-from hotline.actions import call_records
+from hotline.actions import call_control, call_records
 from hotline.actions import calls as call_actions
 from hotline.api import bp
 from hotline.api.auth import login_required
@@ -86,4 +86,46 @@ def transfer(call_id: int):
     department = f.string("department", max_len=32)
     supervisor = f.boolean("supervisor")
     f.done()
-    return jsonify(call_to_dict(call_actions.transfer_call(call_id, g.user, department, supervisor))), 202
+    return jsonify(call_to_dict(call_control.transfer_call(call_id, g.user, department, supervisor))), 202
+
+
+@bp.post("/calls/<int:call_id>/hold")
+@login_required(TAKES_CALLS)
+def hold(call_id: int):
+    """保持: the caller hears the hold music (a worker moves the leg); 202."""
+    return jsonify(call_to_dict(call_control.hold_call(call_id, g.user))), 202
+
+
+@bp.post("/calls/<int:call_id>/resume")
+@login_required(TAKES_CALLS)
+def resume(call_id: int):
+    """恢复: the caller's leg dials the operator again; 202."""
+    return jsonify(call_to_dict(call_control.resume_call(call_id, g.user))), 202
+
+
+@bp.post("/calls/<int:call_id>/consult")
+@login_required(TAKES_CALLS)
+def consult(call_id: int):
+    """咨询转接: bring `{"department": code}` (its hotline number) or `{"supervisor": true}` into the call; 202."""
+    from hotline.api.auth import json_body
+    from hotline.validation import Fields
+
+    f = Fields(json_body())
+    department = f.string("department", max_len=32)
+    supervisor = f.boolean("supervisor")
+    f.done()
+    return jsonify(call_to_dict(call_control.start_consult(call_id, g.user, department, supervisor))), 202
+
+
+@bp.post("/calls/<int:call_id>/consult/complete")
+@login_required(TAKES_CALLS)
+def consult_complete(call_id: int):
+    """Leave the caller with the person consulted; 202."""
+    return jsonify(call_to_dict(call_control.complete_consult(call_id, g.user))), 202
+
+
+@bp.post("/calls/<int:call_id>/consult/cancel")
+@login_required(TAKES_CALLS)
+def consult_cancel(call_id: int):
+    """Take the caller back (the person consulted leaves); 202."""
+    return jsonify(call_to_dict(call_control.cancel_consult(call_id, g.user))), 202

@@ -86,6 +86,15 @@ class Call(db.Model):
     callback_needed: Mapped[bool] = mapped_column(Boolean, default=False)
     called_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status_check_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # 保持: the caller is on hold (moved to hold music through the provider) since then; the operator's leg that
+    # the move ends is not the end of the call.
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 咨询转接 (warm transfer) in progress: who was brought into the call (`department:<code>` or `user:<id>`).
+    consult_target: Mapped[str | None] = mapped_column(String(64))
+    # The last transfer of the call: blind | warm, to whom (same notation as consult_target), and when.
+    transfer_kind: Mapped[str | None] = mapped_column(String(8))
+    transferred_to: Mapped[str | None] = mapped_column(String(64))
+    transferred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     operator: Mapped[User | None] = relationship(lazy="select", foreign_keys=[operator_id])

@@ -36,18 +36,56 @@ def fetch_recording(call_id: int) -> bool:
     return True
 
 
-@job(queue="high", timeout=30)
-def redirect_call(call_sid: str, url: str) -> None:
-    """A transfer: the provider moves the caller's leg to the transfer TwiML (at most once per job id)."""
+def _once(step) -> None:
+    """Run a provider step at most once per job id (a retried job that already got through does nothing)."""
     from rq import get_current_job
 
     from hotline.extensions import get_redis
-    from integrations import telephony
 
     current = get_current_job()
     key = f"hotline:sent:{current.id}" if current is not None else None
     if key and get_redis().exists(key):
         return
-    telephony.provider().redirect_call(call_sid, url)
+    step()
     if key:
         get_redis().set(key, "1", ex=7 * 24 * 3600)
+
+
+@job(queue="high", timeout=30)
+def redirect_call(call_sid: str, url: str) -> None:
+    """A transfer, hold or resume: the provider moves the caller's leg to the TwiML at `url`."""
+    from integrations import telephony
+
+    _once(lambda: telephony.provider().redirect_call(call_sid, url))
+
+
+@job(queue="high", timeout=30)
+def start_consult(call_sid: str, url: str, conference: str, to: str) -> None:
+    """咨询转接: the caller's leg into the call's conference (hold music until someone joins), and the person
+    consulted called into it. Creating the participant by the conference's name creates the conference if the
+    caller is not in it yet, so the order of the two does not matter to Twilio."""
+    from integrations import telephony
+
+    def steps() -> None:
+        provider = telephony.provider()
+        provider.redirect_call(call_sid, url)
+        provider.add_participant(conference, to, "consult")
+
+    _once(steps)
+
+
+@job(queue="high", timeout=30)
+def finish_consult(conference: str, outcome: str) -> None:
+    """`complete`: the operator leaves the caller with the person consulted (whose leaving now ends the call);
+    `cancel`: the person consulted is hung up and the operator keeps the caller (the operator's leaving ends it)."""
+    from integrations import telephony
+
+    def steps() -> None:
+        provider = telephony.provider()
+        if outcome == "complete":
+            provider.update_participant(conference, "consult", end_conference_on_exit=True)
+        else:
+            provider.remove_participant(conference, "consult")
+            provider.update_participant(conference, "operator", end_conference_on_exit=True)
+
+    _once(steps)

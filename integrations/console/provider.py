@@ -70,6 +70,18 @@ class ConsoleProvider:
     def redirect_call(self, call_sid: str, url: str) -> None:
         self._record({"kind": "redirect", "call_sid": call_sid, "url": url, "ticket_id": None})
 
+    def add_participant(self, conference: str, to: str, label: str) -> str:
+        # a department's hotline number is a person's phone: kept as the other numbers are (masked, sealed)
+        return self._record(self._private({"kind": "participant", "conference": conference, "label": label}, to=to))
+
+    def update_participant(self, conference: str, label: str, end_conference_on_exit: bool) -> None:
+        self._record(
+            {"kind": "participant-update", "conference": conference, "label": label, "end": end_conference_on_exit}
+        )
+
+    def remove_participant(self, conference: str, label: str) -> None:
+        self._record({"kind": "participant-remove", "conference": conference, "label": label})
+
     def sent(self, reveal: bool = False) -> list[dict]:
         """What was recorded, oldest first: masked, or with the real number and text when `reveal`."""
         if not self.path.exists():

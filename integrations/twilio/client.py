@@ -34,6 +34,33 @@ class TwilioClient:
     def redirect_call(self, call_sid: str, url: str) -> None:
         self.client.calls(call_sid).update(url=url, method="POST")
 
+    def _conference_sid(self, name: str) -> str:
+        """A conference's sid from its name (participants are changed by sid; only a create takes the name)."""
+        found = self.client.conferences.list(friendly_name=name, status="in-progress", limit=1)
+        if not found:
+            raise LookupError(f"no conference {name} in progress")
+        return found[0].sid
+
+    def add_participant(self, conference: str, to: str, label: str) -> str:
+        participant = self.client.conferences(conference).participants.create(
+            from_=self.from_number,
+            to=to,
+            label=label,
+            early_media=True,
+            beep="false",
+            start_conference_on_enter=True,
+            end_conference_on_exit=False,
+        )
+        return participant.call_sid
+
+    def update_participant(self, conference: str, label: str, end_conference_on_exit: bool) -> None:
+        sid = self._conference_sid(conference)
+        self.client.conferences(sid).participants(label).update(end_conference_on_exit=end_conference_on_exit)
+
+    def remove_participant(self, conference: str, label: str) -> None:
+        sid = self._conference_sid(conference)
+        self.client.conferences(sid).participants(label).delete()
+
     def fetch_recording(self, recording_url: str) -> tuple[bytes, str]:
         """A voice message's audio (WAV) with its content type, fetched with the account's credentials from the
         RecordingUrl Twilio reported (on TWILIO_API_BASE when set). The twilio library's HTTP client decodes

@@ -143,27 +143,7 @@ def route(decision: Route) -> VoiceResponse:
             if decision.leader
             else _("Connecting you to an operator, please hold."),
         )
-        dial = r.dial(
-            action=url(f"/voice/dial-done?leader={int(decision.leader)}"),
-            method="POST",
-            timeout=current_app.config["OPERATOR_RING_SECONDS"],
-            answer_on_bridge=True,
-        )
-        events = "initiated ringing answered completed"
-        if not rings_softphone(op):
-            dial.number(
-                op.phone,
-                status_callback_event=events,
-                status_callback=url("/voice/status"),
-                status_callback_method="POST",
-            )
-        else:
-            dial.client(
-                client_identity(op.id),
-                status_callback_event=events,
-                status_callback=url("/voice/status"),
-                status_callback_method="POST",
-            )
+        dial_user(r, op, decision.leader)
     elif decision.kind == "queue":
         say(r, _("All operators are busy. You are number %(n)s in the queue.", n=decision.position))
         r.enqueue(
@@ -194,6 +174,85 @@ def route(decision: Route) -> VoiceResponse:
         r.hangup()
     elif decision.kind == "leave":
         r.leave()
+    return r
+
+
+def dial_user(r: VoiceResponse, op: User, leader: bool = False) -> None:
+    """Dial the operator (or the leader): their softphone, or their own phone when no console is open; the Dial's
+    action routes the caller again if they do not answer."""
+    dial = r.dial(
+        action=url(f"/voice/dial-done?leader={int(leader)}"),
+        method="POST",
+        timeout=current_app.config["OPERATOR_RING_SECONDS"],
+        answer_on_bridge=True,
+    )
+    options = {
+        "status_callback_event": "initiated ringing answered completed",
+        "status_callback": url("/voice/status"),
+        "status_callback_method": "POST",
+    }
+    if rings_softphone(op):
+        dial.client(client_identity(op.id), **options)
+    else:
+        dial.number(op.phone, **options)
+
+
+def hold_music_url() -> str:
+    return current_app.config.get("HOLD_MUSIC_URL") or (
+        current_app.config["PUBLIC_URL"] + "/agents/static/sounds/hold.wav"
+    )
+
+
+def caller_conference(name: str, hold: bool) -> VoiceResponse:
+    """The caller's leg in a conference: alone with the hold music (保持), or with the operator and the person
+    consulted (咨询转接). The caller's leaving ends it; when it ends, the call ends."""
+    r = VoiceResponse()
+    if hold:
+        say(r, _("Please hold, your call is being handled."))
+    else:
+        say(r, _("Please hold, we are bringing in a colleague to help you."))
+    dial = r.dial()
+    dial.conference(
+        name,
+        start_conference_on_enter=False,
+        end_conference_on_exit=True,
+        wait_url=hold_music_url(),
+        wait_method="GET",
+        beep=False,
+        participant_label="caller",
+    )
+    r.hangup()
+    return r
+
+
+def resume(op: User | None) -> VoiceResponse:
+    """恢复: the caller's leg dials the operator who put it on hold."""
+    r = VoiceResponse()
+    if op is None:
+        r.hangup()
+        return r
+    dial_user(r, op)
+    return r
+
+
+def join_conference(name: str) -> VoiceResponse:
+    """The operator's softphone joins the call's conference (咨询转接); leaving does not end it until the operator
+    takes the caller back."""
+    r = VoiceResponse()
+    dial = r.dial()
+    dial.conference(
+        name, start_conference_on_enter=True, end_conference_on_exit=False, beep=False, participant_label="operator"
+    )
+    return r
+
+
+def outgoing(number: str, caller_id: str) -> VoiceResponse:
+    """外呼 from the softphone: the centre's number calls the citizen; the Dial's action records the result."""
+    r = VoiceResponse()
+    dial = r.dial(
+        caller_id=caller_id, action=url("/voice/outgoing-done"), method="POST", timeout=30, answer_on_bridge=True
+    )
+    dial.number(number)
     return r
 
 
@@ -242,7 +301,7 @@ def call_back(operator_id: int) -> VoiceResponse:
 
 def rings_softphone(user: User) -> bool:
     """The console's softphone when it is open (a console socket is connected), else the operator's own phone
-    (set by admins) when there is one; with neither, the softphone identity all the same."""
+    (set by admins on /agents/admin/users) when there is one; with neither, the softphone identity all the same."""
     if not user.phone:
         return True
     try:

@@ -275,3 +275,94 @@ def sms():
                 "CX <ticket number> <retrieval code>."
             )
         return xml(twiml.sms_reply(text))
+
+
+# ---- hold, warm transfer and the softphone's outbound calls ----------------------------------------
+
+CALL_ID = re.compile(r"^\d{1,18}$")
+IDENTITY = re.compile(r"^client:operator-(\d{1,12})$")
+CONFERENCE_TO = re.compile(r"^conference:call-(\d{1,18})$")
+
+
+@bp.post("/voice/conference")
+def voice_conference():
+    """The caller's leg, redirected by hold (`hold=1`: a conference of its own with the hold music) or by a warm
+    transfer (the call's conference, which the operator and the person consulted join)."""
+    from hotline.actions.call_control import conference_name
+    from hotline.models import Call
+
+    call_sid()
+    call = db.session.get(Call, int(param("call", CALL_ID, required=True) or 0))
+    if call is None:
+        raise BadParameter("no such call", fields={"call": "unknown"})
+    hold = param("hold", re.compile(r"^[01]$")) == "1"
+    name = f"hold-{call.id}" if hold else conference_name(call)
+    return zh(twiml.caller_conference, name, hold)
+
+
+@bp.post("/voice/resume")
+def voice_resume():
+    """The caller's leg, taken off hold: it dials the operator again."""
+    from hotline.models import Call
+
+    call_sid()
+    call = db.session.get(Call, int(param("call", CALL_ID, required=True) or 0))
+    if call is None:
+        raise BadParameter("no such call", fields={"call": "unknown"})
+    return zh(twiml.resume, call.operator)
+
+
+def dialable(raw: str) -> str:
+    """A number the softphone may dial, as E.164 (phonenumbers, mainland China by default); 400 otherwise."""
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(raw, current_app.config.get("PHONE_REGION", "CN"))
+    except phonenumbers.NumberParseException:
+        parsed = None
+    if parsed is None or not phonenumbers.is_valid_number(parsed):
+        raise BadParameter("To is not a valid phone number", fields={"To": "not a valid phone number"})
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+@bp.post("/voice/outgoing")
+def voice_outgoing():
+    """The TwiML app's voice URL: the browser softphone's device.connect() lands here. Only the centre's staff
+    (the identity of an active operator, supervisor, leader or admin, from our TwiML app) may call out; `To` is a
+    phone number (checked with phonenumbers) or `conference:call-<id>` (the operator joining their call's
+    conference for a warm transfer). The caller ID is the centre's number."""
+    from hotline.actions import call_control
+    from hotline.models import Call
+
+    sid = call_sid()
+    app_sid = current_app.config.get("TWILIO_TWIML_APP_SID")
+    if app_sid and param("ApplicationSid", re.compile(r"^AP[0-9a-f]{32}$")) != app_sid:
+        raise BadParameter("ApplicationSid is not this centre's TwiML app", fields={"ApplicationSid": "unknown"})
+    identity = IDENTITY.match(param("From", ADDRESS, required=True) or "")
+    if identity is None:
+        raise call_control.NotStaff("only the centre's softphones may call out")
+    user = call_control.staff_caller(int(identity.group(1)))
+    to = param("To", re.compile(r"^[0-9A-Za-z+:() -]{1,40}$"), required=True) or ""
+    if (joining := CONFERENCE_TO.match(to)) is not None:
+        call = db.session.get(Call, int(joining.group(1)))
+        if call is None or call.operator_id != user.id or call.ended_at is not None:
+            raise call_control.NotStaff("not your call")
+        return zh(twiml.join_conference, call_control.conference_name(call))
+    number = dialable(to)
+    callback_of = param("callback_of", CALL_ID)
+    call_control.outgoing_call(sid, user, number, int(callback_of) if callback_of else None)
+    caller_id = current_app.config.get("TWILIO_FROM_NUMBER") or "+12345"
+    return zh(twiml.outgoing, number, caller_id)
+
+
+@bp.post("/voice/outgoing-done")
+def voice_outgoing_done():
+    from hotline.actions import call_control
+
+    sid = call_sid()
+    status = param("DialCallStatus", re.compile(r"^[a-z-]{1,32}$"), required=True) or ""
+    duration = int_param("DialCallDuration") if param("DialCallDuration") else None
+    call_control.outgoing_finished(sid, status, duration)
+    response = twiml.VoiceResponse()
+    response.hangup()
+    return xml(response)
