@@ -251,3 +251,121 @@ def test_twilio_softphone_loads_the_sdk_from_our_files_and_registers_with_a_toke
             assert not [u for u in requested if "cdn" in u or "sdk.twilio.com" in u]
         finally:
             context.close()
+
+
+def _call_row(app, sid: str):
+    from sqlalchemy import select
+
+    from hotline.extensions import db
+    from hotline.models import Call
+
+    with app.app_context():
+        call = db.session.scalar(select(Call).where(Call.call_sid == sid))
+        db.session.expunge(call)
+        return call
+
+
+def _sent_for(app, sid: str, call_id: int) -> list[tuple]:
+    """What the console provider did to this call's legs and conference (instead of Twilio's REST API)."""
+    from integrations.console.provider import ConsoleProvider
+
+    with app.app_context():
+        sent = ConsoleProvider.from_config(app.config).sent()
+    steps = []
+    for r in sent:
+        if r["kind"] == "redirect" and r["call_sid"] == sid:
+            steps.append(("redirect", r["url"].removeprefix(PUBLIC_URL)))
+        elif r["kind"].startswith("participant") and r.get("conference") == f"call-{call_id}":
+            steps.append((r["kind"], r["label"], r.get("to") or r.get("end")))
+    return steps
+
+
+def test_hold_resume_and_warm_transfer_with_the_console_controls(new_page, live_url, app, redis_url):
+    """保持 and 咨询转接 with the console provider: the operator holds and resumes a call, consults a supervisor
+    (whose console rings), leaves the caller with them; then consults a department and takes the caller back."""
+    twilio = Twilio(live_url)
+    op = new_page("operator")
+    live(op)
+    op.click("[data-presence=available]")
+    expect(op.locator("#presence-state")).to_have_text("示闲")
+    sid = new_call_sid()
+    twilio.post("/voice", payload("voice_incoming", CallSid=sid, From="+8613911112222"))
+    twilio.post("/voice/menu", payload("voice_incoming", CallSid=sid, From="+8613911112222", Digits="0"))
+    expect(op.locator("#phone-state")).to_have_attribute("data-state", "ringing")
+    expect(op.locator("#ph-hold")).to_be_disabled()
+    op.keyboard.press("Alt+P")
+    expect(op.locator("#phone-state")).to_have_attribute("data-state", "talking")
+
+    op.keyboard.press("Alt+H")  # hold
+    expect(op.locator("#phone-state")).to_have_attribute("data-state", "held")
+    expect(op.locator("#ph-hold")).to_contain_text("恢复通话")
+    expect(op.locator("#ph-transfer")).to_be_disabled()
+    call = _call_row(app, sid)
+    assert call.held_at is not None and call.ended_at is None
+    op.click("#ph-hold")  # resume
+    expect(op.locator("#phone-state")).to_have_attribute("data-state", "talking")
+    run_worker(app, redis_url)
+    assert _sent_for(app, sid, call.id) == [
+        ("redirect", f"/integrations/twilio/voice/conference?call={call.id}&hold=1"),
+        ("redirect", f"/integrations/twilio/voice/resume?call={call.id}"),
+    ]
+    assert _call_row(app, sid).held_at is None
+
+    # 咨询转接 to a supervisor: their console rings, they answer, the operator leaves the caller with them
+    sup = new_page("supervisor")
+    sup.goto("/agents/operator")
+    live(sup)
+    sup.click("[data-presence=available]")
+    expect(sup.locator("#presence-state")).to_have_text("示闲")
+    op.select_option("#ph-transfer-to", "supervisor")
+    op.keyboard.press("Alt+C")
+    expect(op.locator("#phone-state")).to_have_attribute("data-state", "consulting")
+    expect(sup.locator("#phone-state")).to_have_attribute("data-state", "ringing", timeout=2_000)
+    expect(sup.locator("#phone-caller")).to_contain_text("+8613911112222")
+    expect(sup.locator("#presence-state")).to_have_text("示忙")
+    sup.keyboard.press("Alt+P")
+    expect(sup.locator("#phone-state")).to_have_attribute("data-state", "talking")
+    expect(sup.locator("#ph-hold")).to_be_disabled()  # not theirs yet
+    op.click("#ph-complete")
+    expect(op.locator("#phone-state")).to_have_attribute("data-state", "console")
+    expect(op.locator("#presence-state")).to_have_text("示闲")
+    expect(sup.locator("#ph-hold")).to_be_enabled()  # the caller is the supervisor's now
+    call = _call_row(app, sid)
+    assert (call.transfer_kind, call.transferred_to, call.consult_target) == ("warm", f"user:{call.operator_id}", None)
+    run_worker(app, redis_url)
+    steps = _sent_for(app, sid, call.id)[2:]
+    assert steps == [
+        ("redirect", f"/integrations/twilio/voice/conference?call={call.id}"),
+        ("participant", "consult", f"client:operator-{call.operator_id}"),
+        ("participant-update", "consult", True),
+    ]
+    sup.keyboard.press("Alt+X")
+    expect(sup.locator("#phone-state")).to_have_attribute("data-state", "console")
+    assert _call_row(app, sid).ended_at is not None
+    sup.keyboard.press("Alt+L")
+    expect(sup.locator("#presence-state")).to_have_text("离开")
+
+    # 咨询转接 to a department's hotline, then the operator takes the caller back and hangs up
+    sid = new_call_sid()
+    twilio.post("/voice", payload("voice_incoming", CallSid=sid, From="+8613911113333"))
+    twilio.post("/voice/menu", payload("voice_incoming", CallSid=sid, From="+8613911113333", Digits="0"))
+    expect(op.locator("#phone-state")).to_have_attribute("data-state", "ringing")
+    op.keyboard.press("Alt+P")
+    expect(op.locator("#phone-state")).to_have_attribute("data-state", "talking")
+    op.select_option("#ph-transfer-to", "XC-CGJ")
+    op.click("#ph-consult")
+    expect(op.locator("#phone-state")).to_have_attribute("data-state", "consulting")
+    op.keyboard.press("Alt+K")  # take the caller back
+    expect(op.locator("#phone-state")).to_have_attribute("data-state", "talking")
+    call = _call_row(app, sid)
+    assert call.consult_target is None and call.transfer_kind is None
+    run_worker(app, redis_url)
+    assert _sent_for(app, sid, call.id) == [
+        ("redirect", f"/integrations/twilio/voice/conference?call={call.id}"),
+        ("participant", "consult", "+8613900000001"),
+        ("participant-remove", "consult", None),
+        ("participant-update", "operator", True),
+    ]
+    op.keyboard.press("Alt+X")
+    expect(op.locator("#phone-state")).to_have_attribute("data-state", "console")
+    assert _call_row(app, sid).ended_at is not None
