@@ -122,6 +122,10 @@ PHONE = {
     "pending": _l("Not fetched yet"),
     "remove": _l("Remove"),
     "transferred": _l("Call transferred"),
+    "consulting": _l("Consulting (warm transfer)"),
+    "consult_from": _l("a colleague asks you to join"),
+    "calling": _l("Calling"),
+    "busy_line": _l("Finish the call in progress first"),
 }
 
 

@@ -36,6 +36,22 @@ def normalize_phone(raw: Any) -> str | None:
     return s if _E164.match(s) else None
 
 
+def dialable_number(raw: Any, region: str = "CN") -> str | None:
+    """A number the centre may call out to (the softphone's outbound calls), as E.164: a valid number by
+    `phonenumbers`' metadata (mainland numbers without +86 read in `region`); None otherwise."""
+    import phonenumbers
+
+    if not isinstance(raw, str) or len(raw) > 40:
+        return None
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
 class Fields:
     """Collects field errors so one response names every bad field."""
 

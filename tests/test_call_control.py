@@ -302,3 +302,28 @@ def test_an_operator_without_a_softphone_is_dialled_on_the_phone_admins_set(app,
     finally:
         with app.app_context():
             presence.disconnected(operator_id, "socket-1")
+
+
+def test_console_softphone_calls_out_and_records_the_result(app, api):
+    """The console provider's softphone: POST /calls/outgoing records the call, Answer (the citizen picks up) and
+    Hang up end it as the Dial's action would; only staff, only valid numbers, only the caller's own call."""
+    assert app.config["TELEPHONY"] == "console"
+    assert api.as_("dept_cgj").post("/calls/outgoing", {"to": "13900006666"}).status_code == 403
+    r = api.as_("operator").post("/calls/outgoing", {"to": "1390000"})
+    assert r.status_code == 422 and r.get_json()["error"]["fields"] == {"to": "not a valid phone number"}
+    r = api.as_("operator").post("/calls/outgoing", {"to": "139 0000 6666"})
+    assert r.status_code == 201, r.get_json()
+    call = r.get_json()
+    assert (call["direction"], call["to"], call["outcome"]) == ("outbound", "+8613900006666", None)
+    assert api.as_("supervisor").post(f"/calls/{call['id']}/console/answer").status_code == 404  # not theirs
+    assert api.as_("operator").post(f"/calls/{call['id']}/console/answer").status_code == 200
+    r = api.as_("operator").post(f"/calls/{call['id']}/console/hang-up")
+    assert r.status_code == 200 and r.get_json()["outcome"] == "answered"
+    assert api.as_("operator").post(f"/calls/{call['id']}/console/hang-up").status_code == 409  # ended
+
+    old = app.config["TELEPHONY"]
+    app.config["TELEPHONY"] = "twilio"
+    try:  # with Twilio the softphone itself calls out (device.connect → /voice/outgoing)
+        assert api.as_("operator").post("/calls/outgoing", {"to": "13900006666"}).status_code == 409
+    finally:
+        app.config["TELEPHONY"] = old

@@ -1,5 +1,6 @@
 /* The calls page: any day's call log, the voice messages (audio from our server, which the worker fetched from
-   Twilio), and the missed calls (回拨) with a call-back button. Refreshed on call events. */
+   Twilio), and the missed calls (回拨) with a call-back button (it opens the console, whose softphone calls the
+   citizen: phone.js). Refreshed on call events. */
 "use strict";
 
 const CAN_CALL_BACK = $("#missed").dataset.canCallBack === "1";
@@ -25,7 +26,8 @@ async function load() {
   $("#log tbody").innerHTML = log.map((c) => `<tr data-call="${c.id}">
     <td>${esc(fmtTime(c.started_at))}</td><td>${esc(L.direction[c.direction] || c.direction)}</td>
     <td>${esc(c.from)}</td><td>${esc(c.operator_name || "")}</td><td>${esc(c.wait_seconds ?? "")}</td>
-    <td>${esc(c.talk_seconds ?? "")}</td><td class="outcome">${esc(L.outcome[c.outcome] || c.outcome || L.phone[c.status] || c.status)}</td>
+    <td>${esc(c.talk_seconds ?? "")}</td><td class="outcome">${esc(L.outcome[c.outcome] || c.outcome || L.phone[c.status] || c.status)}${c.transfer_kind
+      ? ` <span class="badge" data-transfer="${esc(c.transfer_kind)}">${esc(L.phone.transferred)}</span>` : ""}</td>
     <td>${ticketCell(c, false)}</td></tr>`).join("") || `<tr><td colspan="8" class="muted">${esc(L.ui.none)}</td></tr>`;
   $("#voicemails tbody").innerHTML = voicemails.map((c) => `<tr data-call="${c.id}">
     <td>${esc(fmtTime(c.started_at))}</td><td>${esc(c.from)}</td><td>${recordingCell(c)}</td>
@@ -46,16 +48,9 @@ document.addEventListener("click", async (e) => {
     audio.play().catch((err) => flash(String(err.message || err), "error"));
     return;
   }
+  // 回拨 through the softphone: the console calls the citizen (device.connect with Twilio) and records the result.
   const back = e.target.closest("[data-call-back]");
-  if (back) {
-    back.disabled = true;
-    try {
-      await api("POST", `/calls/${back.dataset.callBack}/call-back`);
-      back.textContent = L.phone.called_back;
-      back.closest("tr").dataset.calledBack = "1";
-      flash(L.phone.called_back);
-    } catch (err) { flash(errorText(err), "error"); back.disabled = false; }
-  }
+  if (back) location.assign(`${consolePath}?call-back=${back.dataset.callBack}`);
 });
 $("#day").addEventListener("change", () => load().catch((e) => flash(errorText(e), "error")));
 

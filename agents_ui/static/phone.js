@@ -4,7 +4,11 @@
    transfer) then Alt+J leave the caller with them or Alt+K take the caller back).
    With Twilio the softphone is Twilio's Voice JavaScript SDK (vendor/twilio-voice.min.js, from npm), registered
    with a token from /api/v1/telephony/token; with the console provider the same buttons answer and hang up the
-   simulator's calls through the API. The page calls Phone.onEvent(ev) for every live event. */
+   simulator's calls through the API. The page calls Phone.onEvent(ev) for every live event.
+   Outbound (外呼): /agents/operator?call-back=<missed call id> (the calls page's call-back button) or ?dial=<number>
+   (a callback survey by hand) calls out through the softphone: with Twilio, device.connect() reaches the TwiML app's
+   voice URL, which dials the number with the centre's caller ID; with the console provider the API records the
+   call, Answer stands for the citizen picking up and Hang up ends it (the result is recorded either way). */
 "use strict";
 
 const Phone = (() => {
@@ -54,7 +58,7 @@ const Phone = (() => {
     el.dataset.state = name;
     box.dataset.phone = name;
     const st = call ? call.state : null, own = !!(call && call.id && !call.consult);
-    $("#ph-answer").disabled = st !== "ringing";
+    $("#ph-answer").disabled = !(st === "ringing" || (st === "calling" && mode !== "twilio"));
     $("#ph-mute").disabled = st !== "talking";
     // With Twilio a held call has no leg at the console to hang up: resume it first.
     $("#ph-hangup").disabled = !(st === "talking" || st === "calling" || (mode !== "twilio" && own && st === "held"));
@@ -89,7 +93,30 @@ const Phone = (() => {
     }, 1000);
     state("talking");
   }
+  async function dial(number, extra) {
+    if (call) { flash(L.phone.busy_line, "error"); return; }
+    try {
+      if (mode === "twilio") {
+        if (!device) throw new Error(L.phone.offline);
+        const params = {To: number};
+        for (const [k, v] of Object.entries(extra)) params[k] = String(v);
+        const leg = await device.connect({params});
+        call = {id: null, from: number, state: "calling", twilio: leg, outbound: true};
+        leg.on("accept", () => { if (call && call.twilio === leg) talking(); });
+        watch(leg);
+      } else {
+        const c = await api("POST", "/calls/outgoing", {to: number, ...extra});
+        call = {id: c.id, from: c.to, state: "calling", twilio: null, outbound: true};
+      }
+      $("#phone-caller").textContent = number;
+      state("calling");
+    } catch (e) { flash(errorText(e), "error"); }
+  }
   async function answer() {
+    if (call && call.state === "calling" && !call.twilio) {  // console: the citizen picks up
+      try { await api("POST", `/calls/${call.id}/console/answer`); talking(); } catch (e) { flash(errorText(e), "error"); }
+      return;
+    }
     if (!call || call.state !== "ringing") return;
     try {
       if (call.twilio) call.twilio.accept();
@@ -263,8 +290,22 @@ const Phone = (() => {
     KEYS[e.code]();
   });
 
+  // Asked to call out by another page (the calls page's call-back, a callback survey by hand).
+  async function dialFromAddress() {
+    const q = new URLSearchParams(location.search);
+    const back = q.get("call-back"), number = q.get("dial"), ticket = q.get("ticket");
+    if (!back && !number) return;
+    history.replaceState(null, "", location.pathname);  // a reload does not call again
+    if (back) {
+      try {
+        const missed = await api("GET", `/calls/${back}`);
+        await dial(missed.from, {callback_of: Number(missed.id)});
+      } catch (e) { flash(errorText(e), "error"); }
+    } else await dial(number, ticket ? {ticket: Number(ticket)} : {});
+  }
+
   const refreshPresence = debounce(() => api("GET", "/operators/me/presence").then(showPresence).catch(() => {}), 200);
   api("GET", "/operators/me/presence").then(showPresence).catch((e) => flash(errorText(e), "error"));
-  if (mode === "twilio") registerTwilio(); else idle();
-  return {onEvent, state: () => ({presence, call})};
+  if (mode === "twilio") registerTwilio().then(dialFromAddress); else { idle(); dialFromAddress(); }
+  return {onEvent, dial, state: () => ({presence, call})};
 })();

@@ -295,9 +295,13 @@ def staff_caller(user_id: int) -> User:
     return user
 
 
-def outgoing_call(call_sid: str, user: User, number: str, callback_of: int | None) -> Call:
-    """外呼: the softphone's call to a citizen (a call-back of a missed call, or a callback survey by hand),
-    recorded once per CallSid; the Dial's action reports how it ended (outgoing_finished)."""
+def outgoing_call(
+    call_sid: str, user: User, number: str, callback_of: int | None, ticket_id: int | None = None
+) -> Call:
+    """外呼: the softphone's call to a citizen (a call-back of a missed call, or a callback survey by hand about
+    `ticket_id`), recorded once per CallSid; the Dial's action reports how it ended (outgoing_finished)."""
+    from hotline.models import Ticket
+
     try:
         now = utcnow()
         call = db.session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
@@ -318,6 +322,8 @@ def outgoing_call(call_sid: str, user: User, number: str, callback_of: int | Non
                 callback_needed=False,
                 status_check_failures=0,
             )
+            if ticket_id is not None and db.session.get(Ticket, ticket_id) is not None:
+                call.ticket_id = ticket_id
             db.session.add(call)
         _commit()
         return call
@@ -356,3 +362,28 @@ def outgoing_finished(call_sid: str, dial_status: str, duration: int | None) -> 
     except BaseException:
         db.session.rollback()
         raise
+
+
+def console_outbound_leg(call_id: int, actor: User, status: str) -> Call:
+    """The console provider's softphone calling out: the console says when the citizen picks up (`in-progress`,
+    the simulator's stand-in for the far end answering) and when the call ends (`completed`); the result is
+    recorded as the Dial's action would record it with Twilio."""
+    try:
+        call = db.session.get(Call, call_id, with_for_update=True)
+        if call is None or call.direction != "outbound" or call.operator_id != actor.id:
+            raise NotFound("no such call")
+        if call.ended_at is not None:
+            raise Conflict("the call has ended")
+        if status == "in-progress":
+            call.answered_at = call.answered_at or utcnow()
+            call.status = "in-progress"
+            _commit()
+            return call
+        answered = call.answered_at
+        sid = call.call_sid
+        db.session.rollback()
+    except BaseException:
+        db.session.rollback()
+        raise
+    duration = max(1, round((utcnow() - answered).total_seconds())) if answered else None
+    return outgoing_finished(sid, "completed" if answered else "no-answer", duration)

@@ -4,6 +4,7 @@ call answered or hung up from the console, as Twilio's status callbacks would re
 from __future__ import annotations
 
 from flask import current_app, g, jsonify
+from sqlalchemy import select
 
 from hotline.actions import call_control, call_records
 from hotline.actions import calls as call_actions
@@ -47,14 +48,48 @@ def _console_only() -> None:
 def console_answer(call_id: int):
     """The console provider: the operator the call rings at answers it from the console."""
     _console_only()
-    return jsonify(call_to_dict(call_actions.console_leg(call_id, g.user, "in-progress")))
+    return jsonify(call_to_dict(_console_leg(call_id, "in-progress")))
 
 
 @bp.post("/calls/<int:call_id>/console/hang-up")
 @login_required(TAKES_CALLS)
 def console_hang_up(call_id: int):
     _console_only()
-    return jsonify(call_to_dict(call_actions.console_leg(call_id, g.user, "completed")))
+    return jsonify(call_to_dict(_console_leg(call_id, "completed")))
+
+
+def _console_leg(call_id: int, status: str):
+    from hotline.extensions import db
+    from hotline.models import Call
+
+    direction = db.session.scalar(select(Call.direction).where(Call.id == call_id))
+    if direction == "outbound":
+        return call_control.console_outbound_leg(call_id, g.user, status)
+    return call_actions.console_leg(call_id, g.user, status)
+
+
+@bp.post("/calls/outgoing")
+@login_required(TAKES_CALLS)
+def console_outgoing():
+    """The console provider's softphone calls out (with Twilio the softphone's device.connect() reaches the TwiML
+    app's voice URL instead): `{"to", "callback_of"?, "ticket"?}` → 201 and the outbound call record."""
+    import uuid
+
+    from hotline.api.auth import json_body
+    from hotline.validation import Fields, dialable_number
+
+    _console_only()
+    f = Fields(json_body())
+    raw = f.string("to", required=True, max_len=40)
+    callback_of = f.integer("callback_of", lo=1)
+    ticket = f.integer("ticket", lo=1)
+    number = dialable_number(raw, current_app.config.get("PHONE_REGION") or "CN") if raw else None
+    if raw and number is None:
+        f.errors["to"] = "not a valid phone number"
+    f.done()
+    assert number is not None
+    call = call_control.outgoing_call("CONSOLE" + uuid.uuid4().hex, g.user, number, callback_of, ticket)
+    return jsonify(call_to_dict(call)), 201
 
 
 @bp.post("/calls/<int:call_id>/tickets")

@@ -314,15 +314,12 @@ def voice_resume():
 
 def dialable(raw: str) -> str:
     """A number the softphone may dial, as E.164 (phonenumbers, mainland China by default); 400 otherwise."""
-    import phonenumbers
+    from hotline.validation import dialable_number
 
-    try:
-        parsed = phonenumbers.parse(raw, current_app.config.get("PHONE_REGION", "CN"))
-    except phonenumbers.NumberParseException:
-        parsed = None
-    if parsed is None or not phonenumbers.is_valid_number(parsed):
+    number = dialable_number(raw, current_app.config.get("PHONE_REGION") or "CN")
+    if number is None:
         raise BadParameter("To is not a valid phone number", fields={"To": "not a valid phone number"})
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return number
 
 
 @bp.post("/voice/outgoing")
@@ -349,8 +346,10 @@ def voice_outgoing():
             raise call_control.NotStaff("not your call")
         return zh(twiml.join_conference, call_control.conference_name(call))
     number = dialable(to)
-    callback_of = param("callback_of", CALL_ID)
-    call_control.outgoing_call(sid, user, number, int(callback_of) if callback_of else None)
+    callback_of, ticket = param("callback_of", CALL_ID), param("ticket", CALL_ID)
+    call_control.outgoing_call(
+        sid, user, number, int(callback_of) if callback_of else None, int(ticket) if ticket else None
+    )
     caller_id = current_app.config.get("TWILIO_FROM_NUMBER") or "+12345"
     return zh(twiml.outgoing, number, caller_id)
 

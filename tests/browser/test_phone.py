@@ -161,15 +161,51 @@ def test_missed_call_is_called_back_and_a_voice_message_plays(new_page, live_url
             page.wait_for_function("a => a.currentTime > 0", arg=audio.element_handle(), timeout=5_000)
             shot(page, "calls-page")
 
-            # call back: the request goes out through the worker to Twilio's REST API
+            # 回拨: the button opens the console, whose softphone calls the citizen (console provider: Answer stands
+            # for the citizen picking up), and the result is recorded on the missed call
+            missed_id = int(row.get_attribute("data-call"))
             row.locator("[data-call-back]").click()
-            expect(row.locator("[data-call-back]")).to_have_text("已发起回拨")
-            run_worker(app, redis_url)
-            calls = [r for r in fake.requests if r["path"] == f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls.json"]
-            assert len(calls) == 1 and calls[0]["form"]["To"] == "+8613900002222"
-            assert "/integrations/twilio/voice/call-back?operator=" in calls[0]["form"]["Url"]
+            page.wait_for_url("**/agents/operator")
+            expect(page.locator("#phone-state")).to_have_attribute("data-state", "calling")
+            expect(page.locator("#phone-caller")).to_have_text("+8613900002222")
+            page.keyboard.press("Alt+P")
+            expect(page.locator("#phone-state")).to_have_attribute("data-state", "talking")
+            page.wait_for_timeout(1100)
+            page.keyboard.press("Alt+X")
+            expect(page.locator("#phone-state")).to_have_attribute("data-state", "console")
+            back = _outbound(app, callback_of=missed_id)
+            assert len(back) == 1 and back[0].outcome == "answered" and back[0].to_number == "+8613900002222"
+            assert back[0].talk_seconds >= 1
+            page.goto("/agents/calls")
+            live(page)
+            expect(page.locator("#missed tbody tr", has_text="+8613900002222")).to_have_count(0)
+            expect(page.locator(f"#log tbody tr[data-call='{back[0].id}'] .outcome")).to_have_text("接通")
+
+            # a callback survey by hand (回访): the callbacks page's link dials the number; nobody answers
+            page.goto("/agents/operator?dial=13900005555")
+            expect(page.locator("#phone-state")).to_have_attribute("data-state", "calling")
+            page.keyboard.press("Alt+X")
+            expect(page.locator("#phone-state")).to_have_attribute("data-state", "console")
+            [survey] = [c for c in _outbound(app) if c.to_number == "+8613900005555"]
+            assert survey.outcome == "no_answer" and survey.callback_of_id is None
+            assert not [r for r in fake.requests if "/Calls" in r["path"]]  # the softphone's calls: no REST call
         finally:
             app.config.update(old)
+
+
+def _outbound(app, callback_of: int | None = None) -> list:
+    from sqlalchemy import select
+
+    from hotline.extensions import db
+    from hotline.models import Call
+
+    with app.app_context():
+        query = select(Call).where(Call.direction == "outbound").order_by(Call.id)
+        if callback_of is not None:
+            query = query.where(Call.callback_of_id == callback_of)
+        rows = list(db.session.scalars(query))
+        db.session.expunge_all()
+        return rows
 
 
 def test_leader_on_duty_gets_the_call_and_records_a_ticket(new_page, live_url):
@@ -369,3 +405,45 @@ def test_hold_resume_and_warm_transfer_with_the_console_controls(new_page, live_
     op.keyboard.press("Alt+X")
     expect(op.locator("#phone-state")).to_have_attribute("data-state", "console")
     assert _call_row(app, sid).ended_at is not None
+
+
+def test_admin_sets_an_operators_own_phone_which_rings_when_no_softphone_is_open(new_page, live_url, app):
+    """The people page sets an operator's own phone; a call routed to an operator whose console is closed dials
+    that number (and the softphone while the console is open)."""
+    from hotline import presence
+
+    admin = new_page("admin")
+    admin.goto("/agents/admin/users")
+    row = admin.locator("#user-operator")
+    row.locator("input[name=phone]").fill("139 5555 0002")
+    row.locator("form.edit-user button[type=submit]").click()
+    expect(admin.locator("#user-operator input[name=phone]")).to_have_value("+8613955550002")
+
+    op = new_page("operator")
+    live(op)
+    op.click("[data-presence=available]")
+    expect(op.locator("#presence-state")).to_have_text("示闲")
+    operator_id = int(op.locator("#phone").get_attribute("data-user-id"))
+    twilio = Twilio(live_url)
+    sid = new_call_sid()
+    twilio.post("/voice", payload("voice_incoming", CallSid=sid))
+    xml = twilio.post("/voice/menu", payload("voice_incoming", CallSid=sid, Digits="0"))
+    assert f"operator-{operator_id}</Client>" in xml  # the console is open: its softphone rings
+    twilio.post("/voice/status", payload("call_status", CallSid=sid))
+    expect(op.locator("#presence-state")).to_have_text("示闲")
+
+    op.context.close()  # the console is gone (still "available" for HOTLINE_CONSOLE_GONE_SECONDS)
+    deadline = time.monotonic() + 10
+    with app.app_context():
+        while presence.online(operator_id) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not presence.online(operator_id)
+    sid = new_call_sid()
+    twilio.post("/voice", payload("voice_incoming", CallSid=sid))
+    xml = twilio.post("/voice/menu", payload("voice_incoming", CallSid=sid, Digits="0"))
+    assert "<Number" in xml and "+8613955550002</Number>" in xml and "<Client" not in xml
+    twilio.post("/voice/status", payload("call_status", CallSid=sid))
+
+    row.locator("input[name=phone]").fill("")
+    row.locator("form.edit-user button[type=submit]").click()
+    expect(admin.locator("#user-operator input[name=phone]")).to_have_value("")
