@@ -297,6 +297,60 @@ def _call_centre_paths() -> dict:
                 "responses": {"200": _resp("call"), **_errors(401, 403, 404, 409)},
             }
         },
+        "/calls/{id}/hold": {
+            "post": {
+                "summary": "Hold (保持): the caller hears the hold music (a worker moves the caller's leg)",
+                "parameters": [call_id],
+                "responses": {"202": _resp("call"), **_errors(401, 403, 404, 409)},
+            }
+        },
+        "/calls/{id}/resume": {
+            "post": {
+                "summary": "Resume a held call: the caller's leg dials the operator again",
+                "parameters": [call_id],
+                "responses": {"202": _resp("call"), **_errors(401, 403, 404, 409)},
+            }
+        },
+        "/calls/{id}/transfer": {
+            "post": {
+                "summary": "Blind transfer (转接) to a department's hotline number or to a supervisor",
+                "parameters": [call_id],
+                "requestBody": body([], {"department": {"type": "string"}, "supervisor": {"type": "boolean"}}),
+                "responses": {"202": _resp("call"), **_errors(400, 401, 403, 404, 409, 422)},
+            }
+        },
+        "/calls/{id}/consult": {
+            "post": {
+                "summary": "Warm transfer (咨询转接): bring a department or a supervisor into the call",
+                "parameters": [call_id],
+                "requestBody": body([], {"department": {"type": "string"}, "supervisor": {"type": "boolean"}}),
+                "responses": {"202": _resp("call"), **_errors(400, 401, 403, 404, 409, 422)},
+            }
+        },
+        "/calls/{id}/consult/complete": {
+            "post": {
+                "summary": "Warm transfer: leave the caller with the person consulted",
+                "parameters": [call_id],
+                "responses": {"202": _resp("call"), **_errors(401, 403, 404, 409)},
+            }
+        },
+        "/calls/{id}/consult/cancel": {
+            "post": {
+                "summary": "Warm transfer: take the caller back (the person consulted leaves)",
+                "parameters": [call_id],
+                "responses": {"202": _resp("call"), **_errors(401, 403, 404, 409)},
+            }
+        },
+        "/calls/outgoing": {
+            "post": {
+                "summary": "Console provider: the softphone calls a citizen out (to, callback_of?, ticket?)",
+                "requestBody": body(
+                    ["to"],
+                    {"to": {"type": "string"}, "callback_of": {"type": "integer"}, "ticket": {"type": "integer"}},
+                ),
+                "responses": {"201": _resp("call"), **_errors(400, 401, 403, 409, 422)},
+            }
+        },
         "/calls/{id}/ticket": {
             "post": {
                 "summary": "Link the call to the ticket made from it",
