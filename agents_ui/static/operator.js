@@ -246,7 +246,10 @@ document.addEventListener("keydown", (e) => {
 /* ---- live: calls ring here (issue 6's call events), tickets update the current one ---- */
 connectLive((ev) => {
   Phone.onEvent(ev);
-  if (ev.type === "call" && ev.op === "ringing" && ev.operator_id === Number($("#phone").dataset.userId)) screenPop(ev);
+  const me = Number($("#phone").dataset.userId);
+  if (ev.type === "call" && ev.op === "ringing" && ev.operator_id === me) screenPop(ev);
+  // 咨询转接: the colleague brought into a call sees who is calling (and takes the intake over if it is handed on)
+  if (ev.type === "call" && ev.op === "consulting" && ev.consult_target === `user:${me}`) screenPop(ev);
   if (ev.type === "call" && ev.op === "ended") $("#screen-pop").classList.add("hidden");
   if (ev.type === "ticket" && current && ev.id === current.id && ev.status !== current.status) {
     showCurrent({...current, status: ev.status});

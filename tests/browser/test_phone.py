@@ -358,6 +358,7 @@ def test_hold_resume_and_warm_transfer_with_the_console_controls(new_page, live_
     expect(op.locator("#phone-state")).to_have_attribute("data-state", "consulting")
     expect(sup.locator("#phone-state")).to_have_attribute("data-state", "ringing", timeout=2_000)
     expect(sup.locator("#phone-caller")).to_contain_text("+8613911112222")
+    expect(sup.locator("#pop-number")).to_have_text("+8613911112222")  # the screen-pop: who is calling
     expect(sup.locator("#presence-state")).to_have_text("示忙")
     sup.keyboard.press("Alt+P")
     expect(sup.locator("#phone-state")).to_have_attribute("data-state", "talking")
