@@ -311,14 +311,6 @@ def _call_centre_paths() -> dict:
                 "responses": {"202": _resp("call"), **_errors(401, 403, 404, 409)},
             }
         },
-        "/calls/{id}/transfer": {
-            "post": {
-                "summary": "Blind transfer (转接) to a department's hotline number or to a supervisor",
-                "parameters": [call_id],
-                "requestBody": body([], {"department": {"type": "string"}, "supervisor": {"type": "boolean"}}),
-                "responses": {"202": _resp("call"), **_errors(400, 401, 403, 404, 409, 422)},
-            }
-        },
         "/calls/{id}/consult": {
             "post": {
                 "summary": "Warm transfer (咨询转接): bring a department or a supervisor into the call",

@@ -306,7 +306,7 @@ def _sent_for(app, sid: str, call_id: int) -> list[tuple]:
     from integrations.console.provider import ConsoleProvider
 
     with app.app_context():
-        sent = ConsoleProvider.from_config(app.config).sent()
+        sent = ConsoleProvider.from_config(app.config).sent(reveal=True)
     steps = []
     for r in sent:
         if r["kind"] == "redirect" and r["call_sid"] == sid:
