@@ -162,6 +162,7 @@ PAGES = {
     "operator": ["/agents/operator", "/agents/knowledge", "/integrations/console/simulator"],
     "dept_cgj": ["/agents/department"],
     "supervisor": ["/agents/wallboard", "/agents/callbacks", "/agents/reports/monthly"],
+    "admin": ["/agents/admin/departments", "/agents/admin/users", "/agents/admin/rules"],
 }
 
 
@@ -176,6 +177,7 @@ def test_security_headers_on_every_page_and_no_inline_script(app):
             csp = r.headers["Content-Security-Policy"]
             script_src = re.search(r"script-src ([^;]+)", csp).group(1)
             assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src, path
+            assert re.search(r"style-src ([^;]+)", csp).group(1).strip() == "'self'", path
             assert "frame-ancestors 'none'" in csp
             assert r.headers["X-Content-Type-Options"] == "nosniff"
             assert "Strict-Transport-Security" not in r.headers  # plain http here
@@ -183,6 +185,7 @@ def test_security_headers_on_every_page_and_no_inline_script(app):
             for tag in re.findall(r"<script\b[^>]*>", html):
                 assert "src=" in tag or 'type="application/json"' in tag, (path, tag)
             assert not re.search(r"\son(click|submit|load|input|change)=", html), path
+            assert "<style" not in html and not re.search(r"\sstyle=", html), path  # the CSP refuses them
     https = _other_app(app, PUBLIC_URL="https://12345.example.gov.cn").test_client()
     # served over https (the proxy's X-Forwarded-Proto under HOTLINE_PROXY_HOPS): HSTS
     r = https.get("/", base_url="https://12345.example.gov.cn")
