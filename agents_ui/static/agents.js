@@ -47,18 +47,40 @@ function errorText(err) {
   return String(err && err.message || err);
 }
 
-function flash(message, kind) {
-  let box = $("#flash");
-  if (!box) {
-    box = document.createElement("div");
-    box.id = "flash";
-    document.body.appendChild(box);
+/* Toasts: what just happened, bottom right, newest last; read out by screen readers (a polite live region,
+   an assertive one for errors). kind: "ok" (an action done), "info" (a live event), "error". `href` makes the
+   text a link (a new ticket opens from its toast). Errors stay until closed; the others go after 6 seconds. */
+function toast(message, kind, href) {
+  kind = kind || "ok";
+  let stack = $("#toasts");
+  if (!stack) {
+    stack = document.createElement("div");
+    stack.id = "toasts";
+    stack.className = "toasts";
+    document.body.appendChild(stack);
   }
-  box.textContent = message;
-  box.className = "flash " + (kind || "ok");
-  clearTimeout(flash.timer);
-  flash.timer = setTimeout(() => { box.className = "flash hidden"; }, 4000);
+  const region = kind === "error" ? "toasts-alert" : "toasts-status";
+  let live = document.getElementById(region);
+  if (!live) {
+    live = document.createElement("div");
+    live.id = region;
+    live.className = "visually-hidden";
+    live.setAttribute("role", kind === "error" ? "alert" : "status");
+    document.body.appendChild(live);
+  }
+  const item = document.createElement("div");
+  item.className = "toast toast--" + kind;
+  item.dataset.kind = kind;
+  item.innerHTML = `<span class="toast__text">${href ? `<a href="${esc(href)}">${esc(message)}</a>` : esc(message)}</span>
+    <button type="button" class="toast__close" aria-label="${esc(L.ui.close || "×")}">×</button>`;
+  item.querySelector(".toast__close").addEventListener("click", () => item.remove());
+  stack.appendChild(item);
+  while (stack.children.length > 4) stack.firstElementChild.remove();
+  live.textContent = message;
+  if (kind !== "error") setTimeout(() => item.remove(), 6000);
+  return item;
 }
+const flash = toast;
 
 function debounce(fn, ms) {
   let t = null;
