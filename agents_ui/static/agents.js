@@ -270,3 +270,24 @@ function insertAtCursor(textarea, text) {
   textarea.focus();
   textarea.dispatchEvent(new Event("input", {bubbles: true}));
 }
+
+/* Tables of tickets take the keyboard: from a link or button in a row, ↑/↓ (or k/j) move to the same place in the
+   row above/below, Home/End to the first/last row; Enter opens the link as usual. The focused row is highlighted
+   (design.css, tr:focus-within). */
+document.addEventListener("keydown", (e) => {
+  if (e.altKey || e.ctrlKey || e.metaKey || !e.target.closest) return;
+  const row = e.target.closest("main table tbody tr");
+  if (!row || !e.target.matches("a, button")) return;
+  const move = {ArrowDown: 1, ArrowUp: -1, j: 1, k: -1, Home: -Infinity, End: Infinity}[e.key];
+  if (move === undefined) return;
+  const rows = Array.from(row.parentElement.rows).filter((r) => r.offsetParent !== null && r.querySelector("a, button"));
+  const here = rows.indexOf(row);
+  const next = rows[Math.max(0, Math.min(rows.length - 1, Number.isFinite(move) ? here + move : (move < 0 ? 0 : rows.length - 1)))];
+  if (!next || next === row) return;
+  e.preventDefault();
+  const same = Array.from(row.querySelectorAll("a, button")).indexOf(e.target);
+  const targets = next.querySelectorAll("a, button");
+  const target = targets[Math.min(same, targets.length - 1)];
+  target.focus();
+  target.scrollIntoView({block: "nearest"});
+});

@@ -55,7 +55,9 @@ async function load() {
 
 async function refreshOne(id, isNew) {
   try {
-    upsert(await api("GET", "/tickets/" + id), isNew);
+    const t = await api("GET", "/tickets/" + id);
+    upsert(t, isNew);
+    if (isNew && OPEN.includes(t.status)) toast(`${L.ui.new_ticket} ${t.number}`, "info", "/agents/tickets/" + t.id);
   } catch (e) {
     if (e.status === 404) tickets.delete(id); else throw e;  // no longer ours (returned, re-dispatched)
   }

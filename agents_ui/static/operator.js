@@ -30,7 +30,7 @@ function renderTree(q) {
     items = categories.filter((c) => c.level === 1);
   }
   box.innerHTML = items.map((c) =>
-    `<button type="button" class="cat l${c.level}" data-code="${esc(c.code)}" tabindex="0">${esc(c.path.replaceAll("/", " › "))}</button>`,
+    `<button type="button" class="cat l${c.level}" data-code="${esc(c.code)}" tabindex="-1">${esc(c.path.replaceAll("/", " › "))}</button>`,
   ).join("");
 }
 function chooseCategory(code) {
@@ -41,7 +41,7 @@ function chooseCategory(code) {
     const kids = categories.filter((k) => k.parent === code);
     if (kids.length) {
       $("#category-tree").innerHTML = kids.map((k) =>
-        `<button type="button" class="cat l${k.level}" data-code="${esc(k.code)}">${esc(k.path.replaceAll("/", " › "))}</button>`).join("");
+        `<button type="button" class="cat l${k.level}" data-code="${esc(k.code)}" tabindex="-1">${esc(k.path.replaceAll("/", " › "))}</button>`).join("");
     }
   }
   $("#category").value = code;
@@ -109,11 +109,22 @@ async function suggest() {
         <span class="muted">${esc(L.ui.confidence)} ${Math.round((s.confidence || 0) * 100)}%</span></div>`).join("")
         : esc(L.ui.no_suggestions));
     $("#suggestions").suggestions = list;
+    preselectDepartment(r.rule && r.rule.department ? r.rule.department : list.length ? list[0].department : null);
     if (r.urgency && form.urgency.value === "normal" && r.urgency !== "normal") form.urgency.value = r.urgency;
   } catch (e) {
     if (e.status === 404 || e.status === 405) { routingAvailable = false; $("#suggestions").textContent = L.ui.suggestions_unavailable; }
   }
 }
+/* The dispatch list starts on the catalogue's (or the best suggested) department, so that dispatching from the
+   keyboard is Tab to the list and Alt+D; a department the operator picked is never overridden. */
+let departmentPicked = false;
+function preselectDepartment(code) {
+  const select = $("#dispatch-dept");
+  if (departmentPicked || !code || !Array.from(select.options).some((o) => o.value === code)) return;
+  select.value = code;
+}
+$("#dispatch-dept").addEventListener("change", () => { departmentPicked = true; });
+
 async function duplicates() {
   const content = form.content.value.trim();
   if (!duplicatesAvailable || content.length < 4) return;
@@ -154,6 +165,7 @@ document.addEventListener("click", (e) => {
   if (s) {
     const sug = $("#suggestions").suggestions[Number(s.dataset.suggest)];
     $("#dispatch-dept").value = sug.department;
+    departmentPicked = true;
     if (sug.category && byCode.has(sug.category) && !form.category.value) chooseCategory(sug.category);
   }
   const m = e.target.closest("[data-merge]");
@@ -227,6 +239,7 @@ function newTicket() {
   renderTree("");
   current = null;
   callId = null;
+  departmentPicked = false;
   $("#current-ticket").textContent = "—";
   $("#outcomes").classList.add("hidden");
   $("#suggestions").textContent = "";
@@ -236,7 +249,15 @@ function newTicket() {
   form.caller_phone.focus();
 }
 
+/* Alt+A/D/M/H: the outcome forms (not accesskey, whose modifier differs between browsers and fires on hidden forms). */
+const OUTCOME_KEYS = {KeyA: "answer", KeyD: "dispatch", KeyM: "merge", KeyH: "hand-off"};
 document.addEventListener("keydown", (e) => {
+  if (e.altKey && !e.ctrlKey && !e.metaKey && OUTCOME_KEYS[e.code]) {
+    if ($("#outcomes").classList.contains("hidden")) return;
+    e.preventDefault();
+    $(`form[data-outcome="${OUTCOME_KEYS[e.code]}"]`).requestSubmit();
+    return;
+  }
   if (e.key === "F2") { e.preventDefault(); form.caller_phone.focus(); }
   else if (e.key === "F4") { e.preventDefault(); $("#category-search").focus(); }
   else if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); createTicket(); }

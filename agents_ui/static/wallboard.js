@@ -8,7 +8,7 @@ let dayChart = null, monthChart = null;
 function setText(id, v) { $(id).textContent = v == null ? "—" : v; }
 
 function queueHtml(items, box, extra) {
-  if (!items.length) return `<p class="muted">${esc(L.ui.none)}</p>`;
+  if (!items.length) return `<p class="empty empty--small">${esc(box.dataset.empty || L.ui.none)}</p>`;
   return `<ul class="queue">${items.map((t) => `
     <li data-ticket-id="${t.id}"><a href="/agents/tickets/${t.id}">${esc(t.number)}</a> ${deptHtml(t.department, t.department_name)}
       ${extra ? extra(t) : ""}
@@ -33,13 +33,27 @@ function queueCount(box, key, total) {
   a.dataset.total = String(total);
 }
 
+/* The charts' colours: dark on white, light and larger on the big screen's dark background. */
+function chartTheme() {
+  const big = document.body.classList.contains("bigscreen");
+  return {big, text: big ? "#e6edf5" : "#3a4654", grid: big ? "rgba(230,237,245,.15)" : "rgba(0,0,0,.08)",
+    created: big ? "#ff6b6b" : "#b71c1c", closed: big ? "#69db7c" : "#2e7d32", size: big ? 18 : 12};
+}
+
+function chartOptions(th) {
+  const axis = {ticks: {color: th.text, font: {size: th.size}}, grid: {color: th.grid}};
+  return {animation: false, responsive: true, color: th.text,
+    plugins: {legend: {labels: {color: th.text, font: {size: th.size}}}},
+    scales: {x: axis, y: {...axis, beginAtZero: true, ticks: {...axis.ticks, precision: 0}}}};
+}
+
 function chart(existing, canvas, labels, created, closed, type) {
+  const th = chartTheme();
   const data = {labels, datasets: [
-    {label: L.ui.new_ticket, data: created, backgroundColor: "#b71c1c", borderColor: "#b71c1c"},
-    {label: L.status.closed, data: closed, backgroundColor: "#2e7d32", borderColor: "#2e7d32"}]};
-  if (existing) { existing.data = data; existing.update("none"); return existing; }
-  return new Chart(canvas, {type, data, options: {animation: false, responsive: true,
-    scales: {y: {beginAtZero: true, ticks: {precision: 0}}}}});
+    {label: L.ui.new_ticket, data: created, backgroundColor: th.created, borderColor: th.created, borderWidth: th.big ? 4 : 2},
+    {label: L.status.closed, data: closed, backgroundColor: th.closed, borderColor: th.closed, borderWidth: th.big ? 4 : 2}]};
+  if (existing) { existing.data = data; existing.options = chartOptions(th); existing.update("none"); return existing; }
+  return new Chart(canvas, {type, data, options: chartOptions(th)});
 }
 
 async function loadKpis() {
@@ -69,7 +83,7 @@ async function loadOperators() {
   const rows = await api("GET", "/operators/presence");
   $("#operators").innerHTML = rows.map((p) => `<li class="pill" data-user="${esc(p.username)}" data-status="${esc(p.status)}">
     ${esc(p.display_name || p.username)} <b>${esc(L.presence[p.status] || p.status)}</b></li>`).join("")
-    || `<li class="muted">${esc(L.ui.none)}</li>`;
+    || `<li class="empty empty--small">${esc($("#operators").dataset.empty || L.ui.none)}</li>`;
 }
 
 async function load() {
@@ -138,3 +152,42 @@ loadHotspots();
 setInterval(reload, 60000);
 load().catch((e) => flash(errorText(e), "error"));
 loadKpis();
+
+/* 大屏: the big-screen mode for a wall display, readable across the room. F (or the button) enters it and asks the
+   browser for full screen; Esc leaves. /agents/wallboard?big=1 opens in it (a display's kiosk browser). */
+const bigToggle = $("#bigscreen-toggle");
+function setBig(on) {
+  document.body.classList.toggle("bigscreen", on);
+  bigToggle.setAttribute("aria-pressed", String(on));
+  bigToggle.textContent = on ? bigToggle.dataset.off : bigToggle.dataset.on;
+  if (on && document.fullscreenEnabled && !document.fullscreenElement) {
+    document.documentElement.requestFullscreen().catch(() => { /* refused (no user gesture): the layout is enough */ });
+  } else if (!on && document.fullscreenElement) {
+    document.exitFullscreen().catch(() => {});
+  }
+  const url = new URL(window.location.href);
+  if (on) url.searchParams.set("big", "1"); else url.searchParams.delete("big");
+  history.replaceState(null, "", url);
+  reload();
+}
+bigToggle.addEventListener("click", () => setBig(!document.body.classList.contains("bigscreen")));
+document.addEventListener("keydown", (e) => {
+  if (e.target.closest("input, select, textarea") || e.ctrlKey || e.altKey || e.metaKey) return;
+  if (e.key === "f" || e.key === "F") { e.preventDefault(); setBig(!document.body.classList.contains("bigscreen")); }
+  if (e.key === "Escape" && document.body.classList.contains("bigscreen")) setBig(false);
+});
+document.addEventListener("fullscreenchange", () => {
+  // Leaving full screen with the browser's own Esc leaves the big-screen layout too.
+  if (!document.fullscreenElement && document.body.classList.contains("bigscreen")) setBig(false);
+});
+function tickBoardClock() {
+  $("#board-clock").textContent = new Date().toLocaleString("zh-CN", {timeZone: "Asia/Shanghai", hour12: false,
+    month: "long", day: "numeric", weekday: "short", hour: "2-digit", minute: "2-digit"});
+}
+tickBoardClock();
+setInterval(tickBoardClock, 15000);
+if (new URLSearchParams(window.location.search).get("big") === "1") {
+  document.body.classList.add("bigscreen");
+  bigToggle.setAttribute("aria-pressed", "true");
+  bigToggle.textContent = bigToggle.dataset.off;
+}
