@@ -76,7 +76,7 @@ def open_screen(chromium, live_url, user: str | None, path: str, console=None, *
         expect(page.locator("body")).to_have_attribute("data-live", "on")
     page.wait_for_load_state("networkidle")
     if "/agents/tickets/" in path:
-        expect(page.locator("#timeline tbody tr").first).to_be_visible()
+        expect(page.locator("#timeline li").first).to_be_visible()
     return context, page
 
 
