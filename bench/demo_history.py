@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import datetime as dt
 import os
 import resource
 import secrets
@@ -41,6 +42,32 @@ def fresh_database(admin_url: str, name: str) -> str:
 def cpu() -> float:
     self, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return self.ru_utime + self.ru_stime + children.ru_utime + children.ru_stime
+
+
+def server_cpu(url: str) -> float | None:
+    """CPU seconds used so far by the PostgreSQL server of `url` (its postmaster, the backends alive now and those
+    that have ended, which the postmaster has reaped); None when its processes cannot be read (another machine)."""
+    try:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            pid = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            postmaster = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        engine.dispose()
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ppid, this = int(fields[1]), int(stat.parent.name)
+            if this == postmaster:
+                total += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+            elif ppid == postmaster:
+                total += int(fields[11]) + int(fields[12])
+        return total / tick
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def baseline(n: int) -> float:
@@ -80,6 +107,9 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--baseline", type=int, default=100, help="tickets through the five actions (0: none)")
     p.add_argument("--keep", action="store_true")
+    p.add_argument("--end", default=None, help="the history's end (ISO 8601 with a zone); default now")
+    p.add_argument("--per-day", type=int, default=None)
+    p.add_argument("--profile", default=None, help="cProfile the replay (one process) into this file")
     args = p.parse_args()
 
     name = f"hotline_bench_demo_{os.getpid()}"
@@ -108,13 +138,26 @@ def main() -> None:
         seed_demo()
         db.session.remove()
         statements.clear()
-        cpu0, t0 = cpu(), time.perf_counter()
-        summary = seed_history(args.days, workers=workers)
-        wall, used = time.perf_counter() - t0, cpu() - cpu0
+        cpu0, pg0, t0 = cpu(), server_cpu(url), time.perf_counter()
+        kwargs = {"workers": workers}
+        if args.end:
+            kwargs["end"] = dt.datetime.fromisoformat(args.end)
+        if args.per_day:
+            kwargs["per_day"] = args.per_day
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile(time.process_time)  # CPU, not waits on a loaded machine
+            summary = profiler.runcall(seed_history, args.days, **kwargs)
+            profiler.dump_stats(args.profile)
+        else:
+            summary = seed_history(args.days, **kwargs)
+        wall, used, pg1 = time.perf_counter() - t0, cpu() - cpu0, server_cpu(url)
+        server = f"{pg1 - pg0:.1f} s" if pg0 is not None and pg1 is not None else "(not readable)"
         print(f"history: {summary.line()}, {workers} process(es)")
         print(
             f"  {wall:.1f} s wall, {summary.tickets / wall:.0f} tickets/s;"
-            f" this process and its children used {used:.1f} s CPU"
+            f" CPU: this process and its children {used:.1f} s, the PostgreSQL server {server}"
         )
         if workers == 1:
             total = sum(statements.values())

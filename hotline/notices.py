@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import insert, or_, select
 
-from hotline import events, outbox
+from hotline import events, memo, outbox
 from hotline.extensions import db
 from hotline.models import NOTICE_KINDS, Department, Notice, NoticePreference, Ticket, User
 
@@ -43,16 +43,15 @@ def preferences(department_id: int | None) -> dict[str, dict[str, bool]]:
 
 def rows_for(dept: Department, ticket: Ticket, kind: str, now: dt.datetime) -> tuple[list[dict], list[dict]]:
     """The outbox rows (SMS, socket event) and inbox rows one notice makes, for callers that write in bulk."""
-    pref = preferences(dept.id)[PREFERENCE_KIND.get(kind, kind)]
+    pref = memo.remembered(("notice-preferences", dept.id), lambda: preferences(dept.id))
+    pref = pref[PREFERENCE_KIND.get(kind, kind)]
     text = TEXTS[kind].format(number=ticket.number)
     rows: list[dict] = []
     inbox: list[dict] = []
     if pref["sms"] and dept.liaison_phone:
         rows.append(outbox.sms_row(dept.liaison_phone, text, ticket.id))
     if pref["inbox"]:
-        user_ids = db.session.scalars(
-            select(User.id).where(User.department_id == dept.id, User.active.is_(True), User.role == "department")
-        ).all()
+        user_ids = memo.remembered(("department-users", dept.id), lambda: _active_staff(dept.id))
         inbox = [
             {
                 "user_id": uid,
@@ -76,6 +75,14 @@ def rows_for(dept: Department, ticket: Ticket, kind: str, now: dt.datetime) -> t
             }
             rows.append(outbox.socket_row(event, [events.dept_room(dept.code)]))
     return rows, inbox
+
+
+def _active_staff(department_id: int) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(User.id).where(User.department_id == department_id, User.active.is_(True), User.role == "department")
+        )
+    )
 
 
 def write(rows: list[dict], inbox: list[dict]) -> None:

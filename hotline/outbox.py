@@ -10,6 +10,10 @@ import functools
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app
@@ -65,14 +69,57 @@ def note_kinds(kinds) -> None:
     db.session.info.setdefault("outbox_kinds", set()).update(kinds)
 
 
+# ---- the past (外部影响 of a replayed history) -------------------------------------------------------------
+# The demo history (hotline.demo.history) replays a month through the real actions. What they would have sent
+# then (socket events, SMS, calls, jobs that ran long ago) is not sent now, so it is not written: only the jobs
+# still ahead of the real time (`until`) whose function is one of `future_jobs` are kept for the relay.
+
+
+@dataclass(frozen=True)
+class _Past:
+    until: str  # the real now, as the job rows' "at" (ISO 8601, UTC: text order is time order)
+    future_jobs: frozenset[str]
+
+
+_past: ContextVar[_Past | None] = ContextVar("outbox_past", default=None)
+
+
+@contextmanager
+def replaying_past(until: dt.datetime, future_jobs: tuple[str, ...]) -> Iterator[None]:
+    """While the block runs (one replaying process), rows of the past are dropped instead of written."""
+    token = _past.set(_Past(until.astimezone(dt.UTC).isoformat(), frozenset(future_jobs)))
+    try:
+        yield
+    finally:
+        _past.reset(token)
+
+
+def _kept(row: dict) -> bool:
+    past = _past.get()
+    if past is None:
+        return True
+    payload = row["payload"]
+    return row["kind"] == "job" and payload["func"] in past.future_jobs and payload.get("at", "") > past.until
+
+
+def writes(kind: str) -> bool:
+    """Whether rows of this kind are written now (False for socket events while the past is replayed: what
+    only builds such a row may be skipped)."""
+    return _past.get() is None or kind == "job"
+
+
 def add(row: dict) -> None:
     """One outbox row (socket_row, job_row, sms_row), written with the transaction's other changes."""
+    if not _kept(row):
+        return
     db.session.add(OutboxMessage(**row))
     note_kinds((row["kind"],))
 
 
 def add_rows(rows: list[dict]) -> None:
     """Bulk-insert outbox rows in the current transaction (one statement for many rows)."""
+    if _past.get() is not None:
+        rows = [r for r in rows if _kept(r)]
     if rows:
         now = utcnow()
         db.session.execute(

@@ -149,17 +149,19 @@ def ticket_action(ticket_id: int, action: str, actor: Actor, now: dt.datetime | 
             except workflow.TransitionError as exc:
                 raise DomainError(exc.message, code=exc.code, status=exc.status) from None
         ctx = ActionContext(ticket, actor, action, now or utcnow(), ticket.status, transition, dept_role, sub)
+        # Set first, so that the body's changes and this go in one UPDATE whenever a query flushes them.
+        ticket.updated_at = ctx.now
         yield ctx
         if ticket.status != ctx.from_status and ticket.status in _CLOSING:
             citizen_notices.add_close_notice(ticket)  # 办结 (or merged): the caller is told, every way it ends
         _check_claim(ticket, actor, ctx.from_status, ctx.now)
-        ticket.updated_at = ctx.now
-        codes = sorted(set(ctx.active_dept_codes()) | ctx.notified_depts)
-        # The operators' inbox lists what waits in `accepted`: they hear when a ticket enters or leaves it.
-        inbox = workflow.Status.ACCEPTED in (ctx.from_status, ticket.status)
-        events.publish_ticket(
-            ticket, "updated", action, codes, ("supervisors", "operators") if inbox else ("supervisors",)
-        )
+        if outbox.writes("socket"):
+            codes = sorted(set(ctx.active_dept_codes()) | ctx.notified_depts)
+            # The operators' inbox lists what waits in `accepted`: they hear when a ticket enters or leaves it.
+            inbox = workflow.Status.ACCEPTED in (ctx.from_status, ticket.status)
+            events.publish_ticket(
+                ticket, "updated", action, codes, ("supervisors", "operators") if inbox else ("supervisors",)
+            )
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -129,6 +129,8 @@ def call_event(call: Call, op: str, leader: bool = False) -> dict:
 
 
 def _publish_call(call: Call, op: str, leader: bool = False) -> None:
+    if not outbox.writes("socket"):
+        return  # a replayed past (the screen pop's look-ups are skipped with the event)
     rooms = ["operators", "supervisors"]
     if call.operator_id:
         rooms.append(f"user:{call.operator_id}")

@@ -77,6 +77,8 @@ SUPERVISE_SHARE = 0.3  # of the late ones, formally supervised (督办)
 REPLY_REJECTED = 0.05  # the centre sends the reply back for redoing
 PUBLISHABLE = 0.6  # the caller consents to publication
 ASSIST_SHARE = 0.05  # co-handled with an assisting department
+ASSIGN_SHARE = 0.3  # the department's liaison names a handling officer (承办人)
+SUB_DISPATCH_SHARE = 0.5  # of a district's tickets, passed on to one of its streets (二级派单)
 
 # The callback survey (回访): who answers, and how.
 CALLBACK_ANSWERS_ON = (0.72, 0.14, 0.06)  # answered at the 1st, 2nd, 3rd call; else unreachable

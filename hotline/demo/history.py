@@ -32,11 +32,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, text
+from psycopg.pq import TransactionStatus
+from sqlalchemy import event, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from hotline import actions
+from hotline import actions, memo, outbox
 from hotline.actions import call_records, surveys, voice_messages
 from hotline.actions import callbacks as callback_actions
 from hotline.actions import calls as call_actions
@@ -72,6 +73,7 @@ class Summary:
     seconds: float = 0.0
     statuses: Counter = field(default_factory=Counter)
     skipped_steps: Counter = field(default_factory=Counter)
+    redone: int = 0  # plans replayed again, a savepoint per action (see _LifeSession)
 
     def line(self) -> str:
         open_ = sum(n for s, n in self.statuses.items() if s in OPEN)
@@ -88,7 +90,9 @@ class Cast:
     operators: list[User]  # one per replaying process; the first is the demo `operator`
     supervisor: User
     leader: User
-    staff: dict[str, User]
+    staff: dict[str, User]  # the liaison (联络员) of each department
+    officers: dict[str, str]  # a handling officer's username per department
+    children: dict[str, list[str]]  # the departments below one (a district's streets), for sub-dispatch
 
 
 def _cast(workers: int = 1) -> Cast:
@@ -97,6 +101,7 @@ def _cast(workers: int = 1) -> Cast:
     if missing:
         raise Refused(f"the demo users are missing ({', '.join(missing)}): run seed-demo without --history first")
     staff: dict[str, User] = {}
+    officers: dict[str, User] = {}
     rows = db.session.execute(
         select(Department, User)
         .outerjoin(User, (User.department_id == Department.id) & (User.role == "department"))
@@ -104,6 +109,9 @@ def _cast(workers: int = 1) -> Cast:
         .order_by(Department.id, User.id)
     ).all()
     for dept, user in rows:
+        if user is not None and user.username == _officer_name(dept.code):
+            officers[dept.code] = user
+            continue
         if dept.code in staff:
             continue
         if user is None:
@@ -118,6 +126,18 @@ def _cast(workers: int = 1) -> Cast:
             )
             db.session.add(user)
         staff[dept.code] = user
+    for code, liaison in staff.items():
+        if code not in officers:
+            # 承办人: the colleague the liaison names as the ticket's handling officer (issue 19); no password.
+            officers[code] = User(
+                username=_officer_name(code),
+                password_hash="!",
+                display_name=f"{code}承办人",
+                role="department",
+                department_id=liaison.department_id,
+                active=True,
+            )
+            db.session.add(officers[code])
     operators = [by_name["operator"]]
     for k in range(2, workers + 1):
         # More operators for more replaying processes (each takes its own calls); they cannot log in.
@@ -131,29 +151,121 @@ def _cast(workers: int = 1) -> Cast:
     people = [*by_name.values(), *staff.values(), *operators]
     for user in people:
         db.session.refresh(user)
+    children: dict[str, list[str]] = defaultdict(list)
+    codes = {dept.id: dept.code for dept, _user in rows}
+    for dept, _user in rows:
+        if dept.parent_id in codes and dept.code in staff and dept.code not in children[codes[dept.parent_id]]:
+            children[codes[dept.parent_id]].append(dept.code)
     db.session.expunge_all()
-    return Cast(operators, by_name["supervisor"], by_name["leader"], staff)
+    names = {code: user.username for code, user in officers.items()}
+    return Cast(operators, by_name["supervisor"], by_name["leader"], staff, names, dict(children))
+
+
+def _officer_name(code: str) -> str:
+    return f"officer-{code.lower()}"
+
+
+class _Redo(BaseException):
+    """An action rolled back after writing: in one transaction for the whole life, that undoes the life so far;
+    the replay runs the plan again with a savepoint per action (a BaseException: no action's handler keeps it)."""
+
+
+class _LifeSession(Session):
+    """The session of one plan's life, in one transaction that the replay commits at the end.
+
+    An action's commit flushes its changes and forgets what was loaded, as a commit does, and sends nothing
+    more: no savepoint to open and release around each action. The departments and users stay loaded (nothing
+    changes them during the replay). A rollback after a read-only peek (several actions look, then roll back)
+    costs nothing either; after a write it cannot undo that action alone, so it rolls the whole life back and
+    raises _Redo, and the plan is replayed in a SavepointSession. A refused step (DomainError) is one of those
+    only if the action had written before refusing; none of the plans' steps is refused by the rules today."""
+
+    KEPT = (Department, User)
+
+    def __init__(self, conn) -> None:
+        super().__init__(bind=conn, join_transaction_mode="rollback_only", expire_on_commit=False)
+        self.wrote = False
+        self.kept: set = set()
+        event.listen(self, "before_flush", self._writes)
+        event.listen(self, "do_orm_execute", self._executes)
+
+    def _writes(self, *_args) -> None:
+        self.wrote = True
+
+    def _executes(self, state) -> None:
+        if not state.is_select:
+            self.wrote = True
+
+    def connection(self, *args, **kwargs):
+        self.wrote = True  # a driver cursor (hotline.extensions.pg_cursor) may write
+        return super().connection(*args, **kwargs)
+
+    def commit(self) -> None:
+        super().commit()
+        self.wrote = False
+        self._forget()
+
+    def rollback(self) -> None:
+        failed = self.bind.connection.driver_connection.info.transaction_status == TransactionStatus.INERROR
+        if self.wrote or failed or self.deleted:
+            self.undo()
+            raise _Redo
+        for obj in list(self.new):
+            self.expunge(obj)
+        self._forget()  # unflushed changes are discarded, as by a rollback
+        super().commit()  # ends the session's transaction: nothing is flushed, nothing reaches the database
+
+    def undo(self) -> None:
+        """The whole life rolled back (the outer transaction with it)."""
+        super().rollback()
+        self.wrote = False
+
+    def end_of_life(self) -> None:
+        """Between two plans: only the departments and users stay (the session serves the whole replay)."""
+        for obj in list(self.identity_map.values()):
+            if isinstance(obj, self.KEPT):
+                self.kept.add(obj)
+            else:
+                self.expunge(obj)
+
+    def _forget(self) -> None:
+        for obj in list(self.identity_map.values()):
+            if isinstance(obj, self.KEPT):
+                self.kept.add(obj)  # the identity map holds its objects weakly
+            else:
+                self.expire(obj)
+
+
+def _savepoint_session(conn) -> Session:
+    """The exact way, for a plan whose life needs an action undone: each action's commit releases a savepoint."""
+    return Session(bind=conn, join_transaction_mode="create_savepoint")
 
 
 @contextmanager
-def _one_transaction(conn) -> Iterator[None]:
-    """The actions' session joins one outer transaction: their commits release savepoints."""
+def _one_transaction(conn, life: _LifeSession | None) -> Iterator[None]:
+    """The actions' session joins one outer transaction, committed once the plan's life is over: the replay's
+    _LifeSession, or (life None) a savepoint session of its own."""
     outer = conn.begin()
-    session = Session(bind=conn, join_transaction_mode="create_savepoint")
+    session = life or _savepoint_session(conn)
     previous = db.session.registry()
     db.session.registry.set(session)
     try:
         yield
-        session.commit()  # the last savepoint released: the update below is the outer transaction's own
+        session.commit()  # the last changes flushed: the update below is the outer transaction's own
         params = {"mark": _MARK[0], "real_now": _REAL_NOW[0], "keep": list(FUTURE_JOBS), "now_iso": _REAL_NOW[1]}
         _MARK[0] = conn.execute(_NOT_SENT, params).scalar_one()
-        session.close()
         outer.commit()
     except BaseException:
-        session.close()
-        outer.rollback()
+        if life is not None:
+            life.undo()
+        if outer.is_active:
+            outer.rollback()
         raise
     finally:
+        if life is not None:
+            life.end_of_life()
+        else:
+            session.close()
         db.session.registry.set(previous)
 
 
@@ -183,6 +295,17 @@ class Replay:
         self.call_seq = 0
         self.routes: dict[tuple[str, str], str | None] = {}
         self.clocked: set[int] = set()  # tickets whose deadline clocks have started
+        self.life: _LifeSession | None = None  # the session the plans' actions use (see _in_transaction)
+
+    def save(self) -> tuple:
+        """What a plan's life changes in the replay's own state (open_by_matter changes only at its end)."""
+        s = self.summary
+        return self.call_seq, s.tickets, s.calls, Counter(s.skipped_steps)
+
+    def restore(self, saved: tuple) -> None:
+        s = self.summary
+        self.call_seq, s.tickets, s.calls, skipped = saved  # (clocked may keep the undone ticket's id: unused)
+        s.skipped_steps = Counter(skipped)
 
     # ---- the clock ------------------------------------------------------------------------------------
 
@@ -375,6 +498,12 @@ class Replay:
             self.routes[key] = rule["department"] if rule else None
         return self.routes[key]
 
+    @staticmethod
+    def _child_for(plan: TicketPlan, children: list[str], rng: random.Random) -> str:
+        """The street of the matter's region when it has one, else any of the district's streets."""
+        own = [c for c in children if c.endswith(plan.region)]
+        return own[0] if own else rng.choice(sorted(children))
+
     def _wrong_department(self, right: str, rng: random.Random) -> str:
         others = [c for c in self.cast.staff if c != right and c.startswith(("ST-", "GOV-", "XC-"))]
         near = [c for c in others if c[:3] == right[:3]] or others
@@ -448,6 +577,23 @@ class Replay:
             reply_at = due + dt.timedelta(minutes=rng.randint(30, 600))  # still open today: its clock turns red
         if plan.urgency == "normal":
             reply_at = _office(reply_at, rng)
+        if f.assigned and not reopened:
+            officer = self.cast.officers[dept]
+            assign_at = sign_at + dt.timedelta(minutes=rng.randint(2, 40))
+            self.step(ticket_id, assign_at, "assign", actions.assign_officer, ticket_id, staff, officer)
+        replier = staff  # the lead department, or the street it passed the ticket on to (二级派单)
+        children = self.cast.children.get(dept)
+        if f.sub_dispatched and children and not reopened and plan.urgency == "normal":
+            window = reply_at - signed
+            sub_at = _office(signed + window * rng.uniform(0.05, 0.15), rng)
+            child_sign = _office(sub_at + window * rng.uniform(0.05, 0.15), rng)
+            child = self._child_for(plan, children, rng)
+            if child_sign < reply_at and self.step(
+                ticket_id, sub_at, "sub-dispatch", actions.sub_dispatch, ticket_id, staff, child
+            ):
+                replier = self.cast.staff[child]
+                if not self.step(ticket_id, child_sign, "sub-sign", actions.sign_ticket, ticket_id, replier):
+                    return
         if f.extension and not reopened:
             ask_at = _office(signed + (due - signed) * 0.5, rng)
             reason = rng.choice(city.EXTENSION_REASONS)
@@ -476,8 +622,12 @@ class Replay:
                 self.step(
                     ticket_id, answer_at, "answer-supervision", actions.answer_supervision, ticket_id, staff, text_
                 )
-        if not self.step(ticket_id, reply_at, "reply", actions.reply_ticket, ticket_id, staff, plan.reply):
+        if not self.step(ticket_id, reply_at, "reply", actions.reply_ticket, ticket_id, replier, plan.reply):
             return
+        if replier is not staff:  # the lead reviews its street's reply and takes it to the centre
+            reply_at = _office(reply_at + dt.timedelta(minutes=rng.randint(20, 180)), rng)
+            if not self.step(ticket_id, reply_at, "approve-sub-reply", actions.approve_sub_reply, ticket_id, staff):
+                return
         review_at = _office(reply_at + dt.timedelta(minutes=rng.randint(20, 240)), rng)
         if f.reply_rejected and not reopened:
             note = rng.choice(city.REPLY_REJECT_NOTES)
@@ -665,6 +815,7 @@ def seed_history(
             summary.calls += part.calls
             summary.statuses.update(part.statuses)
             summary.skipped_steps.update(part.skipped_steps)
+            summary.redone += part.redone
     _restore_presence(presence_before)
     summary.seconds = time.monotonic() - started
     return summary
@@ -697,9 +848,10 @@ def _replay_part(
 ) -> None:
     _REAL_NOW[0], _REAL_NOW[1] = end, end.astimezone(dt.UTC).isoformat()
     _MARK[0] = mark
-    with replayed_clock() as clock:
+    with replayed_clock() as clock, outbox.replaying_past(end, FUTURE_JOBS), memo.remembering():
         replay = Replay(cast, cast.operators[k], k, clock, end, summary)
         conn = db.engine.connect()
+        replay.life = _LifeSession(conn)
         try:
             conn.exec_driver_sql("SET synchronous_commit TO OFF")
             conn.commit()
@@ -707,33 +859,43 @@ def _replay_part(
             next_call = next(calls, None)
             for n, plan in enumerate(tickets, start=1):
                 while next_call is not None and next_call.at <= plan.at:
-                    _in_transaction(conn, replay.abandoned_call, next_call)
+                    _in_transaction(conn, replay, replay.abandoned_call, next_call)
                     next_call = next(calls, None)
-                _in_transaction(conn, replay.ticket, plan)
+                _in_transaction(conn, replay, replay.ticket, plan)
                 if progress and n % 500 == 0:
                     progress(n, len(tickets))
             while next_call is not None:
-                _in_transaction(conn, replay.abandoned_call, next_call)
+                _in_transaction(conn, replay, replay.abandoned_call, next_call)
                 next_call = next(calls, None)
             conn.exec_driver_sql("RESET synchronous_commit")
             conn.commit()
         finally:
+            replay.life.close()
             conn.close()
             db.session.remove()
 
 
-def _in_transaction(conn, fn, plan) -> None:
-    """One plan in one transaction; once more from the start if PostgreSQL broke a deadlock between two
-    replaying processes (a caller who phoned twice, in both processes' tickets at once)."""
-    for attempt in (1, 2):
+def _in_transaction(conn, replay: Replay, fn, plan) -> None:
+    """One plan in one transaction; once more from the start, a savepoint per action, if an action had to be
+    undone (_Redo) or PostgreSQL broke a deadlock between two replaying processes (a caller who phoned twice, in
+    both processes' tickets at once)."""
+    saved = replay.save()
+    life: _LifeSession | None = replay.life
+    for attempt in (1, 2, 3):
         try:
-            with _one_transaction(conn):
+            with _one_transaction(conn, life):
                 fn(plan)
             return
+        except _Redo:
+            if life is None:
+                raise RuntimeError(f"plan {plan.index}: an action was undone in savepoint mode") from None
         except OperationalError as exc:
-            if attempt == 2 or "deadlock" not in str(exc):
+            if attempt == 3 or "deadlock" not in str(exc):
                 raise
             log.warning("deadlock replaying %s; once more", plan.index)
+        replay.restore(saved)
+        life = None
+        replay.summary.redone += 1
 
 
 def _restore_presence(before: dict[int, str | None]) -> None:

@@ -35,6 +35,8 @@ class Fate:
     resolved: int = 1
     dissatisfied_excluded: bool = False
     second_satisfaction: int = 1  # the rating after a reopening
+    assigned: bool = False  # the liaison names a handling officer (承办人)
+    sub_dispatched: bool = False  # a district passes it on to one of its streets (二级派单)
 
 
 @dataclass
@@ -117,6 +119,8 @@ def _fate(rng: random.Random, urgency: str) -> Fate:
     f.resolved = rng.choice(city.RESOLVED_FOR[f.satisfaction])
     f.dissatisfied_excluded = rng.random() < city.DISSATISFIED_EXCLUDED
     f.second_satisfaction = city.pick(rng, {1: 60, 2: 40})
+    f.assigned = rng.random() < city.ASSIGN_SHARE
+    f.sub_dispatched = rng.random() < city.SUB_DISPATCH_SHARE
     return f
 
 
