@@ -76,6 +76,12 @@ def department_role(user: User, ticket_id: int) -> str | None:
 
 def get_ticket(user: User, ticket_id: int, lock: bool = False) -> Ticket:
     """The ticket if `user` may see it (optionally row-locked for an action), else NotFound."""
+    return get_ticket_and_role(user, ticket_id, lock)[0]
+
+
+def get_ticket_and_role(user: User, ticket_id: int, lock: bool = False) -> tuple[Ticket, str | None]:
+    """get_ticket, with the user's department_role in it (None for the centre, or a department that sees the
+    ticket through its children): an action needs both, and asks once."""
     query = select(Ticket).where(Ticket.id == ticket_id)
     if lock:
         query = query.with_for_update()
@@ -83,9 +89,11 @@ def get_ticket(user: User, ticket_id: int, lock: bool = False) -> Ticket:
     if ticket is None:
         raise NotFound("no such ticket")
     if user.role in CENTRE_READERS:
-        return ticket
-    if is_department_user(user) and (department_role(user, ticket.id) or sees_through_children(user, ticket.id)):
-        return ticket
+        return ticket, None
+    if is_department_user(user):
+        role = department_role(user, ticket.id)
+        if role or sees_through_children(user, ticket.id):
+            return ticket, role
     raise NotFound("no such ticket")
 
 

@@ -114,27 +114,28 @@ def _check_claim(ticket: Ticket, actor: Actor, from_status: str, now: dt.datetim
         )
 
 
-def _lock(ticket_id: int, actor: Actor) -> Ticket:
+def _lock(ticket_id: int, actor: Actor) -> tuple[Ticket, str | None]:
+    """The ticket row-locked, with a department actor's part in it (access.department_role)."""
     if isinstance(actor, SystemActor):
         ticket = db.session.scalar(select(Ticket).where(Ticket.id == ticket_id).with_for_update())
         if ticket is None:
             raise NotFound("no such ticket")
-        return ticket
-    return access.get_ticket(actor, ticket_id, lock=True)
+        return ticket, None
+    return access.get_ticket_and_role(actor, ticket_id, lock=True)
 
 
 @contextmanager
 def ticket_action(ticket_id: int, action: str, actor: Actor, now: dt.datetime | None = None) -> Iterator[ActionContext]:
     """Lock the ticket, check the transition and the actor's part, run the body, commit, publish."""
     try:
-        ticket = _lock(ticket_id, actor)
+        ticket, role = _lock(ticket_id, actor)
         transition = None
         dept_role = None
         sub = None
         if action not in workflow.SYSTEM_ACTIONS:
             try:
                 if actor.role == "department":
-                    dept_role = access.department_role(actor, ticket.id)  # type: ignore[arg-type]
+                    dept_role = role
                 if dept_role == "sub":  # the child of a sub-dispatch: only the second-level table applies
                     sub = workflow.check_sub(action, ticket.status, ticket.sub_status, "sub")
                 else:

@@ -31,6 +31,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from psycopg.pq import TransactionStatus
 from sqlalchemy import event, select, text
@@ -165,6 +166,27 @@ def _officer_name(code: str) -> str:
     return f"officer-{code.lower()}"
 
 
+# What the replay reads of a ticket between its steps: the deadline clocks and what is already raised, the
+# status, and the matter (what a repeat merges into).
+_ROW = (
+    Ticket.sign_warn_at,
+    Ticket.sign_warned_at,
+    Ticket.sign_due_at,
+    Ticket.sign_overdue_at,
+    Ticket.warn_at,
+    Ticket.warned_at,
+    Ticket.due_at,
+    Ticket.overdue_at,
+    Ticket.notice_at,
+    Ticket.notice_flagged_at,
+    Ticket.status,
+    Ticket.paused_at,
+    Ticket.category_code,
+    Ticket.region_code,
+)
+_ROW_KEYS = tuple(column.key for column in _ROW)
+
+
 class _Redo(BaseException):
     """An action rolled back after writing: in one transaction for the whole life, that undoes the life so far;
     the replay runs the plan again with a savepoint per action (a BaseException: no action's handler keeps it)."""
@@ -186,6 +208,7 @@ class _LifeSession(Session):
         super().__init__(bind=conn, join_transaction_mode="rollback_only", expire_on_commit=False)
         self.wrote = False
         self.kept: set = set()
+        self.seen: dict[int, dict] = {}  # the tickets loaded at the last commit: their _ROW values
         event.listen(self, "before_flush", self._writes)
         event.listen(self, "do_orm_execute", self._executes)
 
@@ -219,6 +242,7 @@ class _LifeSession(Session):
         """The whole life rolled back (the outer transaction with it)."""
         super().rollback()
         self.wrote = False
+        self.seen = {}
 
     def end_of_life(self) -> None:
         """Between two plans: only the departments and users stay (the session serves the whole replay)."""
@@ -229,11 +253,15 @@ class _LifeSession(Session):
                 self.expunge(obj)
 
     def _forget(self) -> None:
+        self.seen = {}
         for obj in list(self.identity_map.values()):
             if isinstance(obj, self.KEPT):
                 self.kept.add(obj)  # the identity map holds its objects weakly
-            else:
-                self.expire(obj)
+                continue
+            if isinstance(obj, Ticket) and all(key in obj.__dict__ for key in _ROW_KEYS):
+                # Flushed, so as in the database: no code changes a ticket but through its ORM object.
+                self.seen[obj.id] = {key: obj.__dict__[key] for key in _ROW_KEYS}
+            self.expire(obj)
 
 
 def _savepoint_session(conn) -> Session:
@@ -316,24 +344,18 @@ class Replay:
         self.clock.set(when)
         return True
 
+    def _row(self, ticket_id: int) -> SimpleNamespace:
+        """The ticket's clocks, status and matter: as the last commit left them when it had the ticket loaded
+        (_LifeSession.seen), else from the database."""
+        life = self.life
+        if life is not None and db.session.registry() is life and ticket_id in life.seen:
+            return SimpleNamespace(**life.seen[ticket_id])
+        row = db.session.execute(select(*_ROW).where(Ticket.id == ticket_id)).one()
+        return SimpleNamespace(**row._asdict())
+
     def catch_up(self, ticket_id: int, until: dt.datetime) -> None:
         """Run the deadline jobs that would have run on this ticket before `until`, at their instants."""
-        t = db.session.execute(
-            select(
-                Ticket.sign_warn_at,
-                Ticket.sign_warned_at,
-                Ticket.sign_due_at,
-                Ticket.sign_overdue_at,
-                Ticket.warn_at,
-                Ticket.warned_at,
-                Ticket.due_at,
-                Ticket.overdue_at,
-                Ticket.notice_at,
-                Ticket.notice_flagged_at,
-                Ticket.status,
-                Ticket.paused_at,
-            ).where(Ticket.id == ticket_id)
-        ).one()
+        t = self._row(ticket_id)
         if t.status not in OPEN or t.paused_at is not None:
             return
         pending = sorted(
@@ -704,9 +726,7 @@ class Replay:
         return None
 
     def _done(self, ticket_id: int) -> None:
-        t = db.session.execute(
-            select(Ticket.status, Ticket.category_code, Ticket.region_code).where(Ticket.id == ticket_id)
-        ).one()
+        t = self._row(ticket_id)
         if t.status in OPEN:
             if ticket_id in self.clocked:
                 self.catch_up(ticket_id, self.end)
