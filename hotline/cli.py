@@ -117,13 +117,17 @@ def register_commands(app: Flask) -> None:
             if if_empty and has_tickets():
                 click.echo("the database has tickets: the demo history is left alone")
                 return
-            click.echo(f"empty database: replaying {days} days of the demo city through the actions (seed {seed}) ...")
+            workers = workers or default_workers()
+            click.echo(
+                f"empty database: replaying {days} days of the demo city (about {days * per_day:,} tickets) through the"
+                f" actions in {workers} process(es), seed {seed} ..."
+            )
             try:
                 summary = seed_history(
                     days,
                     seed=seed,
                     per_day=per_day,
-                    workers=workers or default_workers(),
+                    workers=workers,
                     progress=lambda n, total: click.echo(f"  {n}/{total} tickets"),
                 )
             except Refused as exc:
