@@ -127,13 +127,14 @@ def _cast(workers: int = 1) -> Cast:
             )
             db.session.add(user)
         staff[dept.code] = user
+    names = {dept.code: dept.name for dept, _user in rows}
     for code, liaison in staff.items():
         if code not in officers:
             # 承办人: the colleague the liaison names as the ticket's handling officer (issue 19); no password.
             officers[code] = User(
                 username=_officer_name(code),
                 password_hash="!",
-                display_name=f"{code}承办人",
+                display_name=f"{names[code]}承办人",
                 role="department",
                 department_id=liaison.department_id,
                 active=True,
@@ -158,8 +159,8 @@ def _cast(workers: int = 1) -> Cast:
         if dept.parent_id in codes and dept.code in staff and dept.code not in children[codes[dept.parent_id]]:
             children[codes[dept.parent_id]].append(dept.code)
     db.session.expunge_all()
-    names = {code: user.username for code, user in officers.items()}
-    return Cast(operators, by_name["supervisor"], by_name["leader"], staff, names, dict(children))
+    usernames = {code: user.username for code, user in officers.items()}
+    return Cast(operators, by_name["supervisor"], by_name["leader"], staff, usernames, dict(children))
 
 
 def _officer_name(code: str) -> str:
