@@ -43,8 +43,8 @@ def preferences(department_id: int | None) -> dict[str, dict[str, bool]]:
 
 def rows_for(dept: Department, ticket: Ticket, kind: str, now: dt.datetime) -> tuple[list[dict], list[dict]]:
     """The outbox rows (SMS, socket event) and inbox rows one notice makes, for callers that write in bulk."""
-    pref = memo.remembered(("notice-preferences", dept.id), lambda: preferences(dept.id))
-    pref = pref[PREFERENCE_KIND.get(kind, kind)]
+    every = memo.remembered(("notice-preferences", dept.id), lambda: preferences(dept.id))
+    pref = every[PREFERENCE_KIND.get(kind, kind)]
     text = TEXTS[kind].format(number=ticket.number)
     rows: list[dict] = []
     inbox: list[dict] = []
