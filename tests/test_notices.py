@@ -40,12 +40,18 @@ def test_liaison_sms_on_dispatch_reaches_twilio_and_staff_get_an_inbox_notice(ap
                 # RQ holds the outbox row's id, never the number: the row says what the job is
                 rows = {r.id: r.payload for r in db.session.scalars(select(OutboxMessage))}
                 assert not any("+86" in str(j.args) for j in jobs)
+                # a private job names one row (run_sealed) or the rows due together (run_sealed_batch)
+                sealed = {
+                    "hotline.tasks.run_sealed": lambda j: [j.args[0]],
+                    "hotline.tasks.run_sealed_batch": lambda j: j.args[0],
+                }
                 sms_jobs = [
                     j
                     for j in jobs
-                    if j.func_name == "hotline.tasks.run_sealed"
-                    and rows[j.args[0]]["func"] == "hotline.tasks.notify.send_sms"
-                    and job_args(rows[j.args[0]])[0] == "+8613900000001"
+                    if j.func_name in sealed
+                    for row in sealed[j.func_name](j)
+                    if rows[row]["func"] == "hotline.tasks.notify.send_sms"
+                    and job_args(rows[row])[0] == "+8613900000001"
                 ]
                 assert len(sms_jobs) == 1 and sms_jobs[0].retries_left == 3  # retried if Twilio refuses
                 _run_worker(redis)

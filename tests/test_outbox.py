@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from rq import Queue
 from sqlalchemy import func, select
 
@@ -114,7 +116,8 @@ def test_a_bad_job_row_waits_alone_while_the_others_go_out(app, redis_url):
         queued = set(Queue("default", connection=get_redis(redis_url)).job_ids) | set(
             Queue("high", connection=get_redis(redis_url)).job_ids
         )
-        assert {f"outbox-{good.id}", f"outbox-{good2.id}"} <= queued
+        # the two SMS are due together: one RQ job named by its rows
+        assert f"outbox-{good.id}-{good2.id}-2" in queued
 
 
 def test_delivered_rows_older_than_the_retention_are_purged_by_the_periodic_job(app, redis_url):
@@ -168,3 +171,115 @@ def test_retention_is_configurable(app):
         db.session.commit()
         assert purge_delivered(dt.timedelta(days=3)) == 0
         assert purge_delivered(dt.timedelta(days=1)) == 1
+
+
+def _sms_rows(app, phones: list[str]) -> list[int]:
+    with app.app_context():
+        relay_all()  # whatever earlier tests left
+        for i, phone in enumerate(phones):
+            outbox.add(outbox.job_row("hotline.tasks.notify.send_sms", [phone, f"批量短信{i}", None]))
+        db.session.commit()
+        return sorted(db.session.scalars(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(len(phones))))
+
+
+def _sent_bodies(app, mark: int) -> list[str]:
+    from integrations.console.provider import ConsoleProvider
+
+    with app.app_context():
+        return [
+            m["body"] for m in ConsoleProvider.from_config(app.config).sent(reveal=True)[mark:] if m["kind"] == "sms"
+        ]
+
+
+def test_private_rows_due_together_go_as_batches_of_one_rq_job_each(app, redis_url, monkeypatch):
+    """Receipts due in one relay pass: one RQ job per SEALED_BATCH rows (RQ's bookkeeping per job is the
+    worker's main cost per SMS), holding only row ids; every SMS is sent once."""
+    from rq import SimpleWorker
+
+    from hotline import tasks
+    from integrations.console.provider import ConsoleProvider
+
+    monkeypatch.setattr(tasks, "SEALED_BATCH", 3)
+    redis = get_redis(redis_url)
+    mark = len(ConsoleProvider.from_config(app.config).sent())
+    ids = _sms_rows(app, [f"+861380000{i:04d}" for i in range(7)])
+    with app.app_context():
+        assert relay_all() == 7
+    queue = Queue("default", connection=redis)
+    jobs = [queue.fetch_job(j) for j in queue.job_ids]
+    assert [(j.func_name, j.args) for j in jobs] == [
+        ("hotline.tasks.run_sealed_batch", [ids[0:3]]),
+        ("hotline.tasks.run_sealed_batch", [ids[3:6]]),
+        ("hotline.tasks.run_sealed", [ids[6]]),  # a batch of one is the single job it always was
+    ]
+    assert all(j.retries_left == 3 for j in jobs)  # the kind's retries
+    with app.app_context():
+        SimpleWorker([queue], connection=redis).work(burst=True)
+    assert sorted(_sent_bodies(app, mark)) == [f"批量短信{i}" for i in range(7)]
+
+
+def test_a_failed_row_fails_its_batch_and_the_retry_sends_only_what_is_missing(app, redis_url, monkeypatch):
+    """One refused SMS does not stop the rest of its batch; RQ retries the batch, and only the refused one is
+    sent again."""
+    from rq import SimpleWorker
+
+    from hotline.tasks import BatchFailed, run_sealed_batch
+    from integrations.console.provider import ConsoleProvider
+
+    redis = get_redis(redis_url)
+    mark = len(ConsoleProvider.from_config(app.config).sent())
+    ids = _sms_rows(app, ["+8613900000011", "+8613900000012", "+8613900000013"])
+    real = ConsoleProvider.send_sms
+    refuse = {"+8613900000012"}
+
+    def flaky(self, to, body, ticket_id=None):
+        if to in refuse:
+            raise RuntimeError(f"provider refused {to}")
+        return real(self, to, body, ticket_id)
+
+    monkeypatch.setattr(ConsoleProvider, "send_sms", flaky)
+    with app.app_context():
+        relay_all()
+    queue = Queue("default", connection=redis)
+    [job_id] = queue.job_ids
+    with app.app_context():
+        SimpleWorker([queue], connection=redis).work(burst=True)
+    assert sorted(_sent_bodies(app, mark)) == ["批量短信0", "批量短信2"]
+    job = queue.fetch_job(job_id)
+    assert job.retries_left == 2  # failed once, waiting in the scheduler for its retry
+    with app.app_context(), pytest.raises(BatchFailed) as failed:
+        run_sealed_batch(ids)  # as the retry would, while the provider still refuses
+    assert "1 of 3 rows failed" in str(failed.value) and "13900000012" not in str(failed.value)  # masked for RQ
+    refuse.clear()
+    with app.app_context():
+        # the retry as the scheduler would run it: the same job, the same rows
+        run_sealed_batch(ids)
+        run_sealed_batch(ids)  # and once more: nothing is sent twice
+    assert sorted(_sent_bodies(app, mark)) == ["批量短信0", "批量短信1", "批量短信2"]
+
+
+def test_a_batch_drops_the_notices_of_numbers_on_the_do_not_call_list(app, redis_url):
+    """A receipt (sent unless opted out) to a number that replied TD is dropped at send time; a message the
+    caller asked for still goes, and so do the others of the batch."""
+    from rq import SimpleWorker
+
+    from hotline.models import Caller
+    from integrations.console.provider import ConsoleProvider
+
+    redis = get_redis(redis_url)
+    mark = len(ConsoleProvider.from_config(app.config).sent())
+    with app.app_context():
+        relay_all()
+        db.session.add(Caller(phone="+8613700000021", do_not_call=True))
+        for phone, body, unless in [
+            ("+8613700000021", "回执", True),
+            ("+8613700000021", "新的提取码", False),
+            ("+8613700000022", "回执二", True),
+        ]:
+            outbox.add(outbox.job_row("hotline.tasks.notify.send_sms", [phone, body, None, unless]))
+        db.session.commit()
+        assert relay_all() == 3
+        queue = Queue("default", connection=redis)
+        assert [queue.fetch_job(j).func_name for j in queue.job_ids] == ["hotline.tasks.run_sealed_batch"]
+        SimpleWorker([queue], connection=redis).work(burst=True)
+    assert sorted(_sent_bodies(app, mark)) == ["回执二", "新的提取码"]

@@ -38,12 +38,11 @@ def fetch_recording(call_id: int) -> bool:
 
 def _once(step) -> None:
     """Run a provider step at most once per job id (a retried job that already got through does nothing)."""
-    from rq import get_current_job
-
     from hotline.extensions import get_redis
+    from hotline.tasks import once_key
 
-    current = get_current_job()
-    key = f"hotline:sent:{current.id}" if current is not None else None
+    once = once_key()
+    key = f"hotline:sent:{once}" if once is not None else None
     if key and get_redis().exists(key):
         return
     step()

@@ -9,7 +9,7 @@ from rq import Retry, get_current_job
 
 from hotline.extensions import get_redis
 from hotline.sealing import mask_text
-from hotline.tasks import job
+from hotline.tasks import job, once_key
 
 SENT_TTL = 7 * 24 * 3600
 # Three more attempts: after 10 s, a minute and five minutes (a Twilio blip, a network hiccup).
@@ -38,10 +38,10 @@ def _last_attempt() -> bool:
 
 
 def _send_once(kind: str, to: str, ticket_id: int | None, send) -> str | None:
-    """Send once per job id: a job run twice (a duplicate delivery) sends once; a failure is retried, and the last
-    one recorded on the ticket's timeline before RQ marks the job failed."""
-    current = get_current_job()
-    key = f"hotline:sent:{current.id}" if current is not None else None
+    """Send once per outbox row (or job id): a job run twice (a duplicate delivery, a retried batch) sends once; a
+    failure is retried, and the last one recorded on the ticket's timeline before RQ marks the job failed."""
+    once = once_key()
+    key = f"hotline:sent:{once}" if once is not None else None
     redis = get_redis() if key else None
     if redis is not None and redis.exists(key):
         return None
@@ -61,7 +61,54 @@ def _send_once(kind: str, to: str, ticket_id: int | None, send) -> str | None:
     return sid
 
 
-@job(queue="default", timeout=30, retry=SEND_RETRY, private=True)
+def _send_sms_many(items: list[tuple[int, list]]) -> list[tuple[int, str]]:
+    """send_sms for the rows of one batch: one Redis read for what was already sent, one query for the numbers
+    on the do-not-call list, then each message (marked sent as soon as the provider takes it)."""
+    from sqlalchemy import select
+
+    from hotline.extensions import db
+    from hotline.models import Caller
+    from integrations import telephony
+
+    redis = get_redis()
+    calls = [(row_id, f"hotline:sent:outbox-{row_id}", _sms_args(*args)) for row_id, args in items]
+    done = redis.mget([key for _, key, _ in calls]) if calls else []
+    todo = [call for call, sent in zip(calls, done, strict=True) if sent is None]
+    check = sorted({args[0] for _, _, args in todo if args[3]})
+    try:
+        opted_out = (
+            set(db.session.scalars(select(Caller.phone).where(Caller.phone.in_(check), Caller.do_not_call.is_(True))))
+            if check
+            else set()
+        )
+    finally:
+        db.session.rollback()
+    provider = telephony.provider()
+    failed: list[tuple[int, str]] = []
+    for row_id, key, (to, body, ticket_id, unless_opted_out) in todo:
+        if unless_opted_out and to in opted_out:
+            continue
+        try:
+            sid = provider.send_sms(to, body, ticket_id=ticket_id)
+        except Exception as exc:  # noqa: BLE001 - the batch fails after the others, masked, and is retried
+            error = mask_text(f"{type(exc).__name__}: {exc}") or ""
+            if _last_attempt():
+                from hotline.actions.delivery import record_send_failure
+
+                record_send_failure(ticket_id, "sms", to, error)
+            failed.append((row_id, error))
+        else:
+            redis.set(key, sid, ex=SENT_TTL)
+    return failed
+
+
+def _sms_args(
+    to: str, body: str, ticket_id: int | None = None, unless_opted_out: bool = False
+) -> tuple[str, str, int | None, bool]:
+    return to, body, ticket_id, unless_opted_out
+
+
+@job(queue="default", timeout=30, retry=SEND_RETRY, private=True, many=_send_sms_many)
 def send_sms(to: str, body: str, ticket_id: int | None = None, unless_opted_out: bool = False) -> str | None:
     """Send once per job id: a job run twice (a retry, a duplicate delivery) sends one SMS.
 
