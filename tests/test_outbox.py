@@ -6,7 +6,6 @@ import json
 import time
 
 import pytest
-
 from rq import Queue
 from sqlalchemy import func, select
 
