@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 from hotline.errors import DomainError
 
@@ -37,16 +37,31 @@ def _limit() -> int:
     return int(current_app.config.get("CODE_GUESS_LIMIT", 10))
 
 
+def read_into_pipeline(pipe, number: str) -> None:
+    """Queue the read of `number`'s count on a Redis pipeline of the caller's (hotline.ratelimit joins it to the
+    client's lookup windows: one round trip); hand the two replies to remember_read."""
+    pipe.get(_key(number))
+    pipe.ttl(_key(number))
+
+
+def remember_read(number: str, replies: list) -> None:
+    """The replies of read_into_pipeline, kept for this request's check(number)."""
+    g.code_guess_read = (number, replies)
+
+
 def check(number: str) -> None:
     """Raise TooManyCodeGuesses when `number` has used up its wrong codes for the hour."""
     from hotline.extensions import get_redis
 
     try:
-        redis = get_redis()
-        pipe = redis.pipeline(transaction=False)
-        pipe.get(_key(number))
-        pipe.ttl(_key(number))
-        count, ttl = pipe.execute()
+        known = g.pop("code_guess_read", None) if has_request_context() else None
+        if known is not None and known[0] == number:
+            count, ttl = known[1]
+        else:
+            redis = get_redis()
+            pipe = redis.pipeline(transaction=False)
+            read_into_pipeline(pipe, number)
+            count, ttl = pipe.execute()
         count = int(count or 0)
     except Exception:  # noqa: BLE001 - Redis down: this process's own counters
         with _memory_lock:

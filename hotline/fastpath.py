@@ -13,6 +13,9 @@ run; the README's benchmark table has the ranges over runs, and issue 16's note 
   transaction. Measured at 2.0-2.7 ms of server CPU per ticket for the whole request (README), 443-603 tickets/s
   with p99 24-33 ms on two cores; the target is 400/s with p99 < 50 ms, and SQLAlchemy's per-statement overhead
   (a statement per table) is what the earlier, slower runs spent the difference on.
+  The statement has more parameters than psycopg's cache of converted queries takes (50), so psycopg would parse
+  its `%(name)s` text on every call (7.5% of the API process's CPU per intake in py-spy, bench/intake.py --url
+  --py-spy): it goes to the server with native `$n` parameters instead, converted once (`_native`).
 - `fetch_all(sql, params)`: the outbox relay's claim, which runs up to 40 times a second per process (after
   every commit that wrote outbox rows).
 - `autocommit_fetch_one(sql, params)`: the public status lookup (number + retrieval code), the busiest public
@@ -27,10 +30,13 @@ Add a fast path only with a benchmark that shows SQLAlchemy is the cost, and wri
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from psycopg import RawCursor
 from psycopg.rows import namedtuple_row
 from sqlalchemy.engine import Engine
 
@@ -45,10 +51,33 @@ def _cursor(**kwargs):
     return db.session.connection().connection.driver_connection.cursor(**kwargs)
 
 
+_NAMED = re.compile(r"%\((\w+)\)s|%%")
+
+
+@functools.lru_cache(maxsize=32)
+def _native(sql: str) -> tuple[str, tuple[str, ...]]:
+    """`sql` with its `%(name)s` parameters numbered as PostgreSQL's own `$n` (`%%` back to `%`), and the names
+    in `$n` order."""
+    names: dict[str, int] = {}
+
+    def number(match: re.Match) -> str:
+        if match.group(1) is None:
+            return "%"
+        return f"${names.setdefault(match.group(1), len(names) + 1)}"
+
+    return _NAMED.sub(number, sql), tuple(names)
+
+
 def execute_one(sql: str, params: dict[str, Any]) -> tuple:
-    """Run `sql` in the session's transaction; its first row (a tuple)."""
-    with _cursor() as cur:
-        return cur.execute(sql, params).fetchone()
+    """Run `sql` (`%(name)s` parameters) in the session's transaction; its first row (a tuple). The driver gets
+    it with native parameters, converted once per statement text (the module's docstring says why)."""
+    text, names = _native(sql)
+    conn = db.session.connection().connection.driver_connection
+    assert conn is not None
+    with RawCursor(conn) as cur:
+        row = cur.execute(text, [params[name] for name in names]).fetchone()  # type: ignore[arg-type]
+    assert row is not None
+    return row
 
 
 def fetch_all(sql: str, params: dict[str, Any]) -> list:

@@ -84,3 +84,51 @@ def test_an_app_configured_without_limits_starts_and_answers(app):
     client = quiet.test_client()
     for _ in range(5):
         assert client.get("/api/v1/public/tickets/XC2026112600001?code=000000").status_code == 404
+
+
+def test_every_window_counts_and_the_tightest_refuses(client, api, app):
+    """Two windows (as the default's per minute and per hour): the per-hour one refuses once it is used up,
+    with its own Retry-After."""
+    old = app.config["PUBLIC_LOOKUP_RATE_LIMIT"]
+    app.config["PUBLIC_LOOKUP_RATE_LIMIT"] = "5 per minute;3 per hour"
+    try:
+        t = _ticket(api)
+        url = f"/api/v1/public/tickets/{t['number']}?code={t['retrieval_code']}"
+        env = {"REMOTE_ADDR": "10.9.8.21"}
+        for _ in range(3):
+            assert client.get(url, environ_base=env).status_code == 200
+        r = client.get(url, environ_base=env)
+        assert r.status_code == 429 and 60 < int(r.headers["Retry-After"]) <= 3600
+    finally:
+        app.config["PUBLIC_LOOKUP_RATE_LIMIT"] = old
+
+
+def test_with_redis_down_lookups_are_still_limited_in_process(client, api, app, low_limit):
+    t = _ticket(api)
+    good = app.config["REDIS_URL"]
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    try:
+        url = f"/api/v1/public/tickets/{t['number']}?code={t['retrieval_code']}"
+        env = {"REMOTE_ADDR": "10.9.8.22"}
+        for _ in range(3):
+            assert client.get(url, environ_base=env).status_code == 200
+        assert client.get(url, environ_base=env).status_code == 429
+    finally:
+        app.config["REDIS_URL"] = good
+
+
+def test_a_lookup_is_one_redis_round_trip(client, api, app, redis_url, monkeypatch):
+    """The client's windows and the number's wrong-code count are read in one pipeline."""
+    from redis.client import Pipeline, Redis
+
+    t = _ticket(api)
+    calls = []
+    real_pipe, real_cmd = Pipeline.execute, Redis.execute_command
+    monkeypatch.setattr(Pipeline, "execute", lambda self, *a, **k: calls.append("pipeline") or real_pipe(self, *a, **k))
+    monkeypatch.setattr(Redis, "execute_command", lambda self, *a, **k: calls.append(a[0]) or real_cmd(self, *a, **k))
+    url = f"/api/v1/public/tickets/{t['number']}?code={t['retrieval_code']}"
+    env = {"REMOTE_ADDR": "10.9.8.23"}
+    assert client.get(url, environ_base=env).status_code == 200  # the first: the windows start (EXPIRE)
+    calls.clear()
+    assert client.get(url, environ_base=env).status_code == 200
+    assert calls == ["pipeline"]
