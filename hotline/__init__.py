@@ -39,9 +39,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from hotline.i18n import select_locale
 
     db.init_app(app)
-    from hotline import dbpool, token_cache
+    from hotline import dbpool, pgcursor, token_cache
 
     dbpool.install()  # a pooled connection is checked for life without a round trip when it can be
+    pgcursor.install()  # cursors build a result's description only when it is read
 
     token_cache.install()  # changes to users and tokens reach every process's principal cache
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
