@@ -1,4 +1,5 @@
-"""Per-client rate limits (Flask-Limiter on the project's Redis) for what could be guessed or flooded.
+"""Per-client rate limits (Flask-Limiter on the project's Redis; the API's status lookup counts the same fixed
+windows itself, in one round trip: FAST_LOOKUP_VIEWS) for what could be guessed or flooded.
 
 Status lookups by number + retrieval code are limited per client address so that 6-digit codes cannot be
 tried out. The limits are read from the config at request time (`PUBLIC_LOOKUP_RATE_LIMIT`, ...), so a
