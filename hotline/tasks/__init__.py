@@ -111,13 +111,21 @@ def once_key() -> str | None:
     return current.id if current is not None else None
 
 
+def _sealed(outbox_id: int, payload: dict | None) -> bool:
+    """Whether the row holds a sealed job to run (it may have been purged meanwhile: then logged, not run)."""
+    if payload is None or "sealed" not in payload:
+        log.error("outbox row %s holds no sealed job (purged?): nothing run", outbox_id)
+        return False
+    return True
+
+
 def _run_row(outbox_id: int, payload: dict | None) -> Any:
     """One private row's job, unsealed and run in the caller's app context."""
     from hotline.sealing import unseal
 
-    if payload is None or "sealed" not in payload:
-        log.error("outbox row %s holds no sealed job (purged?): nothing run", outbox_id)
+    if not _sealed(outbox_id, payload):
         return None
+    assert payload is not None
     fn = resolve(payload["func"])
     token = _running_row.set(outbox_id)
     try:
@@ -171,14 +179,8 @@ def run_sealed_batch(outbox_ids: list[int]) -> int:
             payloads = {row_id: payload for row_id, payload in rows}
             many = _many_of(payloads.values())
             if many is not None:  # the kind runs a whole batch at once (one query, not one per row)
-                items = []
-                for row_id in outbox_ids:
-                    payload = payloads.get(row_id)
-                    if payload is None or "sealed" not in payload:
-                        log.error("outbox row %s holds no sealed job (purged?): nothing run", row_id)
-                    else:
-                        items.append((row_id, unseal(payload["sealed"])))
-                failed = many(items)
+                items = [(row_id, payloads[row_id]) for row_id in outbox_ids if _sealed(row_id, payloads.get(row_id))]
+                failed = many([(row_id, unseal(payload["sealed"])) for row_id, payload in items])
             else:
                 for row_id in outbox_ids:
                     try:

@@ -37,6 +37,18 @@ def _last_attempt() -> bool:
     return current is None or not current.retries_left
 
 
+def _failure(kind: str, to: str, ticket_id: int | None, exc: Exception) -> str:
+    """A failed send's error, masked: the provider's message may quote the number or the text (Twilio's does), and
+    RQ keeps and logs what a job raises and the timeline shows it. The last attempt's failure goes on the ticket's
+    timeline."""
+    error = mask_text(f"{type(exc).__name__}: {exc}") or ""
+    if _last_attempt():
+        from hotline.actions.delivery import record_send_failure
+
+        record_send_failure(ticket_id, kind, to, error)
+    return error
+
+
 def _send_once(kind: str, to: str, ticket_id: int | None, send) -> str | None:
     """Send once per outbox row (or job id): a job run twice (a duplicate delivery, a retried batch) sends once; a
     failure is retried, and the last one recorded on the ticket's timeline before RQ marks the job failed."""
@@ -48,14 +60,7 @@ def _send_once(kind: str, to: str, ticket_id: int | None, send) -> str | None:
     try:
         sid = send()
     except Exception as exc:  # noqa: BLE001 - re-raised, masked (RQ retries it)
-        # The provider's message may quote the number or the text (Twilio's does): RQ keeps and logs what is
-        # raised here, and the timeline shows it, so only a masked copy goes on (without the original's chain).
-        error = mask_text(f"{type(exc).__name__}: {exc}") or ""
-        if _last_attempt():
-            from hotline.actions.delivery import record_send_failure
-
-            record_send_failure(ticket_id, kind, to, error)
-        raise SendFailed(error) from None
+        raise SendFailed(_failure(kind, to, ticket_id, exc)) from None
     if redis is not None:
         redis.set(key, sid, ex=SENT_TTL)
     return sid
@@ -91,12 +96,7 @@ def _send_sms_many(items: list[tuple[int, list]]) -> list[tuple[int, str]]:
         try:
             sid = provider.send_sms(to, body, ticket_id=ticket_id)
         except Exception as exc:  # noqa: BLE001 - the batch fails after the others, masked, and is retried
-            error = mask_text(f"{type(exc).__name__}: {exc}") or ""
-            if _last_attempt():
-                from hotline.actions.delivery import record_send_failure
-
-                record_send_failure(ticket_id, "sms", to, error)
-            failed.append((row_id, error))
+            failed.append((row_id, _failure("sms", to, ticket_id, exc)))
         else:
             redis.set(key, sid, ex=SENT_TTL)
     return failed
